@@ -1,0 +1,136 @@
+"""Document search, fetch and counts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from pydantic import BaseModel
+
+from api.deps import MonitorDep, ReadDocuments
+from monitor.analysis import AnalyzedDocument, SentimentLabel
+from monitor.durations import parse_duration
+from monitor.errors import NotFoundError
+from monitor.keys import ApiKey, Role
+from monitor.privacy import Pseudonymizer
+from monitor.records import Platform
+from monitor.store.base import CountField, DocumentFilter, SearchRequest, SortOrder, TimeBucket
+
+router = APIRouter(prefix="/documents", tags=["documents"])
+
+
+class DocumentPage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[AnalyzedDocument]
+
+
+class FieldCounts(BaseModel):
+    field: CountField
+    total: int
+    counts: dict[str, int]
+
+
+class TimeCounts(BaseModel):
+    interval: str
+    timezone: str
+    total: int
+    buckets: list[TimeBucket]
+
+
+def _for_role(item: AnalyzedDocument, key: ApiKey, request: Request) -> AnalyzedDocument:
+    """Researchers see pseudonyms instead of author names (DESIGN.md: privacy)."""
+    if key.role is not Role.RESEARCHER or not item.document.author:
+        return item
+    pseudonyms: Pseudonymizer = request.app.state.pseudonymizer
+    document = item.document.model_copy(update={"author": pseudonyms.pseudonym(item.document.author)})
+    return item.model_copy(update={"document": document})
+
+
+def _filter(
+    q: Annotated[str | None, Query(description='Search text: words, "phrases", AND/OR/NOT, ( ).')] = None,
+    since: Annotated[datetime | None, Query(description="Published at or after (ISO-8601 with offset).")] = None,
+    until: Annotated[datetime | None, Query(description="Published before (ISO-8601 with offset).")] = None,
+    source: Annotated[list[str] | None, Query(description="Source id; repeat for several.")] = None,
+    platform: Annotated[list[Platform] | None, Query()] = None,
+    sentiment: Annotated[list[SentimentLabel] | None, Query()] = None,
+    topic: Annotated[list[str] | None, Query()] = None,
+    min_misinformation: Annotated[float | None, Query(ge=0.0, le=1.0)] = None,
+) -> DocumentFilter:
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and value.tzinfo is None:
+            raise HTTPException(
+                status.HTTP_422_UNPROCESSABLE_ENTITY,
+                f"parameter '{name}' needs a time zone offset, e.g. 2026-11-03T00:00:00+07:00",
+            )
+    return DocumentFilter(
+        text=q,
+        since=since,
+        until=until,
+        sources=tuple(source or ()),
+        platforms=tuple(platform or ()),
+        sentiments=tuple(sentiment or ()),
+        topics=tuple(topic or ()),
+        min_misinformation=min_misinformation,
+    )
+
+
+FilterDep = Annotated[DocumentFilter, Depends(_filter)]
+
+
+@router.get("", summary="Search documents")
+def search_documents(
+    monitor: MonitorDep,
+    key: ReadDocuments,
+    request: Request,
+    document_filter: FilterDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 20,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    sort: SortOrder = SortOrder.NEWEST,
+) -> DocumentPage:
+    page = monitor.store.search(SearchRequest(filter=document_filter, limit=limit, offset=offset, sort=sort))
+    return DocumentPage(
+        total=page.total, limit=limit, offset=offset, items=[_for_role(item, key, request) for item in page.items]
+    )
+
+
+@router.get("/counts", summary="Count documents by field or over time")
+def count_documents(
+    monitor: MonitorDep,
+    key: ReadDocuments,
+    document_filter: FilterDep,
+    by: Annotated[str, Query(description="A field (source_id, platform, sentiment, toxicity, topic) or 'time'.")],
+    interval: Annotated[str, Query(description="Bucket size when by=time: 1h, 6h, 1d...")] = "1d",
+) -> FieldCounts | TimeCounts:
+    if by == "time":
+        try:
+            seconds = parse_duration(interval)
+        except ValueError as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"parameter 'interval': {exc}") from exc
+        offset = monitor.settings.zone.utcoffset(datetime.now())
+        buckets = monitor.store.count_by_time(document_filter, seconds, int(offset.total_seconds()) if offset else 0)
+        return TimeCounts(
+            interval=interval,
+            timezone=monitor.settings.timezone,
+            total=sum(b.count for b in buckets),
+            buckets=buckets,
+        )
+    try:
+        field = CountField(by)
+    except ValueError:
+        known = ", ".join([f.value for f in CountField] + ["time"])
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY, f"parameter 'by': unknown field {by!r} (known: {known})"
+        ) from None
+    counts = monitor.store.count_by_field(document_filter, field)
+    return FieldCounts(field=field, total=sum(counts.values()), counts=counts)
+
+
+@router.get("/{doc_id}", summary="Fetch one document with its analysis")
+def get_document(doc_id: str, monitor: MonitorDep, key: ReadDocuments, request: Request) -> AnalyzedDocument:
+    try:
+        return _for_role(monitor.store.get(doc_id), key, request)
+    except NotFoundError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, exc.message) from exc

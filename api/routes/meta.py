@@ -1,0 +1,78 @@
+"""Service health, the caller's identity, rules and sources."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from api.deps import KeyDep, MonitorDep, ReadRules, ReadSources
+from monitor.health import SourceHealth
+from monitor.keys import ApiKey
+from monitor.store.base import DocumentFilter
+
+router = APIRouter(tags=["service"])
+
+
+class Health(BaseModel):
+    status: str
+    documents: int
+    sources: int
+    failing_sources: list[str]
+    time: datetime
+
+
+class SourceView(BaseModel):
+    id: str
+    type: str
+    name: str
+    credibility: str
+    spec: dict[str, Any]
+    status: str
+    health: SourceHealth
+
+
+@router.get("/health", summary="Liveness and a one-line summary (no key needed)")
+def health(monitor: MonitorDep) -> Health:
+    states = monitor.health.all()
+    failing = sorted(s.source_id for s in states.values() if s.consecutive_failures)
+    return Health(
+        status="ok",
+        documents=monitor.store.count(DocumentFilter()),
+        sources=len(monitor.sources),
+        failing_sources=failing,
+        time=datetime.now().astimezone(),
+    )
+
+
+@router.get("/me", summary="The calling key's identity and role")
+def me(key: KeyDep) -> ApiKey:
+    return key
+
+
+@router.get("/rules", summary="Configured alert rules", tags=["alerts"])
+def rules(monitor: MonitorDep, key: ReadRules) -> list[dict[str, Any]]:
+    return [rule.model_dump(mode="json") for rule in monitor.rules]
+
+
+@router.get("/sources", summary="Configured sources with their health", tags=["sources"])
+def sources(monitor: MonitorDep, key: ReadSources) -> list[SourceView]:
+    states = monitor.health.all()
+    views = []
+    for source in monitor.sources:
+        spec = source.spec
+        state = states.get(spec.id, SourceHealth(source_id=spec.id))
+        views.append(
+            SourceView(
+                id=spec.id,
+                type=spec.type,
+                name=spec.label,
+                credibility=spec.credibility.value,
+                spec=spec.model_dump(mode="json"),
+                status=state.status,
+                health=state,
+            )
+        )
+    return views

@@ -1,0 +1,23 @@
+"""Registers the crawler package's source types with the monitor (entry point ``monitor.plugins``)."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from crawlers.jsonl_import import JsonlSource, JsonlSourceSpec
+from crawlers.rss import RssSource, RssSourceSpec
+from monitor.registry import Registry
+from monitor.sources import Source, SourceSpec
+
+
+def _rss(spec: SourceSpec) -> Source:
+    return RssSource(cast(RssSourceSpec, spec))
+
+
+def _jsonl(spec: SourceSpec) -> Source:
+    return JsonlSource(cast(JsonlSourceSpec, spec))
+
+
+def register(registry: Registry) -> None:
+    registry.add_source_type("rss", RssSourceSpec, _rss)
+    registry.add_source_type("jsonl", JsonlSourceSpec, _jsonl)

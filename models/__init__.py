@@ -1,0 +1,1 @@
+"""Vietnamese NLP for the monitor: text processing, language identification and scorers."""

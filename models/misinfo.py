@@ -1,0 +1,183 @@
+"""Built-in misinformation score: registered claims, source credibility and rumour cues, with reasons.
+
+Misinformation means a checkable claim contradicted by evidence (DESIGN.md). So the strongest signal
+is similarity to a claim the office has registered as false, with its official correction. Rumour cues
+("nghe nói", "chia sẻ gấp") only raise suspicion and are capped below what a registered claim gives.
+Criticism and negative sentiment are not inputs. A post that cites the correction is the opposite of a
+repeat and scores low; the operator's credibility rating of the source scales the result. No author
+identity or stance is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+from models.phrases import PhraseMatcher
+from models.resources import load_resource
+from models.tokens import word_tokens
+from monitor.analysis import MisinfoScore, ModelRef, Reason
+from monitor.records import Document
+from monitor.scoring import Claim
+from monitor.sources import Credibility
+from monitor.text import fold
+
+# Function words that carry no claim content (folded).
+_STOPWORDS = frozenset(
+    "la cua va cac nhung mot co khong duoc cho o tai da se bi thi ma nay do de voi trong tren tu "
+    "nguoi dan ve ra vao lai con cung nhu rat qua roi di den khi thi oi nha".split()
+)
+CLAIM_MATCH_MIN = 0.5
+KEYWORD_SIMILARITY = 0.9
+CLAIM_WEIGHT = 0.85
+CUE_CAP = 0.65
+CREDIBILITY_FACTOR = {
+    Credibility.OFFICIAL: 0.2,
+    Credibility.ESTABLISHED: 0.5,
+    Credibility.UNKNOWN: 1.0,
+    Credibility.LOW: 1.25,
+}
+CORRECTION_FACTOR = 0.2
+SHOUTING_WEIGHT = 0.1
+ALARM_EMOJI = ("⚠️", "⚠", "🚨", "‼️", "❗")
+
+
+def _content_words(text: str) -> list[str]:
+    return [fold(word) for word in word_tokens(text) if fold(word) not in _STOPWORDS]
+
+
+def _bigrams(words: Sequence[str]) -> set[tuple[str, str]]:
+    return set(pairwise(words))
+
+
+@dataclass(frozen=True)
+class _ClaimIndex:
+    claim: Claim
+    words: frozenset[str]
+    bigrams: frozenset[tuple[str, str]]
+    keywords: tuple[tuple[str, ...], ...]
+
+    @classmethod
+    def of(cls, claim: Claim) -> _ClaimIndex:
+        words = _content_words(claim.text)
+        keywords = tuple(tuple(_content_words(k)) for k in claim.keywords if _content_words(k))
+        return cls(claim, frozenset(words), frozenset(_bigrams(words)), keywords)
+
+    def similarity(self, words: set[str], bigrams: set[tuple[str, str]], folded_text: str) -> float:
+        """Share of the claim's content found in the document, in [0, 1]."""
+        unigram = len(self.words & words) / len(self.words) if self.words else 0.0
+        bigram = len(self.bigrams & bigrams) / len(self.bigrams) if self.bigrams else unigram
+        text_similarity = (unigram + bigram) / 2
+        # Keywords are alternative phrasings of the claim: any one of them is strong evidence.
+        keyword_hit = KEYWORD_SIMILARITY if any(" ".join(k) in folded_text for k in self.keywords) else 0.0
+        return max(text_similarity, keyword_hit)
+
+
+class CueMisinformation:
+    """Scores documents; built from the claim registry and the source credibility list."""
+
+    model = ModelRef(name="builtin-claims-cues-misinformation", version="1")
+
+    def __init__(self, claims: Sequence[Claim], credibility: Mapping[str, Credibility]) -> None:
+        data = load_resource("misinfo_cues_vi.yaml")
+        self._claims = [_ClaimIndex.of(claim) for claim in claims]
+        self._credibility = dict(credibility)
+        self._cues = PhraseMatcher(
+            {
+                str(phrase): (kind, float(weight))
+                for kind in ("unattributed", "urgency", "sensational")
+                for phrase, weight in data[kind].items()
+            }
+        )
+        self._corrections = PhraseMatcher({str(phrase): float(w) for phrase, w in data["correction"].items()})
+
+    def score(self, document: Document) -> MisinfoScore:
+        content = document.content
+        tokens = word_tokens(content)
+        reasons: list[Reason] = []
+
+        claim_component = 0.0
+        claim_ids: list[str] = []
+        if self._claims:
+            words = [fold(t) for t in tokens if fold(t) not in _STOPWORDS]
+            folded_text = " ".join(words)
+            word_set, bigram_set = set(words), _bigrams(words)
+            for index in self._claims:
+                similarity = index.similarity(word_set, bigram_set, folded_text)
+                if similarity >= CLAIM_MATCH_MIN:
+                    weight = CLAIM_WEIGHT * min(1.0, similarity / 0.8)
+                    claim_ids.append(index.claim.id)
+                    reasons.append(
+                        Reason(
+                            kind="claim_match",
+                            ref=index.claim.id,
+                            weight=round(weight, 3),
+                            detail=f"repeats the registered false claim '{index.claim.text}' "
+                            f"(similarity {similarity:.2f})",
+                        )
+                    )
+                    claim_component = max(claim_component, weight)
+
+        remaining = 1.0
+        for match in self._cues.find(tokens):
+            kind, weight = match.value
+            remaining *= 1 - weight
+            reasons.append(
+                Reason(
+                    kind=f"cue:{kind}", ref=match.phrase, weight=weight, detail=f"rumour cue '{match.phrase}' ({kind})"
+                )
+            )
+        if self._shouting(content):
+            remaining *= 1 - SHOUTING_WEIGHT
+            reasons.append(
+                Reason(
+                    kind="cue:style",
+                    ref="alarm",
+                    weight=SHOUTING_WEIGHT,
+                    detail="alarm styling (capitals, '!!!' or warning emoji)",
+                )
+            )
+        cue_component = min(CUE_CAP, 1 - remaining)
+
+        score = 1 - (1 - claim_component) * (1 - cue_component)
+        correction = next(iter(self._corrections.find(tokens)), None)
+        if correction is not None and score > 0:
+            score *= CORRECTION_FACTOR
+            reasons.append(
+                Reason(
+                    kind="cites_correction",
+                    ref=correction.phrase,
+                    weight=1 - CORRECTION_FACTOR,
+                    detail=f"cites a denial or correction ('{correction.phrase}'): lowers the score",
+                )
+            )
+        credibility = self._credibility.get(document.source_id, Credibility.UNKNOWN)
+        factor = CREDIBILITY_FACTOR[credibility]
+        if factor != 1.0 and score > 0:
+            score *= factor
+            reasons.append(
+                Reason(
+                    kind="source_credibility",
+                    ref=document.source_id,
+                    weight=round(min(1.0, abs(1 - factor)), 3),
+                    detail=f"source '{document.source_id}' is rated {credibility.value} "
+                    f"by the operator (score x{factor})",
+                )
+            )
+        return MisinfoScore(
+            score=round(min(1.0, score), 4),
+            reasons=tuple(reasons),
+            model=self.model,
+            claim_ids=tuple(claim_ids) if correction is None else (),
+        )
+
+    @staticmethod
+    def _shouting(text: str) -> bool:
+        letters = [ch for ch in text if ch.isalpha()]
+        capitals = sum(ch.isupper() for ch in letters)
+        many_capitals = len(letters) >= 20 and capitals / len(letters) > 0.5
+        return many_capitals or "!!!" in text or any(e in text for e in ALARM_EMOJI)
+
+    def score_batch(self, documents: Sequence[Document]) -> list[MisinfoScore]:
+        return [self.score(document) for document in documents]

@@ -1,0 +1,15 @@
+"""Registers the NLP package's analyzers with the monitor (entry point ``monitor.plugins``)."""
+
+from __future__ import annotations
+
+from models.builtin import BuiltinAnalyzer
+from monitor.registry import Registry
+from monitor.scoring import AnalysisContext, Analyzer
+
+
+def _builtin(context: AnalysisContext) -> Analyzer:
+    return BuiltinAnalyzer(context)
+
+
+def register(registry: Registry) -> None:
+    registry.add_analyzer("builtin", _builtin)

@@ -1,0 +1,67 @@
+"""Built-in topic baseline: a configurable keyword taxonomy (``configs/topics.yaml``), multi-label."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from models.phrases import PhraseMatcher
+from models.tokens import word_tokens
+from monitor.analysis import ModelRef, TopicScore, TopicsResult
+from monitor.config.yamlfile import config_error_from_validation, load_yaml
+
+TOPICS_FILE = "topics.yaml"
+MIN_SCORE = 0.3
+TITLE_WEIGHT = 2.0
+
+
+class TopicDefinition(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    label: str
+    keywords: list[str] = Field(min_length=1)
+
+
+class Taxonomy(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    topics: dict[str, TopicDefinition] = Field(min_length=1)
+
+
+def load_taxonomy(config_dir: Path) -> Taxonomy:
+    """Read ``<config_dir>/topics.yaml``; errors name the file, line and key."""
+    document = load_yaml(config_dir / TOPICS_FILE)
+    try:
+        return Taxonomy.model_validate(document.data)
+    except ValidationError as exc:
+        raise config_error_from_validation(exc, document) from exc
+
+
+class KeywordTopics:
+    """Scores each topic by how many of its phrases a document mentions (title counts double)."""
+
+    model = ModelRef(name="builtin-keyword-topics", version="1")
+
+    def __init__(self, taxonomy: Taxonomy) -> None:
+        phrases: dict[str, set[str]] = {}
+        for topic_id, definition in taxonomy.topics.items():
+            for keyword in definition.keywords:
+                phrases.setdefault(keyword.lower(), set()).add(topic_id)
+        self._matcher = PhraseMatcher({k: frozenset(v) for k, v in phrases.items()})
+        self.labels = {topic_id: d.label for topic_id, d in taxonomy.topics.items()}
+
+    def predict(self, title: str, text: str) -> TopicsResult:
+        hits: dict[str, float] = {}
+        for part, weight in ((title, TITLE_WEIGHT), (text, 1.0)):
+            for match in self._matcher.find(word_tokens(part, expand_teencode=False)):
+                for topic_id in match.value:
+                    hits[topic_id] = hits.get(topic_id, 0.0) + weight
+        scores = [TopicScore(topic=t, score=round(1 - math.exp(-h / 2), 4)) for t, h in hits.items()]
+        kept = sorted((s for s in scores if s.score >= MIN_SCORE), key=lambda s: (-s.score, s.topic))
+        return TopicsResult(topics=tuple(kept), model=self.model)
+
+    def predict_batch(self, texts: Sequence[tuple[str, str]]) -> list[TopicsResult]:
+        return [self.predict(title, text) for title, text in texts]

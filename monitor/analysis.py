@@ -1,0 +1,124 @@
+"""What the NLP layer says about a document (:class:`Analysis`).
+
+Every score records the model name and version that produced it, and the misinformation score carries
+the reasons behind it: an officer must be able to see *why* a post was flagged.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from monitor.records import Document
+
+
+class SentimentLabel(StrEnum):
+    NEGATIVE = "negative"
+    NEUTRAL = "neutral"
+    POSITIVE = "positive"
+
+
+class ToxicityLabel(StrEnum):
+    CLEAN = "clean"
+    OFFENSIVE = "offensive"
+    HATE = "hate"
+
+
+class ModelRef(BaseModel):
+    """Which model produced a score."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    version: str
+
+
+class SentimentScore(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    label: SentimentLabel
+    probabilities: dict[SentimentLabel, float]
+    model: ModelRef
+
+
+class TopicScore(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    topic: str
+    score: float = Field(ge=0.0, le=1.0)
+
+
+class TopicsResult(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    topics: tuple[TopicScore, ...] = ()
+    model: ModelRef
+
+    @property
+    def labels(self) -> list[str]:
+        return [t.topic for t in self.topics]
+
+
+class ToxicityScore(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    label: ToxicityLabel
+    probabilities: dict[ToxicityLabel, float]
+    model: ModelRef
+
+
+class Reason(BaseModel):
+    """One piece of evidence behind a misinformation score."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str  # e.g. "claim_match", "source_credibility", "cue"
+    detail: str
+    weight: float = Field(ge=0.0, le=1.0)
+    ref: str | None = None  # claim id, source id, cue phrase...
+
+
+class MisinfoScore(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    score: float = Field(ge=0.0, le=1.0)
+    reasons: tuple[Reason, ...] = ()
+    model: ModelRef
+    claim_ids: tuple[str, ...] = ()
+
+
+class EntityMention(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text: str
+    kind: str
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+
+
+class Analysis(BaseModel):
+    """All scores for one document."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sentiment: SentimentScore
+    topics: TopicsResult
+    toxicity: ToxicityScore
+    misinformation: MisinfoScore
+    entities: tuple[EntityMention, ...] = ()
+    watchlist_hits: tuple[str, ...] = ()
+    story_id: str | None = None
+
+
+class AnalyzedDocument(BaseModel):
+    """A document with its analysis: the unit the store holds and the rules read."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    document: Document
+    analysis: Analysis
+
+    @property
+    def doc_id(self) -> str:
+        return self.document.doc_id

@@ -1,0 +1,261 @@
+"""The ``monitor`` command: thin subcommands over the library.
+
+Exit codes: 0 success, 1 runtime failure, 2 invalid configuration or arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from datetime import timedelta
+
+from monitor.alerts import AlertQuery, AlertState
+from monitor.analysis import SentimentLabel
+from monitor.config.settings import Settings, load_settings
+from monitor.context import Monitor, build_monitor
+from monitor.crawl import crawl_cycle
+from monitor.durations import parse_duration
+from monitor.errors import ConfigError, MonitorError
+from monitor.keys import Role
+from monitor.records import Platform, utc_now
+from monitor.service import ensure_admin_key, run_service, serve
+from monitor.store.base import DocumentFilter, SearchRequest
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _duration(value: str) -> int:
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _open(args: argparse.Namespace) -> Monitor:
+    settings: Settings = load_settings(args.config_dir)
+    return build_monitor(settings)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    monitor = _open(args)
+    try:
+        ensure_admin_key(monitor, _say)
+        api = monitor.settings.api
+        if not args.no_api:
+            _say(f"API on http://{api.host}:{api.port} (docs: http://{api.host}:{api.port}/docs)")
+        _say(f"Crawling {len(monitor.sources)} sources; data in {monitor.settings.data_dir}/. Ctrl-C stops.")
+        asyncio.run(run_service(monitor, _progress, serve_api=not args.no_api))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        monitor.close()
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    monitor = _open(args)
+    try:
+        ensure_admin_key(monitor, _say)
+        asyncio.run(serve(monitor))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        monitor.close()
+    return 0
+
+
+def cmd_crawl(args: argparse.Namespace) -> int:
+    monitor = _open(args)
+    try:
+        chosen = monitor.sources
+        if args.source:
+            unknown = sorted(set(args.source) - {s.spec.id for s in monitor.sources})
+            if unknown:
+                raise ConfigError(f"unknown or disabled source(s): {', '.join(unknown)}")
+            chosen = [s for s in monitor.sources if s.spec.id in args.source]
+        _progress(f"Crawling {len(chosen)} sources once...")
+        report = asyncio.run(crawl_cycle(monitor, chosen, _progress))
+        _say(
+            f"Done in {report.duration_seconds:.1f}s: {report.inserted} new documents, "
+            f"{report.alerts} alerts created or updated, {len(report.failed_sources)} sources failed"
+            + (f" ({', '.join(sorted(report.failed_sources))})" if report.failed_sources else "")
+        )
+        return 1 if report.failed_sources and len(report.failed_sources) == len(chosen) else 0
+    finally:
+        monitor.close()
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    monitor = _open(args)
+    try:
+        since = utc_now() - timedelta(seconds=args.since) if args.since else None
+        request = SearchRequest(
+            filter=DocumentFilter(
+                text=args.query,
+                since=since,
+                sources=tuple(args.source or ()),
+                platforms=tuple(Platform(p) for p in args.platform or ()),
+                sentiments=tuple(SentimentLabel(s) for s in args.sentiment or ()),
+                topics=tuple(args.topic or ()),
+            ),
+            limit=args.limit,
+        )
+        page = monitor.store.search(request)
+        if args.json:
+            for item in page.items:
+                _say(item.model_dump_json())
+            return 0
+        _say(f"{page.total} documents match; showing {len(page.items)}")
+        for item in page.items:
+            doc, analysis = item.document, item.analysis
+            when = doc.published_at.astimezone(monitor.settings.zone).strftime("%Y-%m-%d %H:%M")
+            headline = doc.title or doc.text.replace("\n", " ")[:100]
+            _say(
+                f"{when}  {doc.source_id:<18} {analysis.sentiment.label.value:<8} "
+                f"misinfo={analysis.misinformation.score:.2f}  {headline}\n    {doc.url}"
+            )
+        return 0
+    finally:
+        monitor.close()
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    monitor = _open(args)
+    try:
+        if args.ack:
+            alert = monitor.alerts.acknowledge(args.ack, by="cli")
+            _say(f"{alert.alert_id} is {alert.state.value} (by {alert.acknowledged_by})")
+            return 0
+        total, alerts = monitor.alerts.search(
+            AlertQuery(states=tuple(AlertState(s) for s in args.state or ()), limit=args.limit)
+        )
+        if args.json:
+            for alert in alerts:
+                _say(alert.model_dump_json())
+            return 0
+        _say(f"{total} alerts; showing {len(alerts)}")
+        for alert in alerts:
+            when = alert.event_end.astimezone(monitor.settings.zone).strftime("%Y-%m-%d %H:%M")
+            _say(
+                f"{when}  [{alert.severity.value:<8}] {alert.state.value:<12} {alert.rule_id:<22} "
+                f"{alert.doc_count:>4} docs  {alert.title}\n    id {alert.alert_id}"
+            )
+        return 0
+    finally:
+        monitor.close()
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    monitor = _open(args)
+    try:
+        if args.keys_command == "create":
+            key, secret = monitor.keys.create(Role(args.role), args.name or "")
+            _say(f"Created {key.role.value} key {key.key_id} ({key.name}). The secret is shown only once:")
+            _say(secret)
+        elif args.keys_command == "revoke":
+            key = monitor.keys.revoke(args.key_id)
+            _say(f"Revoked {key.key_id} ({key.name})")
+        else:
+            for key in monitor.keys.all_keys():
+                state = "revoked" if key.revoked_at else "active"
+                _say(f"{key.key_id}  {key.role.value:<10} {state:<8} {key.hint}…  {key.name}")
+        return 0
+    finally:
+        monitor.close()
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    monitor = _open(args)
+    try:
+        _say(
+            f"Configuration in {monitor.settings.config_dir}/ is valid: {len(monitor.sources)} enabled sources, "
+            f"{len(monitor.rules)} rules, analyzer '{monitor.settings.analyzer}', "
+            f"database {monitor.settings.sqlite_path}"
+        )
+        return 0
+    finally:
+        monitor.close()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="monitor", description="Đồng Nai media monitor")
+    parser.add_argument("--config-dir", help="configuration folder (default: $MONITOR_CONFIG_DIR or ./configs)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="crawl on schedule, evaluate rules and serve the API (the main job)")
+    run.add_argument("--no-api", action="store_true", help="crawl and alert without serving the API")
+    run.set_defaults(handler=cmd_run)
+
+    commands.add_parser("serve", help="serve the API only").set_defaults(handler=cmd_serve)
+
+    crawl = commands.add_parser("crawl", help="crawl sources")
+    crawl.add_argument("--once", action="store_true", required=True, help="one cycle, then exit")
+    crawl.add_argument("--source", action="append", help="only this source id (repeatable)")
+    crawl.set_defaults(handler=cmd_crawl)
+
+    search = commands.add_parser("search", help="search stored documents")
+    search.add_argument("query", nargs="?", default=None, help="e.g. '\"dong nai\" AND (ngap OR lut)'")
+    search.add_argument("--since", type=_duration, help="only the last 7d, 24h...")
+    search.add_argument("--source", action="append")
+    search.add_argument("--platform", action="append", choices=[p.value for p in Platform])
+    search.add_argument("--sentiment", action="append", choices=[s.value for s in SentimentLabel])
+    search.add_argument("--topic", action="append")
+    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--json", action="store_true", help="one JSON document per line")
+    search.set_defaults(handler=cmd_search)
+
+    alerts = commands.add_parser("alerts", help="list alerts, or acknowledge one")
+    alerts.add_argument("--state", action="append", choices=[s.value for s in AlertState])
+    alerts.add_argument("--limit", type=int, default=50)
+    alerts.add_argument("--ack", metavar="ALERT_ID", help="acknowledge this alert")
+    alerts.add_argument("--json", action="store_true")
+    alerts.set_defaults(handler=cmd_alerts)
+
+    keys = commands.add_parser("keys", help="manage API keys")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_commands.add_parser("create", help="create a key and print its secret once")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--name", help="who or what the key is for")
+    keys_commands.add_parser("list", help="list keys (never their secrets)")
+    revoke = keys_commands.add_parser("revoke", help="revoke a key")
+    revoke.add_argument("key_id")
+    keys.set_defaults(handler=cmd_keys)
+
+    config = commands.add_parser("config", help="configuration tools")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    config_commands.add_parser("check", help="validate the configuration and exit")
+    config.set_defaults(handler=cmd_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        code: int = args.handler(args)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except MonitorError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

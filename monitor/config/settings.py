@@ -1,0 +1,136 @@
+"""Service settings: ``configs/settings.yaml`` overridden by ``MONITOR_*`` environment variables.
+
+Nested keys use a double underscore: ``MONITOR_API__PORT=9000`` overrides ``api.port``. Secrets are read
+from the environment only. Settings are built by :func:`load_settings`, never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from monitor.config.yamlfile import YamlDocument, config_error_from_validation, dotted, load_yaml
+from monitor.errors import ConfigError
+
+ENV_PREFIX = "MONITOR_"
+SETTINGS_FILE = "settings.yaml"
+
+
+class ApiSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+
+class CrawlSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    interval_seconds: int = Field(default=300, ge=5, description="Default cadence of every source.")
+    timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    max_body_bytes: int = Field(default=20_000_000, ge=1024)
+    concurrency: int = Field(default=8, ge=1, le=256)
+    user_agent: str = "DongNaiMonitor/0.1 (+media monitoring of the Dong Nai provincial office)"
+
+
+class StorageSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    backend: Literal["sqlite"] = "sqlite"
+    sqlite_file: str = "monitor.sqlite3"
+
+
+class RuleSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    window_interval_seconds: int = Field(
+        default=30, ge=1, le=3600, description="How often windowed rules are re-evaluated."
+    )
+
+
+class Settings(BaseSettings):
+    """Everything the service needs to start. Paths are relative to the working directory."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    config_dir: Path = Path("configs")
+    data_dir: Path = Path("var")
+    timezone: str = "Asia/Ho_Chi_Minh"
+    analyzer: str = Field(default="builtin", description="Registered analyzer that scores documents.")
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    rules: RuleSettings = Field(default_factory=RuleSettings)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone '{value}' (expected an IANA name such as Asia/Ho_Chi_Minh)") from exc
+        return value
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / self.storage.sqlite_file
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment first: an operator's MONITOR_* variable beats the YAML file (passed as init).
+        return env_settings, init_settings
+
+
+def _env_variable_for(location: tuple[str | int, ...]) -> str:
+    return ENV_PREFIX + "__".join(str(part).upper() for part in location)
+
+
+def load_settings(config_dir: Path | str | None = None) -> Settings:
+    """Build settings from ``<config_dir>/settings.yaml`` and the ``MONITOR_*`` environment.
+
+    ``config_dir`` defaults to ``$MONITOR_CONFIG_DIR`` or ``./configs``. A missing settings file is fine
+    (defaults apply); an invalid one raises :class:`ConfigError` naming file, line and key, and an
+    invalid environment variable raises one naming the variable.
+    """
+    directory = Path(config_dir or os.environ.get(f"{ENV_PREFIX}CONFIG_DIR") or "configs")
+    path = directory / SETTINGS_FILE
+    document = load_yaml(path) if path.exists() else YamlDocument(path=path, data={}, root=None)
+    values: Any = document.data or {}
+    if not isinstance(values, dict):
+        raise ConfigError("expected a mapping of settings at the top level", path=str(path))
+    values = {**values, "config_dir": str(directory)}
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        location = tuple(error["loc"])
+        for depth in range(len(location), 0, -1):
+            variable = _env_variable_for(location[:depth])
+            if variable in os.environ:
+                raise ConfigError(
+                    f"{error['msg']} (got {os.environ[variable]!r})",
+                    path=f"environment variable {variable}",
+                    key=dotted(location),
+                ) from exc
+        raise config_error_from_validation(exc, document) from exc

@@ -1,0 +1,97 @@
+"""Assembling the service from settings: database, stores, sources, analyzer, rules and pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from monitor.alerts import AlertStore
+from monitor.claims import load_claims
+from monitor.config.catalog import load_spec_folder
+from monitor.config.settings import Settings
+from monitor.db import Database
+from monitor.health import HealthStore
+from monitor.keys import KeyStore
+from monitor.pipeline import Pipeline
+from monitor.plugins import load_plugins
+from monitor.quarantine import Quarantine
+from monitor.registry import Registry
+from monitor.rules.engine import RuleEngine
+from monitor.rules.specs import RuleSpec, rule_spec_class
+from monitor.scoring import AnalysisContext, Analyzer
+from monitor.sources import Source, SourceSpec
+from monitor.store.base import DocumentStore
+from monitor.store.sqlite import SqliteDocumentStore
+
+
+@dataclass
+class Monitor:
+    """The assembled service; every entry point (CLI, API, notebooks) works through one of these."""
+
+    settings: Settings
+    registry: Registry
+    db: Database
+    store: DocumentStore
+    alerts: AlertStore
+    keys: KeyStore
+    health: HealthStore
+    quarantine: Quarantine
+    sources: list[Source]
+    rules: list[RuleSpec]
+    analyzer: Analyzer
+    engine: RuleEngine
+    pipeline: Pipeline
+
+    def source(self, source_id: str) -> Source | None:
+        return next((s for s in self.sources if s.spec.id == source_id), None)
+
+    def close(self) -> None:
+        self.store.close()
+        self.db.close()
+
+
+def load_source_specs(settings: Settings, registry: Registry) -> list[SourceSpec]:
+    return load_spec_folder(
+        settings.config_dir / "sources", "sources", lambda type_name: registry.source_type(type_name).spec_class
+    )
+
+
+def load_rule_specs(settings: Settings) -> list[RuleSpec]:
+    return load_spec_folder(settings.config_dir / "rules", "rules", rule_spec_class)
+
+
+def build_monitor(settings: Settings, registry: Registry | None = None) -> Monitor:
+    """Build the service; configuration errors surface here, before anything runs."""
+    plugins = registry if registry is not None else load_plugins()
+    source_specs = load_source_specs(settings, plugins)
+    rules = load_rule_specs(settings)
+    claims = load_claims(settings.config_dir)
+    analyzer = plugins.analyzer(settings.analyzer)(
+        AnalysisContext(
+            config_dir=settings.config_dir,
+            source_credibility={spec.id: spec.credibility for spec in source_specs},
+            claims=claims,
+        )
+    )
+    db = Database(settings.sqlite_path)
+    store = SqliteDocumentStore(db)
+    alerts = AlertStore(db)
+    health = HealthStore(db)
+    quarantine = Quarantine(db)
+    offset = settings.zone.utcoffset(datetime.now())
+    engine = RuleEngine(rules, store, alerts, int(offset.total_seconds()) if offset else 0)
+    return Monitor(
+        settings=settings,
+        registry=plugins,
+        db=db,
+        store=store,
+        alerts=alerts,
+        keys=KeyStore(db),
+        health=health,
+        quarantine=quarantine,
+        sources=[plugins.source_type(spec.type).factory(spec) for spec in source_specs if spec.enabled],
+        rules=rules,
+        analyzer=analyzer,
+        engine=engine,
+        pipeline=Pipeline(store, analyzer, engine, health, quarantine),
+    )

@@ -1,0 +1,81 @@
+"""The embedded SQLite database: one file, WAL mode, one connection per thread.
+
+The API serves requests from a thread pool while the crawler writes, so every thread gets its own
+connection (SQLite connections must not be shared across threads mid-transaction) and WAL lets readers
+proceed while a writer commits. Schemas are applied with ``CREATE ... IF NOT EXISTS`` statements owned
+by the module that uses the tables.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from monitor.errors import StoreError
+
+
+class Database:
+    """A SQLite file shared by the embedded stores."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = self.connection()
+            conn.execute("PRAGMA journal_mode=WAL")
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open database {self.path}: {exc}", retryable=False) from exc
+
+    def connection(self) -> sqlite3.Connection:
+        """Return this thread's connection, opening it on first use."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            # isolation_level=None: we open transactions explicitly with `with transaction(...)`.
+            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def apply_schema(self, statements: Iterable[str]) -> None:
+        """Run idempotent DDL statements in one transaction."""
+        conn = self.connection()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in statements:
+                conn.execute(statement)
+            conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            conn.execute("ROLLBACK")
+            raise StoreError(f"cannot create tables in {self.path}: {exc}", retryable=False) from exc
+
+    def close(self) -> None:
+        """Close every connection this database opened (call once, at shutdown)."""
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+class Transaction:
+    """``with Transaction(db) as conn:`` — BEGIN IMMEDIATE, COMMIT on success, ROLLBACK on error."""
+
+    def __init__(self, db: Database) -> None:
+        self._conn = db.connection()
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._conn.execute("BEGIN IMMEDIATE")
+        return self._conn
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._conn.execute("ROLLBACK" if exc_type else "COMMIT")

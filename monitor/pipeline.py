@@ -1,0 +1,114 @@
+"""The processing pipeline: normalize → language id → scorers → store → rules, with counted outcomes.
+
+The pipeline never raises for bad input: items it cannot use become problems, counted per source,
+reported in source health, and their raw input goes to the quarantine.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from monitor.alerts import Alert
+from monitor.analysis import AnalyzedDocument
+from monitor.health import CycleCounts, HealthStore
+from monitor.normalize import normalize_document
+from monitor.quarantine import Quarantine
+from monitor.records import Document
+from monitor.rules.engine import RuleEngine
+from monitor.scoring import Analyzer
+from monitor.sources import Collected, Problem, Severity
+from monitor.store.base import DocumentStore
+
+log = logging.getLogger(__name__)
+
+MAX_PROBLEMS_SHOWN = 20
+BATCH_SIZE = 256
+
+
+@dataclass
+class SourceOutcome:
+    """What processing one source's collection did."""
+
+    source_id: str
+    counts: CycleCounts
+    error: str | None
+    alerts: list[Alert] = field(default_factory=list)
+
+
+class Pipeline:
+    def __init__(
+        self, store: DocumentStore, analyzer: Analyzer, engine: RuleEngine, health: HealthStore, quarantine: Quarantine
+    ) -> None:
+        self.store = store
+        self.analyzer = analyzer
+        self.engine = engine
+        self.health = health
+        self.quarantine = quarantine
+
+    def analyze(self, documents: Sequence[Document]) -> tuple[list[AnalyzedDocument], list[Problem]]:
+        """Normalize, identify language and score; documents left without text become problems."""
+        normalized: list[Document] = []
+        problems: list[Problem] = []
+        for document in documents:
+            clean = normalize_document(document)
+            if not clean.text and not clean.title:
+                problems.append(
+                    Problem(
+                        document.source_id,
+                        document.url,
+                        "item has no text after cleaning",
+                        raw=document.model_dump_json(),
+                    )
+                )
+                continue
+            normalized.append(clean)
+        languages = self.analyzer.identify_languages([doc.content for doc in normalized])
+        with_lang = [doc.model_copy(update={"lang": lang}) for doc, lang in zip(normalized, languages, strict=True)]
+        analyses = self.analyzer.analyze(with_lang)
+        analyzed = [
+            AnalyzedDocument(document=doc, analysis=analysis) for doc, analysis in zip(with_lang, analyses, strict=True)
+        ]
+        return analyzed, problems
+
+    def process(self, source_id: str, collected: Collected, started: datetime) -> SourceOutcome:
+        """Run one source's collection through every stage and record the source's health."""
+        clock = time.monotonic()
+        inserted = updated = unchanged = 0
+        problems = list(collected.problems)
+        alerts: list[Alert] = []
+        for start in range(0, len(collected.documents), BATCH_SIZE):
+            batch = collected.documents[start : start + BATCH_SIZE]
+            analyzed, batch_problems = self.analyze(batch)
+            problems.extend(batch_problems)
+            result = self.store.upsert(analyzed)
+            inserted += len(result.inserted)
+            updated += len(result.updated)
+            unchanged += len(result.unchanged)
+            changed = set(result.changed)
+            alerts.extend(self.engine.on_documents([item for item in analyzed if item.doc_id in changed]))
+        errors = [p for p in problems if p.severity is Severity.ERROR]
+        quarantined = self.quarantine.add(problems)
+        for problem in problems[:MAX_PROBLEMS_SHOWN]:
+            log.warning("%s: %s: %s", source_id, problem.location, problem.message)
+        counts = CycleCounts(
+            fetched=len(collected.raw_items),
+            documents=len(collected.documents),
+            inserted=inserted,
+            updated=updated,
+            unchanged=unchanged,
+            errors=len(errors),
+            warnings=len(problems) - len(errors),
+            quarantined=quarantined,
+            not_modified=collected.not_modified,
+            duration_seconds=round(time.monotonic() - clock, 3),
+            problems=[f"{p.location}: {p.message}" for p in problems[:MAX_PROBLEMS_SHOWN]],
+        )
+        error = None
+        if collected.fetch_failed:
+            error = errors[0].message if errors else "fetch failed"
+        self.health.record(source_id, started, counts, error)
+        return SourceOutcome(source_id=source_id, counts=counts, error=error, alerts=alerts)

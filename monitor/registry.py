@@ -1,0 +1,53 @@
+"""Where ``monitor`` finds source types and analyzers without importing the packages that define them.
+
+Plugins fill a :class:`Registry` explicitly (see :mod:`monitor.plugins`); nothing registers itself as a
+side effect of being imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from monitor.errors import ConfigError
+from monitor.scoring import AnalysisContext, Analyzer
+from monitor.sources import Source, SourceSpec
+
+SourceFactory = Callable[[SourceSpec], Source]
+AnalyzerFactory = Callable[[AnalysisContext], Analyzer]
+
+
+@dataclass(frozen=True)
+class SourceType:
+    spec_class: type[SourceSpec]
+    factory: SourceFactory
+
+
+@dataclass
+class Registry:
+    source_types: dict[str, SourceType] = field(default_factory=dict)
+    analyzers: dict[str, AnalyzerFactory] = field(default_factory=dict)
+
+    def add_source_type(self, name: str, spec_class: type[SourceSpec], factory: SourceFactory) -> None:
+        if name in self.source_types:
+            raise ConfigError(f"source type '{name}' is registered twice")
+        self.source_types[name] = SourceType(spec_class, factory)
+
+    def add_analyzer(self, name: str, factory: AnalyzerFactory) -> None:
+        if name in self.analyzers:
+            raise ConfigError(f"analyzer '{name}' is registered twice")
+        self.analyzers[name] = factory
+
+    def source_type(self, name: str) -> SourceType:
+        try:
+            return self.source_types[name]
+        except KeyError:
+            known = ", ".join(sorted(self.source_types)) or "none registered"
+            raise ConfigError(f"unknown source type '{name}' (known: {known})") from None
+
+    def analyzer(self, name: str) -> AnalyzerFactory:
+        try:
+            return self.analyzers[name]
+        except KeyError:
+            known = ", ".join(sorted(self.analyzers)) or "none registered"
+            raise ConfigError(f"unknown analyzer '{name}' (known: {known})") from None

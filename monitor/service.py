@@ -1,0 +1,105 @@
+"""The long-running service: scheduled crawling, scheduled window rules, and the API, in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+
+from monitor.context import Monitor
+from monitor.crawl import Progress, crawl_cycle
+from monitor.keys import Role
+from monitor.records import utc_now
+
+log = logging.getLogger(__name__)
+
+SCHEDULER_TICK_SECONDS = 1.0
+
+
+def ensure_admin_key(monitor: Monitor, announce: Callable[[str], None]) -> None:
+    """On the first run (no active admin key), create one and print its secret once."""
+    if monitor.keys.count_active(Role.ADMIN):
+        return
+    key, secret = monitor.keys.create(Role.ADMIN, "first admin key")
+    announce(
+        "\n" + "=" * 72 + "\n"
+        "First run: created an admin API key. It is shown only this once; keep it safe.\n"
+        f"  key id: {key.key_id}\n"
+        f"  secret: {secret}\n"
+        "Use it as:  curl -H 'X-API-Key: <secret>' http://HOST:PORT/alerts\n"
+        "Create more with:  monitor keys create --role officer\n" + "=" * 72
+    )
+
+
+async def crawl_forever(monitor: Monitor, progress: Progress | None = None) -> None:
+    """Crawl each source on its own cadence (``interval_seconds``, or the crawl default)."""
+    default = monitor.settings.crawl.interval_seconds
+    next_due = dict.fromkeys((s.spec.id for s in monitor.sources), 0.0)
+    while True:
+        now = time.monotonic()
+        due = [s for s in monitor.sources if next_due[s.spec.id] <= now]
+        if due:
+            report = await crawl_cycle(monitor, due, progress)
+            finished = time.monotonic()
+            for source in due:
+                next_due[source.spec.id] = finished + (source.spec.interval_seconds or default)
+            log.info(
+                "cycle: %d sources, %d new documents, %d alerts touched, %d failed sources, %.1fs",
+                len(due),
+                report.inserted,
+                report.alerts,
+                len(report.failed_sources),
+                report.duration_seconds,
+            )
+        await asyncio.sleep(SCHEDULER_TICK_SECONDS)
+
+
+async def evaluate_windows_forever(monitor: Monitor) -> None:
+    """Re-evaluate windowed rules for the current window every ``rules.window_interval_seconds``."""
+    interval = monitor.settings.rules.window_interval_seconds
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            alerts = await asyncio.to_thread(monitor.engine.evaluate_windows, utc_now())
+        except Exception:  # keep the loop alive; the next pass may succeed (e.g. a locked database)
+            log.exception("window rule evaluation failed")
+            continue
+        if alerts:
+            log.info("window rules: %d alerts touched", len(alerts))
+
+
+async def run_service(monitor: Monitor, progress: Progress | None = None, serve_api: bool = True) -> None:
+    """Run crawling, window rules and (optionally) the API until interrupted."""
+    tasks = [
+        asyncio.create_task(crawl_forever(monitor, progress), name="crawler"),
+        asyncio.create_task(evaluate_windows_forever(monitor), name="window-rules"),
+    ]
+    try:
+        if serve_api:
+            await serve(monitor)
+        else:
+            await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def serve(monitor: Monitor) -> None:
+    """Serve the HTTP API on the configured host and port until interrupted."""
+    import uvicorn  # noqa: PLC0415 - imported here: only the serving commands need the server
+
+    from api.app import create_app  # noqa: PLC0415 - monitor must not import api at module level (see DESIGN.md)
+
+    config = uvicorn.Config(
+        create_app(monitor),
+        host=monitor.settings.api.host,
+        port=monitor.settings.api.port,
+        log_level="info",
+        access_log=False,
+    )
+    await uvicorn.Server(config).serve()

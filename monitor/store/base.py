@@ -1,0 +1,139 @@
+"""The document-store contract every backend implements (SQLite now, Elasticsearch at scale).
+
+Callers (pipeline, rules, API, CLI) depend only on :class:`DocumentStore` and the request types here,
+so switching backends is configuration, not code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from monitor import query as query_syntax
+from monitor.analysis import AnalyzedDocument, SentimentLabel
+from monitor.records import Platform, UtcDatetime
+
+
+class CountField(StrEnum):
+    """Fields that can be counted by value."""
+
+    SOURCE = "source_id"
+    PLATFORM = "platform"
+    SENTIMENT = "sentiment"
+    TOXICITY = "toxicity"
+    TOPIC = "topic"
+
+
+class SortOrder(StrEnum):
+    NEWEST = "newest"
+    OLDEST = "oldest"
+
+
+class DocumentFilter(BaseModel):
+    """What to select. Empty tuples mean "any"; text uses the syntax of :mod:`monitor.query`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text: str | None = None
+    since: UtcDatetime | None = None
+    until: UtcDatetime | None = None
+    sources: tuple[str, ...] = ()
+    platforms: tuple[Platform, ...] = ()
+    sentiments: tuple[SentimentLabel, ...] = ()
+    topics: tuple[str, ...] = ()
+    min_misinformation: float | None = Field(default=None, ge=0.0, le=1.0)
+    doc_ids: tuple[str, ...] = ()
+
+    @field_validator("text")
+    @classmethod
+    def _text_parses(cls, value: str | None) -> str | None:
+        if value is not None and value.strip():
+            query_syntax.parse(value)  # raises QueryError with the position
+            return value
+        return None
+
+    def parsed_text(self) -> query_syntax.Node | None:
+        return query_syntax.parse(self.text) if self.text else None
+
+
+class SearchRequest(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    filter: DocumentFilter = Field(default_factory=DocumentFilter)
+    limit: int = Field(default=20, ge=1, le=500)
+    offset: int = Field(default=0, ge=0, le=100_000)
+    sort: SortOrder = SortOrder.NEWEST
+
+
+class SearchPage(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    total: int
+    items: list[AnalyzedDocument]
+
+
+class UpsertResult(BaseModel):
+    """Which documents were new, changed, or identical to what was stored."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    inserted: list[str] = Field(default_factory=list)
+    updated: list[str] = Field(default_factory=list)
+    unchanged: list[str] = Field(default_factory=list)
+
+    @property
+    def changed(self) -> list[str]:
+        return [*self.inserted, *self.updated]
+
+
+class TimeBucket(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    start: datetime
+    count: int
+
+
+class DocumentStore(Protocol):
+    """Storage and retrieval of analysed documents."""
+
+    def upsert(self, documents: Sequence[AnalyzedDocument]) -> UpsertResult:
+        """Insert or replace by ``doc_id``; idempotent."""
+        ...
+
+    def get(self, doc_id: str) -> AnalyzedDocument:
+        """Return one document or raise :class:`monitor.errors.NotFoundError`."""
+        ...
+
+    def get_many(self, doc_ids: Sequence[str]) -> list[AnalyzedDocument]:
+        """Return the documents that exist, in the order asked."""
+        ...
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        """Return one page of matching documents and the total count."""
+        ...
+
+    def count(self, document_filter: DocumentFilter) -> int:
+        """Count matching documents."""
+        ...
+
+    def count_by_time(
+        self, document_filter: DocumentFilter, interval_seconds: int, tz_offset_seconds: int = 0
+    ) -> list[TimeBucket]:
+        """Count matching documents per ``published_at`` bucket (buckets aligned in local time)."""
+        ...
+
+    def count_by_field(self, document_filter: DocumentFilter, field: CountField) -> dict[str, int]:
+        """Count matching documents per value of ``field``."""
+        ...
+
+    def delete(self, doc_ids: Sequence[str]) -> int:
+        """Delete documents by id; return how many existed."""
+        ...
+
+    def close(self) -> None:
+        """Release resources."""
+        ...

@@ -1,0 +1,281 @@
+"""The embedded document store: SQLite with an FTS5 index over accent-folded text.
+
+The full document (with its analysis) is kept as JSON; the columns beside it exist only to filter,
+sort and count. The FTS table indexes :func:`monitor.text.folded_words` of title and text, and queries
+are folded the same way, so ``dong nai`` finds ``Đồng Nai`` and ``hoà`` finds ``hòa``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from monitor import query as q
+from monitor.analysis import AnalyzedDocument
+from monitor.db import Database, Transaction
+from monitor.errors import NotFoundError, StoreError
+from monitor.store.base import (
+    CountField,
+    DocumentFilter,
+    SearchPage,
+    SearchRequest,
+    SortOrder,
+    TimeBucket,
+    UpsertResult,
+)
+from monitor.text import folded_words
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS documents (
+        rowid INTEGER PRIMARY KEY,
+        doc_id TEXT NOT NULL UNIQUE,
+        source_id TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        url TEXT NOT NULL,
+        author TEXT,
+        published_ts INTEGER NOT NULL,
+        fetched_ts INTEGER NOT NULL,
+        stored_ts INTEGER NOT NULL,
+        sentiment TEXT NOT NULL,
+        toxicity TEXT NOT NULL,
+        misinformation REAL NOT NULL,
+        story_id TEXT,
+        content_hash TEXT NOT NULL,
+        body TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS documents_published ON documents (published_ts)",
+    "CREATE INDEX IF NOT EXISTS documents_source ON documents (source_id, published_ts)",
+    "CREATE INDEX IF NOT EXISTS documents_sentiment ON documents (sentiment, published_ts)",
+    """CREATE TABLE IF NOT EXISTS document_topics (
+        doc_rowid INTEGER NOT NULL REFERENCES documents (rowid) ON DELETE CASCADE,
+        topic TEXT NOT NULL,
+        PRIMARY KEY (doc_rowid, topic)
+    )""",
+    "CREATE INDEX IF NOT EXISTS document_topics_topic ON document_topics (topic)",
+    # Folded copies only; tokenizer splits on non-alphanumerics exactly like monitor.text.tokens.
+    """CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
+        title, text, tokenize = 'unicode61 remove_diacritics 0'
+    )""",
+)
+
+_FIELD_COLUMNS = {
+    CountField.SOURCE: "d.source_id",
+    CountField.PLATFORM: "d.platform",
+    CountField.SENTIMENT: "d.sentiment",
+    CountField.TOXICITY: "d.toxicity",
+}
+
+
+def _fts_expression(node: q.Node) -> str:
+    """Compile a parsed query to FTS5 syntax; every token is quoted so keywords stay literal."""
+    if isinstance(node, q.Term):
+        return f'"{node.token}"'
+    if isinstance(node, q.Phrase):
+        return '"' + " ".join(node.tokens) + '"'
+    if isinstance(node, q.Or):
+        return "(" + " OR ".join(_fts_expression(child) for child in node.children) + ")"
+    if isinstance(node, q.And):
+        positives = [c for c in node.children if not isinstance(c, q.Not)]
+        negatives = [c.child for c in node.children if isinstance(c, q.Not)]
+        expression = "(" + " AND ".join(_fts_expression(child) for child in positives) + ")"
+        for negative in negatives:
+            expression = f"({expression} NOT {_fts_expression(negative)})"
+        return expression
+    raise StoreError("a NOT must stand beside a positive term", retryable=False)
+
+
+def _epoch(value: datetime) -> int:
+    return int(value.timestamp())
+
+
+class _Where:
+    """Accumulates SQL conditions and their parameters for one filter."""
+
+    def __init__(self, document_filter: DocumentFilter) -> None:
+        self.clauses: list[str] = []
+        self.params: list[Any] = []
+        f = document_filter
+        node = f.parsed_text()
+        if node is not None:
+            self._add("d.rowid IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?)", _fts_expression(node))
+        if f.since is not None:
+            self._add("d.published_ts >= ?", _epoch(f.since))
+        if f.until is not None:
+            self._add("d.published_ts < ?", _epoch(f.until))
+        self._add_in("d.source_id", f.sources)
+        self._add_in("d.platform", [p.value for p in f.platforms])
+        self._add_in("d.sentiment", [s.value for s in f.sentiments])
+        self._add_in("d.doc_id", f.doc_ids)
+        if f.topics:
+            marks = ",".join("?" * len(f.topics))
+            self._add(f"d.rowid IN (SELECT doc_rowid FROM document_topics WHERE topic IN ({marks}))", *f.topics)
+        if f.min_misinformation is not None:
+            self._add("d.misinformation >= ?", f.min_misinformation)
+
+    def _add(self, clause: str, *params: Any) -> None:
+        self.clauses.append(clause)
+        self.params.extend(params)
+
+    def _add_in(self, column: str, values: Sequence[str]) -> None:
+        if values:
+            self._add(f"{column} IN ({','.join('?' * len(values))})", *values)
+
+    @property
+    def sql(self) -> str:
+        return (" WHERE " + " AND ".join(self.clauses)) if self.clauses else ""
+
+
+class SqliteDocumentStore:
+    """:class:`monitor.store.base.DocumentStore` on an embedded SQLite file."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        db.apply_schema(SCHEMA)
+
+    def upsert(self, documents: Sequence[AnalyzedDocument]) -> UpsertResult:
+        inserted: list[str] = []
+        updated: list[str] = []
+        unchanged: list[str] = []
+        now = _epoch(datetime.now(UTC))
+        try:
+            with Transaction(self.db) as conn:
+                for item in documents:
+                    outcome = self._upsert_one(conn, item, now)
+                    {"inserted": inserted, "updated": updated, "unchanged": unchanged}[outcome].append(item.doc_id)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot store {len(documents)} documents in {self.db.path}: {exc}") from exc
+        return UpsertResult(inserted=inserted, updated=updated, unchanged=unchanged)
+
+    @staticmethod
+    def _upsert_one(conn: sqlite3.Connection, item: AnalyzedDocument, now: int) -> str:
+        doc, analysis = item.document, item.analysis
+        body = item.model_dump_json()
+        existing = conn.execute("SELECT rowid, body FROM documents WHERE doc_id = ?", (doc.doc_id,)).fetchone()
+        if existing is not None and existing["body"] == body:
+            return "unchanged"
+        values = (
+            doc.source_id,
+            doc.platform.value,
+            doc.url,
+            doc.author,
+            _epoch(doc.published_at),
+            _epoch(doc.fetched_at),
+            now,
+            analysis.sentiment.label.value,
+            analysis.toxicity.label.value,
+            analysis.misinformation.score,
+            analysis.story_id,
+            doc.content_hash,
+            body,
+        )
+        if existing is None:
+            cursor = conn.execute(
+                """INSERT INTO documents (source_id, platform, url, author, published_ts, fetched_ts,
+                   stored_ts, sentiment, toxicity, misinformation, story_id, content_hash, body, doc_id)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                (*values, doc.doc_id),
+            )
+            rowid = cursor.lastrowid
+            outcome = "inserted"
+        else:
+            rowid = existing["rowid"]
+            conn.execute(
+                """UPDATE documents SET source_id=?, platform=?, url=?, author=?, published_ts=?,
+                   fetched_ts=?, stored_ts=?, sentiment=?, toxicity=?, misinformation=?, story_id=?,
+                   content_hash=?, body=? WHERE doc_id=?""",
+                (*values, doc.doc_id),
+            )
+            conn.execute("DELETE FROM documents_fts WHERE rowid = ?", (rowid,))
+            conn.execute("DELETE FROM document_topics WHERE doc_rowid = ?", (rowid,))
+            outcome = "updated"
+        conn.execute(
+            "INSERT INTO documents_fts (rowid, title, text) VALUES (?, ?, ?)",
+            (rowid, folded_words(doc.title), folded_words(doc.text)),
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO document_topics (doc_rowid, topic) VALUES (?, ?)",
+            [(rowid, topic) for topic in analysis.topics.labels],
+        )
+        return outcome
+
+    def get(self, doc_id: str) -> AnalyzedDocument:
+        row = self._execute("SELECT body FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+        if row is None:
+            raise NotFoundError(f"no document with doc_id '{doc_id}'")
+        return AnalyzedDocument.model_validate_json(row["body"])
+
+    def get_many(self, doc_ids: Sequence[str]) -> list[AnalyzedDocument]:
+        if not doc_ids:
+            return []
+        found: dict[str, AnalyzedDocument] = {}
+        for start in range(0, len(doc_ids), 500):
+            chunk = list(doc_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            for row in self._execute(f"SELECT doc_id, body FROM documents WHERE doc_id IN ({marks})", chunk):
+                found[row["doc_id"]] = AnalyzedDocument.model_validate_json(row["body"])
+        return [found[doc_id] for doc_id in doc_ids if doc_id in found]
+
+    def search(self, request: SearchRequest) -> SearchPage:
+        where = _Where(request.filter)
+        direction = "DESC" if request.sort is SortOrder.NEWEST else "ASC"
+        total = self._execute(f"SELECT count(*) FROM documents d{where.sql}", where.params).fetchone()[0]
+        rows = self._execute(
+            f"SELECT d.body FROM documents d{where.sql} "
+            f"ORDER BY d.published_ts {direction}, d.rowid {direction} LIMIT ? OFFSET ?",
+            [*where.params, request.limit, request.offset],
+        )
+        items = [AnalyzedDocument.model_validate_json(row["body"]) for row in rows]
+        return SearchPage(total=total, items=items)
+
+    def count(self, document_filter: DocumentFilter) -> int:
+        where = _Where(document_filter)
+        return int(self._execute(f"SELECT count(*) FROM documents d{where.sql}", where.params).fetchone()[0])
+
+    def count_by_time(
+        self, document_filter: DocumentFilter, interval_seconds: int, tz_offset_seconds: int = 0
+    ) -> list[TimeBucket]:
+        if interval_seconds <= 0:
+            raise StoreError("interval_seconds must be positive", retryable=False)
+        where = _Where(document_filter)
+        rows = self._execute(
+            f"SELECT ((d.published_ts + ?) / ?) * ? - ? AS bucket, count(*) AS n FROM documents d{where.sql} "
+            "GROUP BY bucket ORDER BY bucket",
+            [tz_offset_seconds, interval_seconds, interval_seconds, tz_offset_seconds, *where.params],
+        )
+        return [TimeBucket(start=datetime.fromtimestamp(row["bucket"], UTC), count=row["n"]) for row in rows]
+
+    def count_by_field(self, document_filter: DocumentFilter, field: CountField) -> dict[str, int]:
+        where = _Where(document_filter)
+        if field is CountField.TOPIC:
+            sql = (
+                f"SELECT t.topic AS value, count(*) AS n FROM documents d "
+                f"JOIN document_topics t ON t.doc_rowid = d.rowid{where.sql} GROUP BY t.topic"
+            )
+        else:
+            column = _FIELD_COLUMNS[field]
+            sql = f"SELECT {column} AS value, count(*) AS n FROM documents d{where.sql} GROUP BY {column}"
+        rows = self._execute(sql + " ORDER BY n DESC, value", where.params)
+        return {row["value"]: row["n"] for row in rows}
+
+    def delete(self, doc_ids: Sequence[str]) -> int:
+        deleted = 0
+        with Transaction(self.db) as conn:
+            for doc_id in doc_ids:
+                row = conn.execute("SELECT rowid FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
+                if row is None:
+                    continue
+                conn.execute("DELETE FROM documents_fts WHERE rowid = ?", (row["rowid"],))
+                conn.execute("DELETE FROM documents WHERE rowid = ?", (row["rowid"],))
+                deleted += 1
+        return deleted
+
+    def close(self) -> None:
+        """Nothing to release: the :class:`Database` belongs to whoever opened it."""
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        try:
+            return self.db.connection().execute(sql, params)
+        except sqlite3.Error as exc:
+            raise StoreError(f"query failed on {self.db.path}: {exc}") from exc

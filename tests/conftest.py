@@ -1,0 +1,64 @@
+"""Shared fixtures: a configuration folder with the bundled sample corpus, and assembled monitors."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from monitor.config.settings import load_settings
+from monitor.context import Monitor, build_monitor
+from monitor.crawl import CycleReport, crawl_cycle
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# The operator's own MONITOR_* variables must not leak into the tests' configuration.
+for _name in [name for name in os.environ if name.startswith("MONITOR_")]:
+    del os.environ[_name]
+
+REPO = Path(__file__).resolve().parent.parent
+CONFIGS = REPO / "configs"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def make_config_dir(target: Path, *, live_sources: bool = False) -> Path:
+    """Copy configs/ to ``target`` (without the live news feeds unless asked) with data in target/var."""
+    shutil.copytree(CONFIGS, target)
+    if not live_sources:
+        (target / "sources" / "news.yaml").unlink()
+    settings = (target / "settings.yaml").read_text(encoding="utf-8")
+    settings = settings.replace("data_dir: var", f"data_dir: {target / 'var'}")
+    (target / "settings.yaml").write_text(settings, encoding="utf-8")
+    return target
+
+
+def open_monitor(config_dir: Path) -> Monitor:
+    return build_monitor(load_settings(config_dir))
+
+
+def crawl(monitor: Monitor) -> CycleReport:
+    return asyncio.run(crawl_cycle(monitor))
+
+
+@pytest.fixture
+def config_dir(tmp_path: Path) -> Path:
+    return make_config_dir(tmp_path / "configs")
+
+
+@pytest.fixture
+def monitor(config_dir: Path) -> Iterator[Monitor]:
+    instance = open_monitor(config_dir)
+    yield instance
+    instance.close()
+
+
+@pytest.fixture(scope="session")
+def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Monitor, CycleReport]]:
+    """The sample corpus crawled once (read-only for the tests that share it)."""
+    instance = open_monitor(make_config_dir(tmp_path_factory.mktemp("sample") / "configs"))
+    report = crawl(instance)
+    yield instance, report
+    instance.close()

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from crawlers.rss import RssSource, RssSourceSpec, parse_feed
+from crawlers.urls import canonical_url
+from monitor.config.settings import CrawlSettings
+from monitor.records import RawItem
+from monitor.sources import CollectContext, Collected, Severity
+from tests.loopback import Reply, serve
+
+FEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"
+NOW = datetime(2026, 11, 26, tzinfo=UTC)
+
+
+def _raw(name: str) -> RawItem:
+    return RawItem(source_id="t", url=f"file:{name}", fetched_at=NOW, body=(FEEDS / name).read_bytes())
+
+
+def _collect(source: RssSource, crawl: CrawlSettings | None = None, config_dir: Path = FEEDS) -> Collected:
+    async def run() -> Collected:
+        async with httpx.AsyncClient(timeout=5) as http:
+            context = CollectContext(http=http, crawl=crawl or CrawlSettings(), config_dir=config_dir, now=NOW)
+            return await source.collect(context)
+
+    return asyncio.run(run())
+
+
+def test_recorded_vnexpress_feed_parses_every_item() -> None:
+    parsed = parse_feed(_raw("vnexpress_tin-moi-nhat_2017-02-18.xml"), "vnexpress")
+    assert len(parsed.documents) == 25
+    assert not parsed.problems
+    first = parsed.documents[0]
+    assert first.title == "Giang Kim Đạt bị đề nghị tử hình"
+    assert first.url == "http://vnexpress.net/tin-tuc/phap-luat/giang-kim-dat-bi-de-nghi-tu-hinh-3543450.html"
+    assert first.published_at == datetime(2017, 2, 18, 8, 16, 55, tzinfo=UTC)
+    assert "Tham ô 260 tỷ đồng" in first.text
+    assert "<img" not in first.text
+    assert len({d.doc_id for d in parsed.documents}) == 25
+
+
+def test_bad_items_are_reported_and_good_ones_kept() -> None:
+    parsed = parse_feed(_raw("broken-items.xml"), "t")
+    titles = [d.title for d in parsed.documents]
+    assert titles == [
+        "Đồng Nai khánh thành cầu mới qua sông Đồng Nai",
+        "Bài không có ngày đăng",
+        "Bài có ngày sai định dạng",
+    ]
+    good = parsed.documents[0]
+    assert good.url == "https://tin.example/cau-moi.html?id=7"  # tracking parameters removed
+    assert good.text == "Sáng nay, cây cầu mới nối Biên Hòa với TP.HCM được thông xe.\nNgười dân phấn khởi."
+    assert parsed.documents[1].published_at == NOW
+    messages = [(p.severity, p.message) for p in parsed.problems]
+    assert (Severity.WARNING, "no date; using the fetch time") in messages
+    assert any(s is Severity.WARNING and "invalid date 'ngày 32 tháng 13'" in m for s, m in messages)
+    assert (Severity.ERROR, "item has no title and no text") in messages
+    assert (Severity.ERROR, "item has no link") in messages
+
+
+def test_malformed_feed_is_one_clear_error() -> None:
+    parsed = parse_feed(_raw("malformed.xml"), "t")
+    assert parsed.unreadable
+    assert parsed.documents == []
+    assert parsed.problems[0].message.startswith("malformed feed")
+    assert "502 Bad Gateway" in parsed.problems[0].raw
+
+
+def test_atom_feed_from_a_forum() -> None:
+    parsed = parse_feed(_raw("forum-atom.xml"), "forum")
+    [doc] = parsed.documents
+    assert doc.author == "thanhvien_bienhoa"
+    assert doc.text == "Sáng nào cũng kẹt cứng, mất 45 phút mới qua được."
+
+
+def test_canonical_url_drops_tracking_and_fragment_only() -> None:
+    assert canonical_url("HTTPS://Báo.example/a?utm_medium=x&b=2&fbclid=z#top") == "https://báo.example/a?b=2"
+
+
+def test_http_feed_with_conditional_get_and_failures() -> None:
+    body = (FEEDS / "vnexpress_tin-moi-nhat_2017-02-18.xml").read_bytes()
+
+    def feed(handler: object) -> Reply:
+        headers = getattr(handler, "headers", {})
+        if headers.get("If-None-Match") == '"v1"':
+            return Reply(304)
+        return Reply(200, body, {"Content-Type": "application/rss+xml; charset=utf-8", "ETag": '"v1"'})
+
+    routes = {"/rss": feed, "/down": Reply(503, b"maintenance"), "/big": Reply(200, b"x" * 5000)}
+    with serve(routes) as server:
+        source = RssSource(RssSourceSpec(id="vne", url=server.url("/rss")))
+        first = _collect(source)
+        assert len(first.documents) == 25 and not first.fetch_failed
+        second = _collect(source)
+        assert second.not_modified and not second.documents
+        assert server.requests[-1][1].get("If-None-Match") == '"v1"'
+
+        down = _collect(RssSource(RssSourceSpec(id="down", url=server.url("/down"))))
+        assert down.fetch_failed
+        assert down.problems[0].message == f"HTTP 503 from {server.url('/down')}"
+
+        big = _collect(
+            RssSource(RssSourceSpec(id="big", url=server.url("/big"))), crawl=CrawlSettings(max_body_bytes=1024)
+        )
+        assert big.fetch_failed and "over the 1024-byte limit" in big.problems[0].message
+
+
+def test_unreachable_host_is_a_source_failure_not_a_crash() -> None:
+    with serve({}) as server:
+        closed = server.url("/rss")
+    result = _collect(RssSource(RssSourceSpec(id="gone", url=closed)))
+    assert result.fetch_failed
+    assert "cannot fetch" in result.problems[0].message
+
+
+def test_local_file_is_skipped_when_unchanged_and_missing_file_reported(tmp_path: Path) -> None:
+    (tmp_path / "f.xml").write_bytes((FEEDS / "forum-atom.xml").read_bytes())
+    source = RssSource(RssSourceSpec(id="f", path="f.xml"))
+    assert len(_collect(source, config_dir=tmp_path).documents) == 1
+    assert _collect(source, config_dir=tmp_path).not_modified
+    missing = _collect(RssSource(RssSourceSpec(id="m", path="nope.xml")), config_dir=tmp_path)
+    assert missing.fetch_failed and "file not found" in missing.problems[0].message

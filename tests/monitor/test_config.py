@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.config.settings import load_settings
+from monitor.context import load_rule_specs, load_source_specs
+from monitor.errors import ConfigError
+from monitor.plugins import load_plugins
+from monitor.rules.specs import SpikeRuleSpec
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_settings_come_from_yaml_and_environment_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _write(tmp_path / "settings.yaml", "api:\n  port: 8100\n  host: 127.0.0.1\ncrawl:\n  concurrency: 3\n")
+    assert load_settings(tmp_path).api.port == 8100
+    monkeypatch.setenv("MONITOR_API__PORT", "9200")
+    settings = load_settings(tmp_path)
+    assert settings.api.port == 9200
+    assert settings.api.host == "127.0.0.1"  # the rest of the nested YAML block survives
+    assert settings.crawl.concurrency == 3
+
+
+def test_missing_settings_file_means_defaults(tmp_path: Path) -> None:
+    settings = load_settings(tmp_path)
+    assert settings.storage.backend == "sqlite"
+    assert settings.sqlite_path == Path("var/monitor.sqlite3")
+
+
+def test_config_error_names_file_line_key_and_expectation(tmp_path: Path) -> None:
+    path = _write(tmp_path / "settings.yaml", "timezone: Asia/Ho_Chi_Minh\napi:\n  host: 127.0.0.1\n  port: eighty\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path)
+    message = str(caught.value)
+    assert str(path) in message
+    assert "line 4" in message
+    assert "api.port" in message
+    assert "valid integer" in message
+
+
+def test_unknown_settings_key_is_rejected(tmp_path: Path) -> None:
+    _write(tmp_path / "settings.yaml", "api:\n  prot: 8000\n")
+    with pytest.raises(ConfigError, match=r"api\.prot.*unknown key"):
+        load_settings(tmp_path)
+
+
+def test_bad_environment_variable_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MONITOR_CRAWL__TIMEOUT_SECONDS", "soon")
+    with pytest.raises(ConfigError, match="MONITOR_CRAWL__TIMEOUT_SECONDS"):
+        load_settings(tmp_path)
+
+
+def test_invalid_yaml_syntax_names_the_line(tmp_path: Path) -> None:
+    _write(tmp_path / "settings.yaml", "api:\n  port: [8000\n")
+    with pytest.raises(ConfigError, match=r"settings\.yaml:\d+: invalid YAML"):
+        load_settings(tmp_path)
+
+
+def test_unknown_timezone_is_rejected(tmp_path: Path) -> None:
+    _write(tmp_path / "settings.yaml", "timezone: Asia/Dong_Nai\n")
+    with pytest.raises(ConfigError, match="unknown time zone"):
+        load_settings(tmp_path)
+
+
+def test_source_errors_name_file_line_and_key(tmp_path: Path) -> None:
+    registry = load_plugins()
+    path = _write(
+        tmp_path / "sources" / "a.yaml",
+        (
+            "sources:\n"
+            "  - type: rss\n    id: ok-feed\n    url: https://example.org/rss\n"
+            "  - type: rss\n    id: bad-feed\n    url: ftp://example.org/rss\n"
+        ),
+    )
+    settings = load_settings(tmp_path)
+    with pytest.raises(ConfigError) as caught:
+        load_source_specs(settings, registry)
+    assert f"{path}" in str(caught.value)
+    assert "sources[1]" in str(caught.value)
+    assert "line 5" in str(caught.value)
+    assert "http://" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("  - type: telegraph\n    id: x\n", "unknown source type 'telegraph' (known: jsonl, rss)"),
+        ("  - type: rss\n    id: x\n    url: https://a.example/rss\n    colour: red\n", "sources[0].colour"),
+        ("  - type: rss\n    id: Not Valid\n    url: https://a.example/rss\n", "sources[0].id"),
+        ("  - type: rss\n    id: x\n", "exactly one of 'url'"),
+        ("  - id: x\n", "missing 'type'"),
+    ],
+)
+def test_invalid_source_entries(tmp_path: Path, entry: str, expected: str) -> None:
+    _write(tmp_path / "sources" / "s.yaml", "sources:\n" + entry)
+    with pytest.raises(ConfigError) as caught:
+        load_source_specs(load_settings(tmp_path), load_plugins())
+    assert expected in str(caught.value)
+
+
+def test_duplicate_source_ids_across_files(tmp_path: Path) -> None:
+    entry = "sources:\n  - type: jsonl\n    id: same\n    path: a.jsonl\n"
+    _write(tmp_path / "sources" / "a.yaml", entry)
+    _write(tmp_path / "sources" / "b.yaml", entry)
+    with pytest.raises(ConfigError, match="duplicate id 'same'"):
+        load_source_specs(load_settings(tmp_path), load_plugins())
+
+
+def test_rules_load_with_durations_and_reject_bad_queries(tmp_path: Path) -> None:
+    _write(
+        tmp_path / "rules" / "r.yaml",
+        ("rules:\n  - type: spike\n    id: s\n    window: 3h\n    query: 'ngập OR lụt'\n"),
+    )
+    [rule] = load_rule_specs(load_settings(tmp_path))
+    assert isinstance(rule, SpikeRuleSpec)
+    assert rule.window == 3 * 3600
+    _write(tmp_path / "rules" / "r.yaml", "rules:\n  - type: watch\n    id: w\n    query: '(ngập OR'\n")
+    with pytest.raises(ConfigError, match=r"line 4.*rules\[0\]\.query.*invalid query"):
+        load_rule_specs(load_settings(tmp_path))
+    _write(tmp_path / "rules" / "r.yaml", "rules:\n  - type: spike\n    id: s\n    window: soon\n")
+    with pytest.raises(ConfigError, match=r"rules\[0\]\.window.*duration"):
+        load_rule_specs(load_settings(tmp_path))
+
+
+def test_shipped_configuration_is_valid() -> None:
+    repo_configs = Path(__file__).resolve().parents[2] / "configs"
+    settings = load_settings(repo_configs)
+    registry = load_plugins()
+    assert len(load_source_specs(settings, registry)) >= 10
+    assert {rule.type for rule in load_rule_specs(settings)} == {"watch", "misinformation", "spike"}
