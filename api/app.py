@@ -7,6 +7,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api.deps import UNPROCESSABLE
 from api.routes import alerts, documents, meta
 from monitor.context import Monitor
 from monitor.errors import QueryError, StoreError
@@ -31,7 +32,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     errors = exc.errors()
     messages = [f"parameter '{_parameter_name(tuple(e['loc']))}': {e['msg']}" for e in errors]
     return JSONResponse(
-        status_code=status.HTTP_422_UNPROCESSABLE_ENTITY,
+        status_code=UNPROCESSABLE,
         content={"detail": "; ".join(messages), "errors": jsonable_encoder(errors)},
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security, status
@@ -11,6 +12,9 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from monitor.context import Monitor
 from monitor.errors import AuthError
 from monitor.keys import ApiKey, Role
+
+# 422, spelled as a number: Starlette renamed the constant between releases.
+UNPROCESSABLE = 422
 
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="An API key (monitor keys create)")
 _bearer = HTTPBearer(auto_error=False, description="The same API key as a bearer token")
@@ -66,3 +70,12 @@ ReadAlerts = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
 ActOnAlerts = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
 ReadRules = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
 ReadSources = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER, Role.RESEARCHER))]
+
+
+def aware(name: str, value: datetime | None) -> datetime | None:
+    """Reject a timestamp parameter without a zone offset: guessing the zone would shift results by hours."""
+    if value is not None and value.tzinfo is None:
+        raise HTTPException(
+            UNPROCESSABLE, f"parameter '{name}' needs a time zone offset, e.g. 2026-11-03T00:00:00+07:00"
+        )
+    return value

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, status
 from pydantic import BaseModel
 
-from api.deps import ActOnAlerts, MonitorDep, ReadAlerts
+from api.deps import ActOnAlerts, MonitorDep, ReadAlerts, aware
 from monitor.alerts import Alert, AlertQuery, AlertState
 from monitor.errors import NotFoundError
 from monitor.rules.specs import AlertSeverity
@@ -42,15 +42,6 @@ class AlertDetail(BaseModel):
     documents: list[AlertDocument]
 
 
-def _aware(name: str, value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY,
-            f"parameter '{name}' needs a time zone offset, e.g. 2026-11-03T00:00:00+07:00",
-        )
-    return value
-
-
 @router.get("", summary="List alerts, newest event first")
 def list_alerts(
     monitor: MonitorDep,
@@ -67,8 +58,8 @@ def list_alerts(
         states=tuple(state or ()),
         severities=tuple(severity or ()),
         rule_ids=tuple(rule or ()),
-        since=_aware("since", since),
-        until=_aware("until", until),
+        since=aware("since", since),
+        until=aware("until", until),
         limit=limit,
         offset=offset,
     )

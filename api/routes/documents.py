@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel
 
-from api.deps import MonitorDep, ReadDocuments
+from api.deps import UNPROCESSABLE, MonitorDep, ReadDocuments, aware
 from monitor.analysis import AnalyzedDocument, SentimentLabel
 from monitor.durations import parse_duration
 from monitor.errors import NotFoundError
@@ -59,16 +59,10 @@ def _filter(
     topic: Annotated[list[str] | None, Query()] = None,
     min_misinformation: Annotated[float | None, Query(ge=0.0, le=1.0)] = None,
 ) -> DocumentFilter:
-    for name, value in (("since", since), ("until", until)):
-        if value is not None and value.tzinfo is None:
-            raise HTTPException(
-                status.HTTP_422_UNPROCESSABLE_ENTITY,
-                f"parameter '{name}' needs a time zone offset, e.g. 2026-11-03T00:00:00+07:00",
-            )
     return DocumentFilter(
         text=q,
-        since=since,
-        until=until,
+        since=aware("since", since),
+        until=aware("until", until),
         sources=tuple(source or ()),
         platforms=tuple(platform or ()),
         sentiments=tuple(sentiment or ()),
@@ -108,7 +102,7 @@ def count_documents(
         try:
             seconds = parse_duration(interval)
         except ValueError as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"parameter 'interval': {exc}") from exc
+            raise HTTPException(UNPROCESSABLE, f"parameter 'interval': {exc}") from exc
         offset = monitor.settings.zone.utcoffset(datetime.now())
         buckets = monitor.store.count_by_time(document_filter, seconds, int(offset.total_seconds()) if offset else 0)
         return TimeCounts(
@@ -121,9 +115,7 @@ def count_documents(
         field = CountField(by)
     except ValueError:
         known = ", ".join([f.value for f in CountField] + ["time"])
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, f"parameter 'by': unknown field {by!r} (known: {known})"
-        ) from None
+        raise HTTPException(UNPROCESSABLE, f"parameter 'by': unknown field {by!r} (known: {known})") from None
     counts = monitor.store.count_by_field(document_filter, field)
     return FieldCounts(field=field, total=sum(counts.values()), counts=counts)
 

@@ -94,9 +94,11 @@ def test_http_feed_with_conditional_get_and_failures() -> None:
     with serve(routes) as server:
         source = RssSource(RssSourceSpec(id="vne", url=server.url("/rss")))
         first = _collect(source)
-        assert len(first.documents) == 25 and not first.fetch_failed
+        assert len(first.documents) == 25
+        assert not first.fetch_failed
         second = _collect(source)
-        assert second.not_modified and not second.documents
+        assert second.not_modified
+        assert not second.documents
         assert server.requests[-1][1].get("If-None-Match") == '"v1"'
 
         down = _collect(RssSource(RssSourceSpec(id="down", url=server.url("/down"))))
@@ -106,7 +108,8 @@ def test_http_feed_with_conditional_get_and_failures() -> None:
         big = _collect(
             RssSource(RssSourceSpec(id="big", url=server.url("/big"))), crawl=CrawlSettings(max_body_bytes=1024)
         )
-        assert big.fetch_failed and "over the 1024-byte limit" in big.problems[0].message
+        assert big.fetch_failed
+        assert "over the 1024-byte limit" in big.problems[0].message
 
 
 def test_unreachable_host_is_a_source_failure_not_a_crash() -> None:
@@ -123,4 +126,5 @@ def test_local_file_is_skipped_when_unchanged_and_missing_file_reported(tmp_path
     assert len(_collect(source, config_dir=tmp_path).documents) == 1
     assert _collect(source, config_dir=tmp_path).not_modified
     missing = _collect(RssSource(RssSourceSpec(id="m", path="nope.xml")), config_dir=tmp_path)
-    assert missing.fetch_failed and "file not found" in missing.problems[0].message
+    assert missing.fetch_failed
+    assert "file not found" in missing.problems[0].message
