@@ -16,6 +16,7 @@ from datetime import datetime
 import httpx
 
 from monitor.context import Monitor
+from monitor.health import CycleCounts
 from monitor.pipeline import SourceOutcome
 from monitor.records import utc_now
 from monitor.sources import CollectContext, Collected, Problem, Source
@@ -68,6 +69,25 @@ async def _collect_safely(source: Source, context: CollectContext) -> Collected:
         )
 
 
+async def _process_safely(monitor: Monitor, source: Source, collected: Collected) -> SourceOutcome:
+    """Run the pipeline; if it fails (e.g. the disk is full), rewind the source so nothing is lost."""
+    started = utc_now()
+    try:
+        return await asyncio.to_thread(monitor.pipeline.process, source.spec.id, collected, started)
+    except Exception as exc:
+        log.exception("processing %s failed; it will be collected again next cycle", source.spec.id)
+        source.rewind()
+        message = f"processing failed, will retry next cycle: {type(exc).__name__}: {exc}"
+        counts = CycleCounts(
+            fetched=len(collected.raw_items), documents=len(collected.documents), errors=1, problems=[message]
+        )
+        try:
+            monitor.health.record(source.spec.id, started, counts, message)
+        except Exception:  # the health table may be what failed; the log above still has the story
+            log.exception("cannot record the failure of %s", source.spec.id)
+        return SourceOutcome(source_id=source.spec.id, counts=counts, error=message)
+
+
 async def crawl_cycle(
     monitor: Monitor, sources: Sequence[Source] | None = None, progress: Progress | None = None
 ) -> CycleReport:
@@ -87,7 +107,7 @@ async def crawl_cycle(
             async with semaphore:
                 collected = await _collect_safely(source, context)
             async with processing:
-                outcome = await asyncio.to_thread(monitor.pipeline.process, source.spec.id, collected, utc_now())
+                outcome = await _process_safely(monitor, source, collected)
             if progress is not None:
                 progress(_describe(source, outcome, len(report.outcomes) + 1, len(chosen)))
             report.outcomes.append(outcome)

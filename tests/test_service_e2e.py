@@ -1,0 +1,128 @@
+"""The front door, end to end: `monitor run` in its own process on the sample corpus.
+
+Starts the real service (crawler + rules + API on 127.0.0.1) as `make run` does, reads the admin key it
+prints, and checks with real HTTP requests that the sample corpus was crawled, scored and stored, that the
+alerts for the false claim and the negative burst exist, and that an unreachable feed shows in source
+health while the run goes on. The process is stopped by its own PID.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import make_config_dir
+
+STARTUP_LIMIT_SECONDS = 60
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
+    config = make_config_dir(tmp_path / "configs")
+    unreachable = f"http://127.0.0.1:{_free_port()}/rss/home.rss"  # nothing listens there
+    (config / "sources" / "live.yaml").write_text(
+        f"sources:\n  - {{type: rss, id: live-unreachable, name: Báo điện tử, url: '{unreachable}'}}\n",
+        encoding="utf-8",
+    )
+    port = _free_port()
+    env = {**os.environ, "MONITOR_API__PORT": str(port), "MONITOR_API__HOST": "127.0.0.1"}
+    log_path = tmp_path / "service.log"
+    with log_path.open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "monitor.cli", "--config-dir", str(config), "run"],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+            env=env,
+        )
+        try:
+            assert process.stdout is not None
+            secret = None
+            deadline = time.monotonic() + STARTUP_LIMIT_SECONDS
+            while secret is None and time.monotonic() < deadline:
+                line = process.stdout.readline()
+                if not line and process.poll() is not None:
+                    break
+                match = re.search(r"secret: (dnm_\S+)", line)
+                if match:
+                    secret = match.group(1)
+            assert secret, f"no admin key printed; log:\n{log_path.read_text(encoding='utf-8')}"
+            yield f"http://127.0.0.1:{port}", secret, log_path
+        finally:
+            os.kill(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+
+
+def _wait_for(check: Any, limit: float) -> Any:
+    deadline = time.monotonic() + limit
+    last: Any = None
+    while time.monotonic() < deadline:
+        try:
+            last = check()
+            if last:
+                return last
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    return last
+
+
+def test_make_run_serves_alerts_for_the_sample_stories(service: tuple[str, str, Path]) -> None:
+    base, secret, log_path = service
+    headers = {"X-API-Key": secret}
+    started = time.monotonic()
+
+    def alerts_ready() -> dict[str, Any] | None:
+        listing = httpx.get(f"{base}/alerts", params={"limit": 500}, headers=headers, timeout=5).json()
+        rules = {item["rule_id"] for item in listing["items"]}
+        return listing if {"misinfo-high", "negative-spike"} <= rules else None
+
+    listing = _wait_for(alerts_ready, STARTUP_LIMIT_SECONDS)
+    assert listing, f"alerts did not appear within a minute; log:\n{log_path.read_text(encoding='utf-8')}"
+    assert time.monotonic() - started < STARTUP_LIMIT_SECONDS
+
+    health = httpx.get(f"{base}/health", timeout=5).json()
+    assert health["documents"] >= 150
+    assert health["failing_sources"] == ["live-unreachable"]
+
+    claim_alerts = [a for a in listing["items"] if a["key"] == "claim:thien-tan-tap-water-poisoned"]
+    assert len(claim_alerts) == 1
+    assert claim_alerts[0]["doc_count"] >= 10
+    detail = httpx.get(f"{base}/alerts/{claim_alerts[0]['alert_id']}", headers=headers, timeout=5).json()
+    assert any(
+        "thiện tân" in (d["title"] + d["excerpt"]).lower() or "thien tan" in d["excerpt"].lower()
+        for d in detail["documents"]
+    )
+
+    spikes = [a for a in listing["items"] if a["rule_id"] == "negative-spike"]
+    assert any(a["details"]["window_start"].startswith("2026-10-20") for a in spikes)
+
+    sources = {s["id"]: s for s in httpx.get(f"{base}/sources", headers=headers, timeout=5).json()}
+    assert sources["live-unreachable"]["status"] == "failing"
+    assert "cannot fetch" in sources["live-unreachable"]["health"]["last_error"]
+    assert sources["sample-social"]["health"]["items_total"] >= 100
+
+    found = httpx.get(f"{base}/documents", params={"q": "dong nai"}, headers=headers, timeout=5).json()
+    assert found["total"] > 0
+    assert httpx.get(f"{base}/alerts", timeout=5).status_code == 401
