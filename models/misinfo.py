@@ -28,6 +28,8 @@ _STOPWORDS = frozenset(
     "la cua va cac nhung mot co khong duoc cho o tai da se bi thi ma nay do de voi trong tren tu "
     "nguoi dan ve ra vao lai con cung nhu rat qua roi di den khi thi oi nha".split()
 )
+_NEGATORS = frozenset({"chưa", "không", "chẳng", "chả", "chua", "khong", "chang"})
+NEGATION_LOOKBACK = 2
 CLAIM_MATCH_MIN = 0.5
 KEYWORD_SIMILARITY = 0.9
 CLAIM_WEIGHT = 0.85
@@ -141,7 +143,7 @@ class CueMisinformation:
         cue_component = min(CUE_CAP, 1 - remaining)
 
         score = 1 - (1 - claim_component) * (1 - cue_component)
-        correction = next(iter(self._corrections.find(tokens)), None)
+        correction = next((m for m in self._corrections.find(tokens) if not self._negated(tokens, m.start)), None)
         if correction is not None and score > 0:
             score *= CORRECTION_FACTOR
             reasons.append(
@@ -171,6 +173,12 @@ class CueMisinformation:
             model=self.model,
             claim_ids=tuple(claim_ids) if correction is None else (),
         )
+
+    @staticmethod
+    def _negated(tokens: list[str], start: int) -> bool:
+        """'chưa có thông báo chính thức' denies that a correction exists: it is not a citation."""
+        before = tokens[max(0, start - NEGATION_LOOKBACK) : start]
+        return any(word in _NEGATORS for word in before)
 
     @staticmethod
     def _shouting(text: str) -> bool:

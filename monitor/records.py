@@ -102,15 +102,6 @@ class Document(BaseModel):
         """Title and text together: what scorers and matchers read."""
         return f"{self.title}\n{self.text}" if self.title else self.text
 
-    @property
-    def content_hash(self) -> str:
-        """Hash of what was published, used to skip re-analysis of unchanged items."""
-        digest = hashlib.sha256()
-        for part in (self.title, self.text, self.author or "", str(self.engagement.total)):
-            digest.update(part.encode("utf-8"))
-            digest.update(b"\x00")
-        return digest.hexdigest()
-
 
 def doc_id_for_url(canonical_url: str) -> str:
     """Stable document id for a web page: uuid5 of its canonical URL."""

@@ -6,6 +6,7 @@ so switching backends is configuration, not code.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
@@ -95,6 +96,15 @@ class TimeBucket(BaseModel):
 
     start: datetime
     count: int
+
+
+def fingerprint(item: AnalyzedDocument) -> str:
+    """What makes a stored document different: everything but the time it was (re)fetched.
+
+    Re-crawling an unchanged item must count as "unchanged" and keep the first capture time.
+    """
+    payload = item.model_dump_json(exclude={"document": {"fetched_at"}})
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 class DocumentStore(Protocol):

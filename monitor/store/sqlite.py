@@ -24,6 +24,7 @@ from monitor.store.base import (
     SortOrder,
     TimeBucket,
     UpsertResult,
+    fingerprint,
 )
 from monitor.text import folded_words
 
@@ -42,7 +43,7 @@ SCHEMA = (
         toxicity TEXT NOT NULL,
         misinformation REAL NOT NULL,
         story_id TEXT,
-        content_hash TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
         body TEXT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS documents_published ON documents (published_ts)",
@@ -152,8 +153,9 @@ class SqliteDocumentStore:
     def _upsert_one(conn: sqlite3.Connection, item: AnalyzedDocument, now: int) -> str:
         doc, analysis = item.document, item.analysis
         body = item.model_dump_json()
-        existing = conn.execute("SELECT rowid, body FROM documents WHERE doc_id = ?", (doc.doc_id,)).fetchone()
-        if existing is not None and existing["body"] == body:
+        fingerprint_ = fingerprint(item)
+        existing = conn.execute("SELECT rowid, fingerprint FROM documents WHERE doc_id = ?", (doc.doc_id,)).fetchone()
+        if existing is not None and existing["fingerprint"] == fingerprint_:
             return "unchanged"
         values = (
             doc.source_id,
@@ -167,13 +169,13 @@ class SqliteDocumentStore:
             analysis.toxicity.label.value,
             analysis.misinformation.score,
             analysis.story_id,
-            doc.content_hash,
+            fingerprint_,
             body,
         )
         if existing is None:
             cursor = conn.execute(
                 """INSERT INTO documents (source_id, platform, url, author, published_ts, fetched_ts,
-                   stored_ts, sentiment, toxicity, misinformation, story_id, content_hash, body, doc_id)
+                   stored_ts, sentiment, toxicity, misinformation, story_id, fingerprint, body, doc_id)
                    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                 (*values, doc.doc_id),
             )
@@ -184,7 +186,7 @@ class SqliteDocumentStore:
             conn.execute(
                 """UPDATE documents SET source_id=?, platform=?, url=?, author=?, published_ts=?,
                    fetched_ts=?, stored_ts=?, sentiment=?, toxicity=?, misinformation=?, story_id=?,
-                   content_hash=?, body=? WHERE doc_id=?""",
+                   fingerprint=?, body=? WHERE doc_id=?""",
                 (*values, doc.doc_id),
             )
             conn.execute("DELETE FROM documents_fts WHERE rowid = ?", (rowid,))
