@@ -76,28 +76,26 @@ def dotted(location: Sequence[str | int]) -> str:
 def config_error_from_validation(
     exc: ValidationError, document: YamlDocument, prefix: Sequence[str | int] = ()
 ) -> ConfigError:
-    """Turn the first pydantic error into a ConfigError naming file, line, key and expectation.
+    """Turn pydantic errors into one ConfigError naming file, line, key and what was expected.
 
-    Further errors are appended to the message so one run shows everything that is wrong.
+    The first error leads (``file:line, key 'k': ...``); further errors follow so one run shows
+    everything that is wrong.
     """
-    messages = []
-    first_location: tuple[str | int, ...] = ()
-    for index, error in enumerate(exc.errors()):
+    found: list[tuple[int | None, str, str]] = []
+    for error in exc.errors():
         location = (*prefix, *(part for part in error["loc"] if not _is_union_tag(part)))
-        if index == 0:
-            first_location = location
-        line = document.line_of(location)
         detail = error["msg"]
         if error["type"] == "extra_forbidden":
             detail = "unknown key (check the spelling; unknown keys are rejected)"
         elif "input" in error and error["type"] != "missing" and not isinstance(error["input"], dict):
             detail = f"{detail} (got {error['input']!r})"
-        messages.append(f"line {line}: '{dotted(location)}': {detail}" if line else f"'{dotted(location)}': {detail}")
-    return ConfigError(
-        "; ".join(messages),
-        path=str(document.path),
-        key=dotted(first_location) or None,
-    )
+        found.append((document.line_of(location), dotted(location), detail))
+    line, key, detail = found[0]
+    others = [
+        f"line {other_line}, key '{other_key}': {other_detail}" for other_line, other_key, other_detail in found[1:]
+    ]
+    message = detail + (f"; also {'; '.join(others)}" if others else "")
+    return ConfigError(message, path=str(document.path), key=key or None, line=line)
 
 
 def _is_union_tag(part: str | int) -> bool:
