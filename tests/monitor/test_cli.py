@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from monitor.cli import main
+from tests.conftest import open_monitor
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_crawl_search_alerts_and_keys(config_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = ("--config-dir", str(config_dir))
+
+    code, out, err = _run(capsys, *cfg, "crawl", "--once")
+    assert code == 0
+    assert "[5/5]" in err  # progress, one line per source
+    assert "204 new documents" in out
+
+    code, out, _ = _run(capsys, *cfg, "search", "nuoc may thien tan", "--limit", "3")
+    assert code == 0
+    assert out.splitlines()[0].endswith("showing 3")
+    assert "misinfo=" in out
+
+    code, out, _ = _run(capsys, *cfg, "search", "ngập", "--sentiment", "negative", "--json", "--limit", "2")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [row["analysis"]["sentiment"]["label"] for row in rows] == ["negative", "negative"]
+
+    code, out, _ = _run(capsys, *cfg, "alerts", "--json", "--limit", "500")
+    alerts = [json.loads(line) for line in out.splitlines()]
+    claim = next(a for a in alerts if a["key"] == "claim:thien-tan-tap-water-poisoned")
+    code, out, _ = _run(capsys, *cfg, "alerts", "--ack", claim["alert_id"])
+    assert "acknowledged (by cli)" in out
+
+    code, out, _ = _run(capsys, *cfg, "keys", "create", "--role", "officer", "--name", "Phòng theo dõi")
+    assert code == 0
+    secret = out.splitlines()[-1]
+    assert secret.startswith("dnm_")
+    monitor = open_monitor(config_dir)
+    try:
+        assert monitor.keys.authenticate(secret).role.value == "officer"
+    finally:
+        monitor.close()
+    code, out, _ = _run(capsys, *cfg, "keys", "list")
+    assert "Phòng theo dõi" in out
+    assert secret not in out  # secrets are never shown again
+
+
+def test_errors_exit_with_a_clear_message(config_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = ("--config-dir", str(config_dir))
+    code, _, err = _run(capsys, *cfg, "search", '"unterminated')
+    assert code == 1
+    assert "unterminated quoted phrase at position 0" in err
+    code, _, err = _run(capsys, *cfg, "crawl", "--once", "--source", "nope")
+    assert code == 2
+    assert "unknown or disabled source(s): nope" in err
+    (config_dir / "rules" / "broken.yaml").write_text("rules:\n  - type: spike\n    id: x\n    window: 0h\n")
+    code, _, err = _run(capsys, *cfg, "config", "check")
+    assert code == 2
+    assert "broken.yaml:4, key 'rules[0].window'" in err
