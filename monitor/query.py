@@ -1,34 +1,65 @@
 """The officers' search syntax: parse once, run on any backend or in Python.
 
-Syntax: words, ``"quoted phrases"``, ``AND`` (also implied by juxtaposition), ``OR``, ``NOT`` or a leading
-``-``, and parentheses. Matching is accent-insensitive: every word is folded with :func:`monitor.text.fold`,
-so ``dong nai`` finds ``Đồng Nai``. A word that folds into several tokens (``Biên-Hòa``) is a phrase.
+Syntax:
 
-The parser produces a small immutable tree; :func:`matches` evaluates it against a document's tokens
-(used by watch rules), and store backends compile it to their own query language. Errors point at the
-character where the query went wrong.
+* words and ``"quoted phrases"``, matched accent-insensitively (``dong nai`` finds ``Đồng Nai``); a word
+  that folds into several tokens (``Biên-Hòa``) is a phrase;
+* ``=word`` or ``="a phrase"``: match with the diacritics exactly as written (``=hồ`` finds ``hồ``, not ``hổ``);
+* ``AND`` (also implied by juxtaposition), ``OR``, ``NOT`` or a leading ``-``, and parentheses;
+* field filters ``source:``, ``platform:``, ``topic:``, ``sentiment:``, ``author:`` (``author:"Trần Thị B"``
+  matches the author name accent- and case-insensitively);
+* time ranges ``since:2026-10-20`` and ``until:2026-11-01T12:00+07:00`` on the publication time; a bare
+  date means midnight in the caller's time zone.
+
+The parser produces a small immutable tree; :func:`matches` evaluates it against one document (watch
+rules), and each store backend compiles it to its own query language. Errors point at the character where
+the query went wrong.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
 
 from monitor.errors import QueryError
+from monitor.text import exact_tokens
 from monitor.text import tokens as fold_tokens
 
 KEYWORDS = frozenset({"AND", "OR", "NOT"})
+FIELDS = frozenset({"source", "platform", "topic", "sentiment", "author"})
+TIME_FIELDS = frozenset({"since", "until"})
 
 
 @dataclass(frozen=True)
 class Term:
     token: str
     position: int
+    exact: bool = False
 
 
 @dataclass(frozen=True)
 class Phrase:
     tokens: tuple[str, ...]
+    position: int
+    exact: bool = False
+
+
+@dataclass(frozen=True)
+class FieldTerm:
+    """``field:value``; ``value`` is kept as written, except ``author`` which is folded."""
+
+    field: str
+    value: str
+    position: int
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """``since:`` (inclusive) or ``until:`` (exclusive) on ``published_at``."""
+
+    since: datetime | None
+    until: datetime | None
     position: int
 
 
@@ -50,14 +81,30 @@ class Not:
     position: int
 
 
-Node = Term | Phrase | And | Or | Not
+Node = Term | Phrase | FieldTerm | TimeRange | And | Or | Not
 
 
 @dataclass(frozen=True)
 class _Lexeme:
-    kind: str  # "word", "phrase", "(", ")", "AND", "OR", "NOT", "-"
+    kind: str  # "word", "phrase", "field", "(", ")", "AND", "OR", "NOT", "-"
     text: str
     position: int
+    exact: bool = False
+    field: str = ""
+
+
+def _read_quoted(query: str, start: int) -> tuple[str, int]:
+    end = query.find('"', start + 1)
+    if end == -1:
+        raise QueryError("unterminated quoted phrase", query=query, position=start)
+    return query[start + 1 : end], end + 1
+
+
+def _read_bare(query: str, start: int) -> tuple[str, int]:
+    i = start
+    while i < len(query) and not query[i].isspace() and query[i] not in '()"':
+        i += 1
+    return query[start:i], i
 
 
 def _lex(query: str) -> list[_Lexeme]:
@@ -67,32 +114,56 @@ def _lex(query: str) -> list[_Lexeme]:
         ch = query[i]
         if ch.isspace():
             i += 1
-        elif ch in "()":
+            continue
+        if ch in "()":
             lexemes.append(_Lexeme(ch, ch, i))
             i += 1
-        elif ch == '"':
-            end = query.find('"', i + 1)
-            if end == -1:
-                raise QueryError("unterminated quoted phrase", query=query, position=i)
-            lexemes.append(_Lexeme("phrase", query[i + 1 : end], i))
-            i = end + 1
-        else:
-            start = i
-            if ch == "-" and i + 1 < len(query) and not query[i + 1].isspace():
-                lexemes.append(_Lexeme("-", "-", i))
-                i += 1
-                continue
-            while i < len(query) and not query[i].isspace() and query[i] not in '()"':
-                i += 1
-            word = query[start:i]
-            kind = word if word in KEYWORDS else "word"
-            lexemes.append(_Lexeme(kind, word, start))
+            continue
+        if ch == "-" and i + 1 < len(query) and not query[i + 1].isspace():
+            lexemes.append(_Lexeme("-", "-", i))
+            i += 1
+            continue
+        start = i
+        exact = ch == "=" and i + 1 < len(query) and not query[i + 1].isspace()
+        if exact:
+            i += 1
+        if query[i] == '"':
+            text, i = _read_quoted(query, i)
+            lexemes.append(_Lexeme("phrase", text, start, exact))
+            continue
+        word, i = _read_bare(query, i)
+        name, colon, rest = word.partition(":")
+        if colon and not exact and name.lower() in FIELDS | TIME_FIELDS:
+            if not rest and i < len(query) and query[i] == '"':
+                rest, i = _read_quoted(query, i)
+            if not rest:
+                raise QueryError(f"'{name}:' needs a value", query=query, position=start)
+            lexemes.append(_Lexeme("field", rest, start, field=name.lower()))
+            continue
+        kind = word if word in KEYWORDS and not exact else "word"
+        lexemes.append(_Lexeme(kind, word, start, exact))
     return lexemes
 
 
+def _parse_time(value: str, default_tz: tzinfo, query: str, position: int) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise QueryError(
+            f"'{value}' is not a date or time (use 2026-10-20 or 2026-10-20T18:00+07:00)",
+            query=query,
+            position=position,
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=default_tz)
+    return parsed.astimezone(UTC)
+
+
 class _Parser:
-    def __init__(self, query: str) -> None:
+    def __init__(self, query: str, default_tz: tzinfo, exact_accents: bool) -> None:
         self.query = query
+        self.default_tz = default_tz
+        self.exact_accents = exact_accents
         self.lexemes = _lex(query)
         self.index = 0
 
@@ -118,7 +189,7 @@ class _Parser:
         while (lexeme := self._peek()) is not None and lexeme.kind == "OR":
             self.index += 1
             children.append(self._and())
-        return children[0] if len(children) == 1 else Or(tuple(children), first_position(first))
+        return children[0] if len(children) == 1 else Or(tuple(children), first.position)
 
     def _and(self) -> Node:
         first = self._unary()
@@ -127,7 +198,7 @@ class _Parser:
             if lexeme.kind == "AND":
                 self.index += 1
             children.append(self._unary())
-        return children[0] if len(children) == 1 else And(tuple(children), first_position(first))
+        return children[0] if len(children) == 1 else And(tuple(children), first.position)
 
     def _unary(self) -> Node:
         lexeme = self._peek()
@@ -148,42 +219,69 @@ class _Parser:
                 raise self._error("missing ')' for the '(' here", lexeme)
             self.index += 1
             return node
+        if lexeme.kind == "field":
+            return self._field(lexeme)
         if lexeme.kind in ("word", "phrase"):
-            words = fold_tokens(lexeme.text)
+            exact = lexeme.exact or self.exact_accents
+            words = exact_tokens(lexeme.text) if exact else fold_tokens(lexeme.text)
             if not words:
                 raise self._error(f"'{lexeme.text}' has no letters or digits to search for", lexeme)
             if len(words) == 1 and lexeme.kind == "word":
-                return Term(words[0], lexeme.position)
-            return Phrase(tuple(words), lexeme.position)
+                return Term(words[0], lexeme.position, exact)
+            return Phrase(tuple(words), lexeme.position, exact)
         raise self._error(f"expected a word, a phrase or '(' but found '{lexeme.text}'", lexeme)
 
-
-def first_position(node: Node) -> int:
-    """Position in the query string where ``node`` starts."""
-    return node.position
-
-
-def _check_positive(node: Node, query: str) -> None:
-    """Reject queries that are only negations: no backend can list 'everything except X' cheaply."""
-    if isinstance(node, Not):
-        raise QueryError(
-            "a NOT needs a positive term beside it (e.g. 'ngập NOT quảng cáo')", query=query, position=node.position
-        )
-    if isinstance(node, And):
-        if all(isinstance(child, Not) for child in node.children):
-            raise QueryError("a NOT needs a positive term beside it", query=query, position=node.position)
-        for child in node.children:
-            _check_positive(child.child if isinstance(child, Not) else child, query)
-    elif isinstance(node, Or):
-        for child in node.children:
-            _check_positive(child, query)
+    def _field(self, lexeme: _Lexeme) -> Node:
+        if lexeme.field in TIME_FIELDS:
+            moment = _parse_time(lexeme.text, self.default_tz, self.query, lexeme.position)
+            if lexeme.field == "since":
+                return TimeRange(moment, None, lexeme.position)
+            return TimeRange(None, moment, lexeme.position)
+        value = fold_author(lexeme.text) if lexeme.field == "author" else lexeme.text.strip().lower()
+        return FieldTerm(lexeme.field, value, lexeme.position)
 
 
-def parse(query: str) -> Node:
-    """Parse ``query`` into a tree, or raise :class:`QueryError` pointing at the fault."""
-    node = _Parser(query).parse()
-    _check_positive(node, query)
-    return node
+def parse(query: str, default_tz: tzinfo = UTC, exact_accents: bool = False) -> Node:
+    """Parse ``query`` into a tree, or raise :class:`QueryError` pointing at the fault.
+
+    ``default_tz`` is the zone of dates written without an offset (``since:2026-10-20``);
+    ``exact_accents`` makes every word match with its diacritics, as if written ``=word``.
+    """
+    return _Parser(query, default_tz, exact_accents).parse()
+
+
+@dataclass(frozen=True)
+class Matchable:
+    """What :func:`matches` needs of a document; build it once per document with :meth:`of`."""
+
+    folded: tuple[str, ...]
+    exact: tuple[str, ...]
+    folded_set: frozenset[str]
+    exact_set: frozenset[str]
+    fields: dict[str, frozenset[str]]
+    published_at: datetime
+
+    @classmethod
+    def of(
+        cls,
+        content: str,
+        *,
+        source: str,
+        platform: str,
+        topics: Sequence[str],
+        sentiment: str,
+        author: str | None,
+        published_at: datetime,
+    ) -> Matchable:
+        folded, exact = tuple(fold_tokens(content)), tuple(exact_tokens(content))
+        fields = {
+            "source": frozenset({source.lower()}),
+            "platform": frozenset({platform.lower()}),
+            "topic": frozenset(t.lower() for t in topics),
+            "sentiment": frozenset({sentiment.lower()}),
+            "author": frozenset({fold_author(author)} if author else ()),
+        }
+        return cls(folded, exact, frozenset(folded), frozenset(exact), fields, published_at)
 
 
 def _contains_phrase(doc_tokens: Sequence[str], phrase: tuple[str, ...]) -> bool:
@@ -194,22 +292,28 @@ def _contains_phrase(doc_tokens: Sequence[str], phrase: tuple[str, ...]) -> bool
     )
 
 
-def matches(node: Node, doc_tokens: Sequence[str], token_set: frozenset[str] | None = None) -> bool:
-    """Evaluate ``node`` against the folded tokens of one document."""
-    present = token_set if token_set is not None else frozenset(doc_tokens)
+def matches(node: Node, doc: Matchable) -> bool:  # noqa: PLR0911 - one branch per node type
+    """Evaluate ``node`` against one document."""
     if isinstance(node, Term):
-        return node.token in present
+        return node.token in (doc.exact_set if node.exact else doc.folded_set)
     if isinstance(node, Phrase):
-        return all(t in present for t in node.tokens) and _contains_phrase(doc_tokens, node.tokens)
+        present = doc.exact_set if node.exact else doc.folded_set
+        sequence = doc.exact if node.exact else doc.folded
+        return all(t in present for t in node.tokens) and _contains_phrase(sequence, node.tokens)
+    if isinstance(node, FieldTerm):
+        return node.value in doc.fields[node.field]
+    if isinstance(node, TimeRange):
+        after = node.since is None or doc.published_at >= node.since
+        return after and (node.until is None or doc.published_at < node.until)
     if isinstance(node, And):
-        return all(matches(child, doc_tokens, present) for child in node.children)
+        return all(matches(child, doc) for child in node.children)
     if isinstance(node, Or):
-        return any(matches(child, doc_tokens, present) for child in node.children)
-    return not matches(node.child, doc_tokens, present)
+        return any(matches(child, doc) for child in node.children)
+    return not matches(node.child, doc)
 
 
 def positive_terms(node: Node) -> list[str]:
-    """Folded words and phrases the query looks for (not under NOT): used to explain a match."""
+    """Words and phrases the query looks for (not under NOT): used to explain a match."""
     if isinstance(node, Term):
         return [node.token]
     if isinstance(node, Phrase):
@@ -217,3 +321,8 @@ def positive_terms(node: Node) -> list[str]:
     if isinstance(node, And | Or):
         return [term for child in node.children for term in positive_terms(child)]
     return []
+
+
+def fold_author(name: str) -> str:
+    """The form author names are compared in (``author:`` filters, both backends)."""
+    return " ".join(fold_tokens(name))

@@ -77,6 +77,16 @@ def tokens(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+def exact_tokens(text: str) -> list[str]:
+    """Word tokens of ``normalize(text)`` in lower case, diacritics kept: for exact-accent matching."""
+    return _WORD.findall(normalize(text).lower())
+
+
+def exact_words(text: str) -> str:
+    """Exact tokens joined by single spaces: the exact-accent copy the store indexes."""
+    return " ".join(exact_tokens(text))
+
+
 def folded_words(text: str) -> str:
     """Return folded tokens joined by single spaces: what the store indexes for full-text search."""
     return " ".join(tokens(text))

@@ -20,7 +20,6 @@ from monitor.analysis import AnalyzedDocument
 from monitor.durations import format_duration
 from monitor.rules.specs import MisinformationRuleSpec, RuleSpec, SpikeRuleSpec, WatchRuleSpec
 from monitor.store.base import DocumentFilter, DocumentStore, SearchRequest
-from monitor.text import tokens
 
 MAX_DOCS_PER_WINDOW_ALERT = 200
 
@@ -28,13 +27,21 @@ MAX_DOCS_PER_WINDOW_ALERT = 200
 @dataclass(frozen=True)
 class _Prepared:
     item: AnalyzedDocument
-    tokens: list[str]
-    token_set: frozenset[str]
+    matchable: query_syntax.Matchable
 
     @classmethod
     def of(cls, item: AnalyzedDocument) -> _Prepared:
-        words = tokens(item.document.content)
-        return cls(item, words, frozenset(words))
+        doc, analysis = item.document, item.analysis
+        matchable = query_syntax.Matchable.of(
+            doc.content,
+            source=doc.source_id,
+            platform=doc.platform.value,
+            topics=analysis.topics.labels,
+            sentiment=analysis.sentiment.label.value,
+            author=doc.author,
+            published_at=doc.published_at,
+        )
+        return cls(item, matchable)
 
 
 @dataclass
@@ -119,7 +126,7 @@ class RuleEngine:
         node = self._queries[rule.id]
         groups: dict[datetime, _Group] = defaultdict(_Group)
         for p in prepared:
-            if _in_scope(rule, p.item) and query_syntax.matches(node, p.tokens, p.token_set):
+            if _in_scope(rule, p.item) and query_syntax.matches(node, p.matchable):
                 groups[window_start(p.item.document.published_at, rule.group_window, self.tz_offset_seconds)].add(
                     p.item
                 )
@@ -200,7 +207,7 @@ class RuleEngine:
         if rule.topics and not set(rule.topics) & set(analysis.topics.labels):
             return False
         node = self._queries.get(rule.id)
-        return node is None or query_syntax.matches(node, p.tokens, p.token_set)
+        return node is None or query_syntax.matches(node, p.matchable)
 
     def _spike_filter(self, rule: SpikeRuleSpec, since: datetime, until: datetime) -> DocumentFilter:
         return DocumentFilter(

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from monitor import query as query_syntax
 from monitor.analysis import AnalyzedDocument, SentimentLabel
@@ -35,11 +36,13 @@ class SortOrder(StrEnum):
 
 
 class DocumentFilter(BaseModel):
-    """What to select. Empty tuples mean "any"; text uses the syntax of :mod:`monitor.query`."""
+    """What to select. Empty tuples mean "any"; ``text`` uses the syntax of :mod:`monitor.query`."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     text: str | None = None
+    exact_accents: bool = Field(default=False, description="Match every word with its diacritics.")
+    timezone: str = Field(default="Asia/Ho_Chi_Minh", description="Zone of dates without an offset in 'text'.")
     since: UtcDatetime | None = None
     until: UtcDatetime | None = None
     sources: tuple[str, ...] = ()
@@ -49,16 +52,29 @@ class DocumentFilter(BaseModel):
     min_misinformation: float | None = Field(default=None, ge=0.0, le=1.0)
     doc_ids: tuple[str, ...] = ()
 
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
     @field_validator("text")
     @classmethod
-    def _text_parses(cls, value: str | None) -> str | None:
-        if value is not None and value.strip():
-            query_syntax.parse(value)  # raises QueryError with the position
-            return value
-        return None
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value if value is not None and value.strip() else None
+
+    @model_validator(mode="after")
+    def _text_parses(self) -> DocumentFilter:
+        self.parsed_text()  # raises QueryError with the position
+        return self
 
     def parsed_text(self) -> query_syntax.Node | None:
-        return query_syntax.parse(self.text) if self.text else None
+        if not self.text:
+            return None
+        return query_syntax.parse(self.text, ZoneInfo(self.timezone), self.exact_accents)
 
 
 class SearchRequest(BaseModel):

@@ -16,6 +16,7 @@ from monitor import query as q
 from monitor.analysis import AnalyzedDocument
 from monitor.db import Database, Transaction
 from monitor.errors import NotFoundError, StoreError
+from monitor.query import fold_author
 from monitor.store.base import (
     CountField,
     DocumentFilter,
@@ -26,7 +27,7 @@ from monitor.store.base import (
     UpsertResult,
     fingerprint,
 )
-from monitor.text import folded_words
+from monitor.text import exact_words, folded_words
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS documents (
@@ -36,6 +37,7 @@ SCHEMA = (
         platform TEXT NOT NULL,
         url TEXT NOT NULL,
         author TEXT,
+        author_folded TEXT,
         published_ts INTEGER NOT NULL,
         fetched_ts INTEGER NOT NULL,
         stored_ts INTEGER NOT NULL,
@@ -49,15 +51,17 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS documents_published ON documents (published_ts)",
     "CREATE INDEX IF NOT EXISTS documents_source ON documents (source_id, published_ts)",
     "CREATE INDEX IF NOT EXISTS documents_sentiment ON documents (sentiment, published_ts)",
+    "CREATE INDEX IF NOT EXISTS documents_author ON documents (author_folded)",
     """CREATE TABLE IF NOT EXISTS document_topics (
         doc_rowid INTEGER NOT NULL REFERENCES documents (rowid) ON DELETE CASCADE,
         topic TEXT NOT NULL,
         PRIMARY KEY (doc_rowid, topic)
     )""",
     "CREATE INDEX IF NOT EXISTS document_topics_topic ON document_topics (topic)",
-    # Folded copies only; tokenizer splits on non-alphanumerics exactly like monitor.text.tokens.
+    # Tokens made in Python (monitor.text), joined by spaces: folded copies for the default
+    # accent-insensitive search, exact copies for "=word". The tokenizer only splits on the spaces.
     """CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
-        title, text, tokenize = 'unicode61 remove_diacritics 0'
+        title_folded, text_folded, title_exact, text_exact, tokenize = 'unicode61 remove_diacritics 0'
     )""",
 )
 
@@ -69,22 +73,44 @@ _FIELD_COLUMNS = {
 }
 
 
-def _fts_expression(node: q.Node) -> str:
-    """Compile a parsed query to FTS5 syntax; every token is quoted so keywords stay literal."""
-    if isinstance(node, q.Term):
-        return f'"{node.token}"'
-    if isinstance(node, q.Phrase):
-        return '"' + " ".join(node.tokens) + '"'
-    if isinstance(node, q.Or):
-        return "(" + " OR ".join(_fts_expression(child) for child in node.children) + ")"
-    if isinstance(node, q.And):
-        positives = [c for c in node.children if not isinstance(c, q.Not)]
-        negatives = [c.child for c in node.children if isinstance(c, q.Not)]
-        expression = "(" + " AND ".join(_fts_expression(child) for child in positives) + ")"
-        for negative in negatives:
-            expression = f"({expression} NOT {_fts_expression(negative)})"
-        return expression
-    raise StoreError("a NOT must stand beside a positive term", retryable=False)
+_FOLDED_COLUMNS = "{title_folded text_folded}"
+_EXACT_COLUMNS = "{title_exact text_exact}"
+_FIELD_SQL = {
+    "source": "d.source_id = ?",
+    "platform": "d.platform = ?",
+    "sentiment": "d.sentiment = ?",
+    "author": "d.author_folded = ?",
+    "topic": "d.rowid IN (SELECT doc_rowid FROM document_topics WHERE topic = ?)",
+}
+
+
+def _fts_match(tokens: tuple[str, ...], exact: bool) -> str:
+    # Tokens are letters and digits only (see monitor.text), so quoting cannot be broken out of.
+    return f'{_EXACT_COLUMNS if exact else _FOLDED_COLUMNS} : "{" ".join(tokens)}"'
+
+
+def compile_query(node: q.Node, params: list[Any]) -> str:
+    """Compile a parsed query to a SQL condition on ``documents d``, appending its parameters."""
+    if isinstance(node, q.Term | q.Phrase):
+        tokens = (node.token,) if isinstance(node, q.Term) else node.tokens
+        params.append(_fts_match(tokens, node.exact))
+        return "d.rowid IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?)"
+    if isinstance(node, q.FieldTerm):
+        params.append(node.value)
+        return _FIELD_SQL[node.field]
+    if isinstance(node, q.TimeRange):
+        clauses = []
+        if node.since is not None:
+            clauses.append("d.published_ts >= ?")
+            params.append(_epoch(node.since))
+        if node.until is not None:
+            clauses.append("d.published_ts < ?")
+            params.append(_epoch(node.until))
+        return "(" + " AND ".join(clauses) + ")"
+    if isinstance(node, q.And | q.Or):
+        joiner = " AND " if isinstance(node, q.And) else " OR "
+        return "(" + joiner.join(compile_query(child, params) for child in node.children) + ")"
+    return f"NOT {compile_query(node.child, params)}"
 
 
 def _epoch(value: datetime) -> int:
@@ -100,7 +126,8 @@ class _Where:
         f = document_filter
         node = f.parsed_text()
         if node is not None:
-            self._add("d.rowid IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?)", _fts_expression(node))
+            params: list[Any] = []
+            self._add(compile_query(node, params), *params)
         if f.since is not None:
             self._add("d.published_ts >= ?", _epoch(f.since))
         if f.until is not None:
@@ -162,6 +189,7 @@ class SqliteDocumentStore:
             doc.platform.value,
             doc.url,
             doc.author,
+            fold_author(doc.author) if doc.author else None,
             _epoch(doc.published_at),
             _epoch(doc.fetched_at),
             now,
@@ -174,9 +202,9 @@ class SqliteDocumentStore:
         )
         if existing is None:
             cursor = conn.execute(
-                """INSERT INTO documents (source_id, platform, url, author, published_ts, fetched_ts,
+                """INSERT INTO documents (source_id, platform, url, author, author_folded, published_ts, fetched_ts,
                    stored_ts, sentiment, toxicity, misinformation, story_id, fingerprint, body, doc_id)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
                 (*values, doc.doc_id),
             )
             rowid = cursor.lastrowid
@@ -184,7 +212,7 @@ class SqliteDocumentStore:
         else:
             rowid = existing["rowid"]
             conn.execute(
-                """UPDATE documents SET source_id=?, platform=?, url=?, author=?, published_ts=?,
+                """UPDATE documents SET source_id=?, platform=?, url=?, author=?, author_folded=?, published_ts=?,
                    fetched_ts=?, stored_ts=?, sentiment=?, toxicity=?, misinformation=?, story_id=?,
                    fingerprint=?, body=? WHERE doc_id=?""",
                 (*values, doc.doc_id),
@@ -193,8 +221,9 @@ class SqliteDocumentStore:
             conn.execute("DELETE FROM document_topics WHERE doc_rowid = ?", (rowid,))
             outcome = "updated"
         conn.execute(
-            "INSERT INTO documents_fts (rowid, title, text) VALUES (?, ?, ?)",
-            (rowid, folded_words(doc.title), folded_words(doc.text)),
+            """INSERT INTO documents_fts (rowid, title_folded, text_folded, title_exact, text_exact)
+               VALUES (?, ?, ?, ?, ?)""",
+            (rowid, folded_words(doc.title), folded_words(doc.text), exact_words(doc.title), exact_words(doc.text)),
         )
         conn.executemany(
             "INSERT OR IGNORE INTO document_topics (doc_rowid, topic) VALUES (?, ?)",
