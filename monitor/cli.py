@@ -8,9 +8,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from monitor.alerts import AlertQuery, AlertState
 from monitor.analysis import SentimentLabel
@@ -23,6 +24,10 @@ from monitor.keys import Role
 from monitor.records import Platform, utc_now
 from monitor.service import ensure_admin_key, run_service, serve
 from monitor.store.base import DocumentFilter, SearchRequest
+from monitor.store.elasticsearch import rebuild_source
+from monitor.store.es_indices import month_of
+from monitor.store.factory import SPOOL_FOLDER, elasticsearch_layout
+from monitor.store.spool import Spool
 
 
 def _say(message: str) -> None:
@@ -173,6 +178,57 @@ def cmd_keys(args: argparse.Namespace) -> int:
         monitor.close()
 
 
+def _months(value: str) -> int:
+    """Retention periods are in months: ``18m`` or ``2y``."""
+    match = re.fullmatch(r"\s*(\d+)\s*([my])\s*", value)
+    if not match or int(match.group(1)) == 0:
+        raise argparse.ArgumentTypeError(f"expected a number of months or years such as 18m or 2y, got {value!r}")
+    return int(match.group(1)) * (12 if match.group(2) == "y" else 1)
+
+
+def first_kept_month(now: datetime, keep_months: int) -> str:
+    """The oldest month kept when keeping ``keep_months`` months including the current one."""
+    index = now.year * 12 + (now.month - 1) - (keep_months - 1)
+    return f"{index // 12:04d}.{index % 12 + 1:02d}"
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    settings = load_settings(args.config_dir)
+    if settings.storage.backend != "elasticsearch":
+        raise ConfigError(
+            "storage.backend is not 'elasticsearch': the 'index' commands manage Elasticsearch "
+            "indices (set MONITOR_STORAGE__BACKEND=elasticsearch)"
+        )
+    layout = elasticsearch_layout(settings)
+    try:
+        if args.index_command == "init":
+            layout.install_template()
+            month = layout.ensure_month(month_of(utc_now()))
+            _say(f"Template installed (mapping version {layout.version}); current month index: {month}")
+        elif args.index_command == "status":
+            months = layout.months()
+            for m in months:
+                _say(f"{m.month}  {m.index:<40} v{m.version}  {m.documents:>9} docs  {m.size_bytes / 1e6:>9.1f} MB")
+            spool = Spool(settings.data_dir / SPOOL_FOLDER)
+            _say(
+                f"{len(months)} month indices; read alias {layout.read_alias}; mapping version {layout.version}; "
+                f"{spool.count_documents()} documents waiting in the spool"
+            )
+        elif args.index_command == "reindex":
+            moved = layout.reindex(rebuild_source, _progress, keep_old=args.keep_old)
+            _say(f"Reindexed {len(moved)} month indices to mapping version {layout.version}")
+        else:
+            first = first_kept_month(utc_now(), args.keep)
+            deleted = layout.delete_months_before(first)
+            _say(
+                f"Kept months from {first}; deleted {len(deleted)} indices"
+                + (f": {', '.join(deleted)}" if deleted else "")
+            )
+        return 0
+    finally:
+        layout.client.close()
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     monitor = _open(args)
     try:
@@ -230,6 +286,16 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = keys_commands.add_parser("revoke", help="revoke a key")
     revoke.add_argument("key_id")
     keys.set_defaults(handler=cmd_keys)
+
+    index = commands.add_parser("index", help="manage Elasticsearch indices (storage.backend: elasticsearch)")
+    index_commands = index.add_subparsers(dest="index_command", required=True)
+    index_commands.add_parser("init", help="install the index template and this month's index")
+    index_commands.add_parser("status", help="month indices, document counts, sizes, spooled documents")
+    reindex = index_commands.add_parser("reindex", help="move months to the current mapping version")
+    reindex.add_argument("--keep-old", action="store_true", help="keep the old indices after the swap")
+    retention = index_commands.add_parser("retention", help="delete months older than --keep")
+    retention.add_argument("--keep", type=_months, required=True, help="how much to keep, e.g. 18m or 2y")
+    index.set_defaults(handler=cmd_index)
 
     config = commands.add_parser("config", help="configuration tools")
     config_commands = config.add_subparsers(dest="config_command", required=True)

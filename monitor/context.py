@@ -21,7 +21,7 @@ from monitor.rules.specs import RuleSpec, rule_spec_class
 from monitor.scoring import AnalysisContext, Analyzer
 from monitor.sources import Source, SourceSpec
 from monitor.store.base import DocumentStore
-from monitor.store.sqlite import SqliteDocumentStore
+from monitor.store.factory import open_document_store
 
 
 @dataclass
@@ -74,7 +74,7 @@ def build_monitor(settings: Settings, registry: Registry | None = None) -> Monit
         )
     )
     db = Database(settings.sqlite_path)
-    store = SqliteDocumentStore(db)
+    store = open_document_store(settings, db)
     alerts = AlertStore(db)
     health = HealthStore(db)
     quarantine = Quarantine(db)

@@ -36,6 +36,7 @@ class CycleCounts(BaseModel):
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    spooled: int = 0  # kept on local disk while the search engine is unreachable
     errors: int = 0  # items (or the fetch) that could not be used
     warnings: int = 0  # items kept with a fallback
     quarantined: int = 0

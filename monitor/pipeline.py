@@ -77,7 +77,7 @@ class Pipeline:
     def process(self, source_id: str, collected: Collected, started: datetime) -> SourceOutcome:
         """Run one source's collection through every stage and record the source's health."""
         clock = time.monotonic()
-        inserted = updated = unchanged = 0
+        inserted = updated = unchanged = spooled = 0
         problems = list(collected.problems)
         alerts: list[Alert] = []
         for start in range(0, len(collected.documents), BATCH_SIZE):
@@ -88,7 +88,13 @@ class Pipeline:
             inserted += len(result.inserted)
             updated += len(result.updated)
             unchanged += len(result.unchanged)
-            changed = set(result.changed)
+            spooled += len(result.spooled)
+            problems.extend(
+                Problem(source_id, doc_id, f"the store refused the document: {reason}")
+                for doc_id, reason in result.failed.items()
+            )
+            # Spooled documents are safe on disk; per-document rules need not wait for the store.
+            changed = set(result.changed) | set(result.spooled)
             alerts.extend(self.engine.on_documents([item for item in analyzed if item.doc_id in changed]))
         errors = [p for p in problems if p.severity is Severity.ERROR]
         quarantined = self.quarantine.add(problems)
@@ -100,6 +106,7 @@ class Pipeline:
             inserted=inserted,
             updated=updated,
             unchanged=unchanged,
+            spooled=spooled,
             errors=len(errors),
             warnings=len(problems) - len(errors),
             quarantined=quarantined,

@@ -62,3 +62,20 @@ def sample_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Monit
     report = crawl(instance)
     yield instance, report
     instance.close()
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Elasticsearch: $ELASTICSEARCH_URL if set, else the pinned test distribution started here."""
+    given = os.environ.get("ELASTICSEARCH_URL")
+    if given:
+        yield given
+        return
+    from tests import elasticsearch_server
+
+    home = elasticsearch_server.ensure_distribution()
+    server = elasticsearch_server.start(home, tmp_path_factory.mktemp("elasticsearch"))
+    try:
+        yield server.url
+    finally:
+        elasticsearch_server.stop(server)

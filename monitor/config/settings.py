@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from monitor.config.yamlfile import YamlDocument, config_error_from_validation, dotted, load_yaml
@@ -38,11 +38,33 @@ class CrawlSettings(BaseModel):
     user_agent: str = "DongNaiMonitor/0.1 (+media monitoring of the Dong Nai provincial office)"
 
 
+class ElasticsearchSettings(BaseModel):
+    """Where and how to reach Elasticsearch. Credentials come only from the environment."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = "http://127.0.0.1:9200"
+    index_prefix: str = Field(default="dnm", pattern=r"^[a-z0-9][a-z0-9_-]{0,40}$")
+    username: str | None = None
+    password: SecretStr | None = None
+    api_key: SecretStr | None = None
+    verify_certs: bool = True
+    ca_certs: str | None = Field(default=None, description="CA bundle for a TLS cluster with a private CA.")
+    request_timeout_seconds: float = Field(default=30.0, gt=0)
+    bulk_chunk_size: int = Field(default=1000, ge=1, le=10_000)
+    number_of_shards: int | None = Field(default=None, ge=1, description="Overrides the mapping file.")
+    number_of_replicas: int | None = Field(default=None, ge=0, description="Overrides the mapping file.")
+
+
+SECRET_KEYS = (("storage", "elasticsearch", "password"), ("storage", "elasticsearch", "api_key"))
+
+
 class StorageSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    backend: Literal["sqlite"] = "sqlite"
+    backend: Literal["sqlite", "elasticsearch"] = "sqlite"
     sqlite_file: str = "monitor.sqlite3"
+    elasticsearch: ElasticsearchSettings = Field(default_factory=ElasticsearchSettings)
 
 
 class RuleSettings(BaseModel):
@@ -106,6 +128,14 @@ def _env_variable_for(location: tuple[str | int, ...]) -> str:
     return ENV_PREFIX + "__".join(str(part).upper() for part in location)
 
 
+def _lookup(values: Any, location: tuple[str, ...]) -> Any:
+    for part in location:
+        if not isinstance(values, dict):
+            return None
+        values = values.get(part)
+    return values
+
+
 def load_settings(config_dir: Path | str | None = None) -> Settings:
     """Build settings from ``<config_dir>/settings.yaml`` and the ``MONITOR_*`` environment.
 
@@ -119,6 +149,14 @@ def load_settings(config_dir: Path | str | None = None) -> Settings:
     values: Any = document.data or {}
     if not isinstance(values, dict):
         raise ConfigError("expected a mapping of settings at the top level", path=str(path))
+    for secret in SECRET_KEYS:
+        if _lookup(values, secret) is not None:
+            raise ConfigError(
+                f"secrets are read from the environment only: set {_env_variable_for(secret)} instead",
+                path=str(path),
+                key=".".join(secret),
+                line=document.line_of(secret),
+            )
     values = {**values, "config_dir": str(directory)}
     try:
         return Settings(**values)

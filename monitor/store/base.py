@@ -101,6 +101,8 @@ class UpsertResult(BaseModel):
     inserted: list[str] = Field(default_factory=list)
     updated: list[str] = Field(default_factory=list)
     unchanged: list[str] = Field(default_factory=list)
+    spooled: list[str] = Field(default_factory=list, description="Kept on local disk until the store is back.")
+    failed: dict[str, str] = Field(default_factory=dict, description="doc_id → why the store refused it.")
 
     @property
     def changed(self) -> list[str]:
@@ -121,6 +123,28 @@ def fingerprint(item: AnalyzedDocument) -> str:
     """
     payload = item.model_dump_json(exclude={"document": {"fetched_at"}})
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class WordScore(BaseModel):
+    """A word that is much more frequent in a foreground set than in its background (trending words)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    word: str
+    foreground_count: int
+    background_count: int
+    score: float
+
+
+def jlh_score(foreground: int, foreground_total: int, background: int, background_total: int) -> float:
+    """The JLH significance score (the default of Elasticsearch's significant_terms), 0 when not raised."""
+    if not foreground_total or not background_total or not background:
+        return 0.0
+    fg, bg = foreground / foreground_total, background / background_total
+    return (fg - bg) * (fg / bg) if fg > bg else 0.0
+
+
+MIN_SIGNIFICANT_COUNT = 3
 
 
 class DocumentStore(Protocol):
@@ -154,6 +178,15 @@ class DocumentStore(Protocol):
 
     def count_by_field(self, document_filter: DocumentFilter, field: CountField) -> dict[str, int]:
         """Count matching documents per value of ``field``."""
+        ...
+
+    def significant_words(
+        self, foreground: DocumentFilter, background: DocumentFilter | None = None, size: int = 10
+    ) -> list[WordScore]:
+        """Words (folded) over-represented in ``foreground`` against ``background`` (all documents).
+
+        Words in fewer than three foreground documents are ignored; results are ordered by JLH score.
+        """
         ...
 
     def delete(self, doc_ids: Sequence[str]) -> int:

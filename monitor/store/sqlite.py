@@ -8,6 +8,7 @@ are folded the same way, so ``dong nai`` finds ``Đồng Nai`` and ``hoà`` find
 from __future__ import annotations
 
 import sqlite3
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,7 @@ from monitor.db import Database, Transaction
 from monitor.errors import NotFoundError, StoreError
 from monitor.query import fold_author
 from monitor.store.base import (
+    MIN_SIGNIFICANT_COUNT,
     CountField,
     DocumentFilter,
     SearchPage,
@@ -25,7 +27,9 @@ from monitor.store.base import (
     SortOrder,
     TimeBucket,
     UpsertResult,
+    WordScore,
     fingerprint,
+    jlh_score,
 )
 from monitor.text import exact_words, folded_words
 
@@ -63,6 +67,8 @@ SCHEMA = (
     """CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
         title_folded, text_folded, title_exact, text_exact, tokenize = 'unicode61 remove_diacritics 0'
     )""",
+    # Document frequency of every indexed token: the background of significant_words in one lookup.
+    "CREATE VIRTUAL TABLE IF NOT EXISTS documents_vocab USING fts5vocab(documents_fts, 'row')",
 )
 
 _FIELD_COLUMNS = {
@@ -115,6 +121,16 @@ def compile_query(node: q.Node, params: list[Any]) -> str:
 
 def _epoch(value: datetime) -> int:
     return int(value.timestamp())
+
+
+SIGNIFICANT_SAMPLE = 20_000  # foreground documents read at most
+SIGNIFICANT_CANDIDATES = 300  # most frequent foreground words scored against the background
+
+
+def _with_word(document_filter: DocumentFilter, word: str) -> DocumentFilter:
+    """``document_filter`` narrowed to documents containing the folded ``word``."""
+    text = f"({document_filter.text}) AND {word}" if document_filter.text else word
+    return document_filter.model_copy(update={"text": text})
 
 
 class _Where:
@@ -289,6 +305,45 @@ class SqliteDocumentStore:
             sql = f"SELECT {column} AS value, count(*) AS n FROM documents d{where.sql} GROUP BY {column}"
         rows = self._execute(sql + " ORDER BY n DESC, value", where.params)
         return {row["value"]: row["n"] for row in rows}
+
+    def significant_words(
+        self, foreground: DocumentFilter, background: DocumentFilter | None = None, size: int = 10
+    ) -> list[WordScore]:
+        where = _Where(foreground)
+        sample = self._execute(
+            f"SELECT f.title_folded || ' ' || f.text_folded AS words FROM documents d "
+            f"JOIN documents_fts f ON f.rowid = d.rowid{where.sql} LIMIT ?",
+            [*where.params, SIGNIFICANT_SAMPLE],
+        ).fetchall()
+        frequency: Counter[str] = Counter()
+        for row in sample:
+            frequency.update(set(row["words"].split()))
+        candidates = [(w, n) for w, n in frequency.most_common(SIGNIFICANT_CANDIDATES) if n >= MIN_SIGNIFICANT_COUNT]
+        background_filter = background or DocumentFilter()
+        background_total = self.count(background_filter)
+        if background is None:
+            # Whole-store background: document frequencies straight from the FTS vocabulary.
+            marks = ",".join("?" * len(candidates))
+            rows = (
+                self._execute(
+                    f"SELECT term, doc FROM documents_vocab WHERE term IN ({marks})", [word for word, _ in candidates]
+                ).fetchall()
+                if candidates
+                else []
+            )
+            in_background = {row["term"]: row["doc"] for row in rows}
+        else:
+            in_background = {word: self.count(_with_word(background_filter, word)) for word, _ in candidates}
+        scored = []
+        for word, count in candidates:
+            score = jlh_score(count, len(sample), in_background.get(word, 0), background_total)
+            if score > 0:
+                scored.append(
+                    WordScore(
+                        word=word, foreground_count=count, background_count=in_background[word], score=round(score, 6)
+                    )
+                )
+        return sorted(scored, key=lambda w: (-w.score, w.word))[:size]
 
     def delete(self, doc_ids: Sequence[str]) -> int:
         deleted = 0
