@@ -15,6 +15,7 @@ from datetime import datetime
 
 import httpx
 
+from monitor.alerts import Alert
 from monitor.context import Monitor
 from monitor.health import CycleCounts
 from monitor.pipeline import SourceOutcome
@@ -31,6 +32,7 @@ class CycleReport:
     started_at: datetime
     duration_seconds: float = 0.0
     outcomes: list[SourceOutcome] = field(default_factory=list)
+    replayed_alerts: list[Alert] = field(default_factory=list)
 
     @property
     def inserted(self) -> int:
@@ -42,7 +44,8 @@ class CycleReport:
 
     @property
     def alerts(self) -> int:
-        return len({alert.alert_id for o in self.outcomes for alert in o.alerts})
+        touched = [alert for o in self.outcomes for alert in o.alerts] + self.replayed_alerts
+        return len({alert.alert_id for alert in touched})
 
 
 def http_client(monitor: Monitor) -> httpx.AsyncClient:
@@ -114,6 +117,11 @@ async def crawl_cycle(
             return outcome
 
         await asyncio.gather(*(one(source) for source in chosen))
+    async with processing:
+        try:
+            report.replayed_alerts = await asyncio.to_thread(monitor.pipeline.flush_pending)
+        except Exception:  # the spool stays on disk; the next cycle tries again
+            log.exception("replaying spooled documents failed; will retry next cycle")
     report.duration_seconds = round(time.monotonic() - clock, 3)
     return report
 

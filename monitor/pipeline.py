@@ -74,6 +74,13 @@ class Pipeline:
         ]
         return analyzed, problems
 
+    def flush_pending(self) -> list[Alert]:
+        """Replay documents the store kept aside during an outage, and run the rules on them."""
+        replayed = self.store.flush_pending()
+        if replayed:
+            log.info("replayed %d documents kept aside while the store was unavailable", len(replayed))
+        return self.engine.on_documents(replayed) if replayed else []
+
     def process(self, source_id: str, collected: Collected, started: datetime) -> SourceOutcome:
         """Run one source's collection through every stage and record the source's health."""
         clock = time.monotonic()

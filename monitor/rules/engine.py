@@ -8,6 +8,7 @@ itself: which rule, which window, which counts and which documents.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -18,8 +19,11 @@ from monitor import query as query_syntax
 from monitor.alerts import Alert, AlertCandidate, AlertStore
 from monitor.analysis import AnalyzedDocument
 from monitor.durations import format_duration
+from monitor.errors import StoreError
 from monitor.rules.specs import MisinformationRuleSpec, RuleSpec, SpikeRuleSpec, WatchRuleSpec
 from monitor.store.base import DocumentFilter, DocumentStore, SearchRequest
+
+log = logging.getLogger(__name__)
 
 MAX_DOCS_PER_WINDOW_ALERT = 200
 
@@ -104,8 +108,7 @@ class RuleEngine:
                     for p in prepared
                     if self._spike_selects(rule, p)
                 }
-                spikes = (self._spike(rule, start) for start in sorted(starts))
-                candidates.extend(spike for spike in spikes if spike is not None)
+                candidates.extend(self._spikes_if_store_available(rule, sorted(starts)))
         return self._record(candidates)
 
     def evaluate_windows(self, now: datetime) -> list[Alert]:
@@ -197,6 +200,15 @@ class RuleEngine:
         return candidates
 
     # -- spike ---------------------------------------------------------------------------------
+
+    def _spikes_if_store_available(self, rule: SpikeRuleSpec, starts: list[datetime]) -> list[AlertCandidate]:
+        """Windowed counts need the store; while it is unreachable the windows wait for the replay."""
+        try:
+            spikes = [self._spike(rule, start) for start in starts]
+        except StoreError as exc:
+            log.warning("rule %s: windows not evaluated, the store is unavailable (%s)", rule.id, exc)
+            return []
+        return [spike for spike in spikes if spike is not None]
 
     def _spike_selects(self, rule: SpikeRuleSpec, p: _Prepared) -> bool:
         analysis = p.item.analysis

@@ -193,6 +193,13 @@ class DocumentStore(Protocol):
         """Delete documents by id; return how many existed."""
         ...
 
+    def flush_pending(self) -> list[AnalyzedDocument]:
+        """Write what was kept aside while the backend was unavailable; return those documents.
+
+        Backends that never defer writes return an empty list.
+        """
+        ...
+
     def close(self) -> None:
         """Release resources."""
         ...

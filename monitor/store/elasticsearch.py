@@ -8,6 +8,7 @@ unreachable, batches go to a durable local spool and are replayed, oldest first,
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Sequence
@@ -122,6 +123,7 @@ class ElasticsearchDocumentStore:
         self.spool = Spool(spool_dir)
         self.chunk_size = chunk_size
         self._write_lock = threading.Lock()  # keeps spooled batches and new writes in order
+        self._replayed: list[AnalyzedDocument] = []  # replayed from the spool, not yet handed to the caller
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -136,6 +138,18 @@ class ElasticsearchDocumentStore:
                 log.warning("Elasticsearch unreachable (%s); spooled %d documents to %s", exc, len(latest), path)
                 return UpsertResult(spooled=[item.doc_id for item in latest])
 
+    def flush_pending(self) -> list[AnalyzedDocument]:
+        """Replay the spool if the cluster is back; return every document replayed since the last call.
+
+        Batches replayed at the start of an :meth:`upsert` are included, so the caller can run rules on
+        them. An unreachable cluster leaves the spool for next time.
+        """
+        with self._write_lock:
+            with contextlib.suppress(*_UNAVAILABLE):
+                self.drain_spool()
+            replayed, self._replayed = self._replayed, []
+        return replayed
+
     def drain_spool(self) -> int:
         """Replay spooled batches, oldest first; return how many documents were replayed."""
         replayed = 0
@@ -143,10 +157,10 @@ class ElasticsearchDocumentStore:
             batch = self.spool.load(path)
             result = self._write(batch)
             if result.failed:
-                raise StoreError(
-                    f"replaying {path} failed for {len(result.failed)} documents: {next(iter(result.failed.values()))}"
-                )
+                first = next(iter(result.failed.values()))
+                raise StoreError(f"replaying {path} failed for {len(result.failed)} documents: {first}")
             self.spool.remove(path)
+            self._replayed.extend(batch)
             replayed += len(batch)
             log.info("replayed %d spooled documents from %s", len(batch), path.name)
         return replayed

@@ -357,6 +357,10 @@ class SqliteDocumentStore:
                 deleted += 1
         return deleted
 
+    def flush_pending(self) -> list[AnalyzedDocument]:
+        """SQLite writes synchronously: nothing is ever pending."""
+        return []
+
     def close(self) -> None:
         """Nothing to release: the :class:`Database` belongs to whoever opened it."""
 
