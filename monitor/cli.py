@@ -12,6 +12,7 @@ import re
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from monitor.alerts import AlertQuery, AlertState
 from monitor.analysis import SentimentLabel
@@ -106,6 +107,8 @@ def cmd_search(args: argparse.Namespace) -> int:
         request = SearchRequest(
             filter=DocumentFilter(
                 text=args.query,
+                exact_accents=args.exact_accents,
+                timezone=monitor.settings.timezone,
                 since=since,
                 sources=tuple(args.source or ()),
                 platforms=tuple(Platform(p) for p in args.platform or ()),
@@ -242,6 +245,18 @@ def cmd_check(args: argparse.Namespace) -> int:
         monitor.close()
 
 
+def _add_index_commands(commands: Any) -> None:
+    index = commands.add_parser("index", help="manage Elasticsearch indices (storage.backend: elasticsearch)")
+    index_commands = index.add_subparsers(dest="index_command", required=True)
+    index_commands.add_parser("init", help="install the index template and this month's index")
+    index_commands.add_parser("status", help="month indices, document counts, sizes, spooled documents")
+    reindex = index_commands.add_parser("reindex", help="move months to the current mapping version")
+    reindex.add_argument("--keep-old", action="store_true", help="keep the old indices after the swap")
+    retention = index_commands.add_parser("retention", help="delete months older than --keep")
+    retention.add_argument("--keep", type=_months, required=True, help="how much to keep, e.g. 18m or 2y")
+    index.set_defaults(handler=cmd_index)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="monitor", description="Đồng Nai media monitor")
     parser.add_argument("--config-dir", help="configuration folder (default: $MONITOR_CONFIG_DIR or ./configs)")
@@ -262,6 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     search = commands.add_parser("search", help="search stored documents")
     search.add_argument("query", nargs="?", default=None, help="e.g. '\"dong nai\" AND (ngap OR lut)'")
     search.add_argument("--since", type=_duration, help="only the last 7d, 24h...")
+    search.add_argument("--exact-accents", action="store_true", help="match words with their diacritics")
     search.add_argument("--source", action="append")
     search.add_argument("--platform", action="append", choices=[p.value for p in Platform])
     search.add_argument("--sentiment", action="append", choices=[s.value for s in SentimentLabel])
@@ -287,15 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("key_id")
     keys.set_defaults(handler=cmd_keys)
 
-    index = commands.add_parser("index", help="manage Elasticsearch indices (storage.backend: elasticsearch)")
-    index_commands = index.add_subparsers(dest="index_command", required=True)
-    index_commands.add_parser("init", help="install the index template and this month's index")
-    index_commands.add_parser("status", help="month indices, document counts, sizes, spooled documents")
-    reindex = index_commands.add_parser("reindex", help="move months to the current mapping version")
-    reindex.add_argument("--keep-old", action="store_true", help="keep the old indices after the swap")
-    retention = index_commands.add_parser("retention", help="delete months older than --keep")
-    retention.add_argument("--keep", type=_months, required=True, help="how much to keep, e.g. 18m or 2y")
-    index.set_defaults(handler=cmd_index)
+    _add_index_commands(commands)
 
     config = commands.add_parser("config", help="configuration tools")
     config_commands = config.add_subparsers(dest="config_command", required=True)

@@ -323,6 +323,17 @@ def positive_terms(node: Node) -> list[str]:
     return []
 
 
+def fields_used(node: Node) -> set[str]:
+    """Field filters a query uses anywhere (``author``, ``source``...), e.g. to apply role limits."""
+    if isinstance(node, FieldTerm):
+        return {node.field}
+    if isinstance(node, And | Or):
+        return set().union(*(fields_used(child) for child in node.children))
+    if isinstance(node, Not):
+        return fields_used(node.child)
+    return set()
+
+
 def fold_author(name: str) -> str:
     """The form author names are compared in (``author:`` filters, both backends)."""
     return " ".join(fold_tokens(name))

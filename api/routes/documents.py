@@ -14,6 +14,7 @@ from monitor.durations import parse_duration
 from monitor.errors import NotFoundError
 from monitor.keys import ApiKey, Role
 from monitor.privacy import Pseudonymizer
+from monitor.query import fields_used
 from monitor.records import Platform
 from monitor.store.base import CountField, DocumentFilter, SearchRequest, SortOrder, TimeBucket
 
@@ -50,7 +51,16 @@ def _for_role(item: AnalyzedDocument, key: ApiKey, request: Request) -> Analyzed
 
 
 def _filter(
-    q: Annotated[str | None, Query(description='Search text: words, "phrases", AND/OR/NOT, ( ).')] = None,
+    monitor: MonitorDep,
+    key: ReadDocuments,
+    q: Annotated[
+        str | None,
+        Query(
+            description='Search: words, "phrases", AND/OR/NOT, ( ), =exact, source: platform: topic: '
+            "sentiment: author: since: until:"
+        ),
+    ] = None,
+    exact_accents: Annotated[bool, Query(description="Match every word with its diacritics.")] = False,
     since: Annotated[datetime | None, Query(description="Published at or after (ISO-8601 with offset).")] = None,
     until: Annotated[datetime | None, Query(description="Published before (ISO-8601 with offset).")] = None,
     source: Annotated[list[str] | None, Query(description="Source id; repeat for several.")] = None,
@@ -59,8 +69,10 @@ def _filter(
     topic: Annotated[list[str] | None, Query()] = None,
     min_misinformation: Annotated[float | None, Query(ge=0.0, le=1.0)] = None,
 ) -> DocumentFilter:
-    return DocumentFilter(
+    document_filter = DocumentFilter(
         text=q,
+        exact_accents=exact_accents,
+        timezone=monitor.settings.timezone,
         since=aware("since", since),
         until=aware("until", until),
         sources=tuple(source or ()),
@@ -69,6 +81,10 @@ def _filter(
         topics=tuple(topic or ()),
         min_misinformation=min_misinformation,
     )
+    node = document_filter.parsed_text()
+    if key.role is Role.RESEARCHER and node is not None and "author" in fields_used(node):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "role 'researcher' may not filter by author (privacy)")
+    return document_filter
 
 
 FilterDep = Annotated[DocumentFilter, Depends(_filter)]

@@ -114,10 +114,23 @@ def test_search_is_accent_insensitive_and_filters(client: TestClient, monitor: M
 
 
 def test_researchers_see_pseudonyms_not_names(client: TestClient, monitor: Monitor) -> None:
-    items = client.get("/documents", params={"q": "ngập"}, headers=_key(monitor, Role.RESEARCHER)).json()["items"]
+    headers = _key(monitor, Role.RESEARCHER)
+    items = client.get("/documents", params={"q": "ngập"}, headers=headers).json()["items"]
     author = items[0]["document"]["author"]
     assert author.startswith("anon-")
     assert "Trần" not in str(items)
+    probe = client.get("/documents", params={"q": 'ngập OR author:"Trần Thị B"'}, headers=headers)
+    assert probe.status_code == 403
+    assert "may not filter by author" in probe.json()["detail"]
+    officer = client.get("/documents", params={"q": 'author:"tran thi b"'}, headers=_key(monitor, Role.OFFICER))
+    assert officer.json()["total"] == 1
+
+
+def test_exact_accents_parameter(client: TestClient, monitor: Monitor) -> None:
+    headers = _key(monitor, Role.OFFICER)
+    assert client.get("/documents", params={"q": "bien hoa"}, headers=headers).json()["total"] == 1
+    exact = client.get("/documents", params={"q": "bien hoa", "exact_accents": "true"}, headers=headers)
+    assert exact.json()["total"] == 0
 
 
 @pytest.mark.parametrize(
