@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test lint typecheck check clean
+.PHONY: run test lint typecheck check bench elasticsearch clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,15 @@ typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
 check: lint typecheck
+
+# Store benchmark on both backends (starts the pinned Elasticsearch unless ELASTICSEARCH_URL is set).
+BENCH_DOCS ?= 200000
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m tests.bench.store_bench --docs $(BENCH_DOCS)
+
+# Download and unpack the pinned Elasticsearch test distribution (make test does this on first use).
+elasticsearch: $(VENV)/.installed-test
+	$(BIN)/python -m tests.elasticsearch_server fetch
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import KeyDep, MonitorDep, ReadRules, ReadSources
+from monitor.errors import StoreError
 from monitor.health import SourceHealth
 from monitor.keys import ApiKey
 from monitor.store.base import DocumentFilter
@@ -17,8 +18,9 @@ router = APIRouter(tags=["service"])
 
 
 class Health(BaseModel):
-    status: str
-    documents: int
+    status: str  # "ok", or "degraded" when the document store cannot be reached
+    documents: int | None
+    storage_error: str | None = None
     sources: int
     failing_sources: list[str]
     time: datetime
@@ -38,9 +40,16 @@ class SourceView(BaseModel):
 def health(monitor: MonitorDep) -> Health:
     states = monitor.health.all()
     failing = sorted(s.source_id for s in states.values() if s.consecutive_failures)
+    documents: int | None = None
+    storage_error = None
+    try:
+        documents = monitor.store.count(DocumentFilter())
+    except StoreError as exc:  # liveness must answer even when the search engine is down
+        storage_error = exc.message
     return Health(
-        status="ok",
-        documents=monitor.store.count(DocumentFilter()),
+        status="ok" if storage_error is None else "degraded",
+        documents=documents,
+        storage_error=storage_error,
         sources=len(monitor.sources),
         failing_sources=failing,
         time=datetime.now().astimezone(),
