@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Combining marks for the five Vietnamese tones (grave, acute, tilde, hook above, dot below).
 _TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
@@ -25,8 +26,22 @@ _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
 # Open syllables whose tone placement differs between the old and new orthography. "qu" + "y" is
 # excluded: in "quý" the "u" belongs to the consonant and the mark is on "y" in both orthographies.
 _MOVABLE_ENDINGS = ("oa", "oe", "uy")
+# Only a word ending in a bare o/u followed by a toned a/e/y can need its mark moved; finding those
+# with one regex keeps normalize() from decomposing every other word.
+_TONED_AEY = "àáảãạèéẻẽẹỳýỷỹỵÀÁẢÃẠÈÉẺẼẸỲÝỶỸỴ"
+_MOVABLE_END = re.compile(rf"[oOuU][{_TONED_AEY}](?![^\W_])")
+# Precomposed Latin letters with diacritics (including all Vietnamese ones) → base letter, for fold().
+_FOLD_TABLE = {
+    code: base
+    for code in [*range(0x00C0, 0x0250), *range(0x1E00, 0x1F00)]
+    if len(base := "".join(c for c in unicodedata.normalize("NFD", chr(code)) if not unicodedata.combining(c))) == 1
+    and base != chr(code)
+}
+_FOLD_TABLE.update({ord("đ"): "d", ord("Đ"): "D"})
+_COMBINING = re.compile(r"[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
+@lru_cache(maxsize=65_536)  # the same few thousand syllables recur in every text
 def _canonical_tone_placement(word: str) -> str:
     decomposed = unicodedata.normalize("NFD", word)
     tone_positions = [i for i, ch in enumerate(decomposed) if ch in _TONE_MARKS]
@@ -53,6 +68,23 @@ def _canonical_tone_placement(word: str) -> str:
     return unicodedata.normalize("NFC", moved)
 
 
+def _place_tones(text: str) -> str:
+    """Apply :func:`_canonical_tone_placement` to the words that end like "oà", "oẻ", "uỷ"."""
+    parts: list[str] = []
+    done = 0
+    for match in _MOVABLE_END.finditer(text):
+        start = match.start()
+        while start > done and (text[start - 1].isalnum() and text[start - 1] != "_"):
+            start -= 1
+        parts.append(text[done:start])
+        parts.append(_canonical_tone_placement(text[start : match.end()]))
+        done = match.end()
+    if not parts:
+        return text
+    parts.append(text[done:])
+    return "".join(parts)
+
+
 def normalize(text: str) -> str:
     """Return ``text`` in NFC with canonical Vietnamese tone-mark placement and tidy spacing.
 
@@ -60,16 +92,18 @@ def normalize(text: str) -> str:
     """
     nfc = unicodedata.normalize("NFC", text)
     nfc = nfc.replace("\r\n", "\n").replace("\r", "\n")
-    placed = _WORD.sub(lambda match: _canonical_tone_placement(match.group(0)), nfc)
+    placed = _place_tones(nfc)
     lines = (_SPACES.sub(" ", line).strip() for line in placed.split("\n"))
     return "\n".join(lines).strip()
 
 
 def fold(text: str) -> str:
     """Return the accent-insensitive, lower-case form of ``text`` (``Đồng Nai`` → ``dong nai``)."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return unicodedata.normalize("NFC", stripped).lower()
+    folded = unicodedata.normalize("NFC", text).translate(_FOLD_TABLE)
+    if _COMBINING.search(folded):  # marks NFC could not compose onto a letter: strip them the slow way
+        decomposed = unicodedata.normalize("NFD", folded)
+        folded = unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+    return folded.lower()
 
 
 def tokens(text: str) -> list[str]:

@@ -51,7 +51,7 @@ class ElasticsearchSettings(BaseModel):
     verify_certs: bool = True
     ca_certs: str | None = Field(default=None, description="CA bundle for a TLS cluster with a private CA.")
     request_timeout_seconds: float = Field(default=30.0, gt=0)
-    bulk_chunk_size: int = Field(default=1000, ge=1, le=10_000)
+    bulk_chunk_size: int = Field(default=2500, ge=1, le=10_000)
     number_of_shards: int | None = Field(default=None, ge=1, description="Overrides the mapping file.")
     number_of_replicas: int | None = Field(default=None, ge=0, description="Overrides the mapping file.")
 

@@ -10,9 +10,10 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from monitor import query as query_syntax
@@ -116,13 +117,16 @@ class TimeBucket(BaseModel):
     count: int
 
 
-def fingerprint(item: AnalyzedDocument) -> str:
+def fingerprint(item: AnalyzedDocument, dumped: dict[str, Any] | None = None) -> str:
     """What makes a stored document different: everything but the time it was (re)fetched.
 
     Re-crawling an unchanged item must count as "unchanged" and keep the first capture time.
+    ``dumped`` is ``item.model_dump(mode="json")`` when the caller already has it.
     """
-    payload = item.model_dump_json(exclude={"document": {"fetched_at"}})
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    body = dumped if dumped is not None else item.model_dump(mode="json")
+    document = {key: value for key, value in body["document"].items() if key != "fetched_at"}
+    payload = orjson.dumps({**body, "document": document}, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(payload).hexdigest()
 
 
 class WordScore(BaseModel):

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from elasticsearch import ApiError, Elasticsearch, helpers
+from elasticsearch import ApiError, Elasticsearch, OrjsonSerializer, helpers
 from elasticsearch import ConnectionError as EsConnectionError
 from elasticsearch import ConnectionTimeout as EsConnectionTimeout
 from elasticsearch import TransportError as EsTransportError
@@ -40,7 +41,7 @@ from monitor.store.base import (
 from monitor.store.es_indices import IndexLayout, month_of
 from monitor.store.es_query import Query, compile_filter
 from monitor.store.spool import Spool
-from monitor.text import exact_words, folded_words, tokens
+from monitor.text import exact_words, folded_words
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,45 @@ _FIELD_NAMES = {
 _UNAVAILABLE = (EsConnectionError, EsConnectionTimeout)
 
 
+_DONE = object()
+
+
+def _prefetched(actions: Iterator[dict[str, Any]], depth: int) -> Iterator[dict[str, Any]]:
+    """Build actions in a background thread while the previous bulk request is on the wire.
+
+    Preparing a document (tokens, fingerprint, JSON) is Python work and sending it is waiting on a
+    socket; overlapping the two roughly doubles bulk throughput on two cores.
+    """
+    buffer: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for action in actions:
+                if stop.is_set():
+                    return
+                buffer.put(action)
+        except BaseException as exc:  # handed to the consumer, which re-raises it in the caller's thread
+            buffer.put(exc)
+        finally:
+            buffer.put(_DONE)
+
+    worker = threading.Thread(target=produce, name="bulk-actions", daemon=True)
+    worker.start()
+    try:
+        while (item := buffer.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        # The consumer may stop early (e.g. the cluster went away): unblock and finish the producer.
+        stop.set()
+        while worker.is_alive():
+            with contextlib.suppress(queue.Empty):
+                buffer.get(timeout=0.1)
+        worker.join()
+
+
 def _offset(seconds: int) -> str:
     sign = "-" if seconds < 0 else "+"
     minutes = abs(seconds) // 60
@@ -64,6 +104,8 @@ def _offset(seconds: int) -> str:
 def connect(settings: ElasticsearchSettings) -> Elasticsearch:
     """A client for ``settings`` (credentials come from the environment via the settings)."""
     options: dict[str, Any] = {
+        # orjson serializes bulk bodies several times faster than the standard json module.
+        "serializer": OrjsonSerializer(),
         "request_timeout": settings.request_timeout_seconds,
         "retry_on_timeout": True,
         "max_retries": 2,
@@ -82,7 +124,9 @@ def connect(settings: ElasticsearchSettings) -> Elasticsearch:
 def indexed_source(item: AnalyzedDocument, stored_at: datetime) -> dict[str, Any]:
     """The indexed form of a document: plain fields derived in Python, and the full document as ``body``."""
     doc, analysis = item.document, item.analysis
-    words = list(dict.fromkeys(tokens(doc.content)))[:MAX_WORDS_PER_DOCUMENT]
+    title_folded, text_folded = folded_words(doc.title), folded_words(doc.text)
+    words = list(dict.fromkeys(f"{title_folded} {text_folded}".split()))[:MAX_WORDS_PER_DOCUMENT]
+    body = item.model_dump(mode="json")
     return {
         "doc_id": doc.doc_id,
         "source_id": doc.source_id,
@@ -98,13 +142,13 @@ def indexed_source(item: AnalyzedDocument, stored_at: datetime) -> dict[str, Any
         "misinformation": analysis.misinformation.score,
         "topics": analysis.topics.labels,
         "story_id": analysis.story_id,
-        "fingerprint": fingerprint(item),
-        "title_folded": folded_words(doc.title),
-        "text_folded": folded_words(doc.text),
+        "fingerprint": fingerprint(item, body),
+        "title_folded": title_folded,
+        "text_folded": text_folded,
         "title_exact": exact_words(doc.title),
         "text_exact": exact_words(doc.text),
         "words": words,
-        "body": item.model_dump(mode="json"),
+        "body": body,
     }
 
 
@@ -117,7 +161,7 @@ def rebuild_source(source: dict[str, Any]) -> dict[str, Any]:
 class ElasticsearchDocumentStore:
     """:class:`monitor.store.base.DocumentStore` on an Elasticsearch cluster."""
 
-    def __init__(self, client: Elasticsearch, layout: IndexLayout, spool_dir: Path, chunk_size: int = 1000) -> None:
+    def __init__(self, client: Elasticsearch, layout: IndexLayout, spool_dir: Path, chunk_size: int = 2500) -> None:
         self.client = client
         self.layout = layout
         self.spool = Spool(spool_dir)
@@ -186,36 +230,37 @@ class ElasticsearchDocumentStore:
         if not items:
             return UpsertResult()
         existing = self._existing([item.doc_id for item in items])
-        inserted: list[str] = []
-        updated: list[str] = []
-        unchanged: list[str] = []
-        actions: list[dict[str, Any]] = []
+        outcome: dict[str, list[str]] = {"inserted": [], "updated": [], "unchanged": []}
+        actions = _prefetched(self._actions(items, existing, outcome), depth=2 * self.chunk_size)
+        failed = self._bulk(actions)
+        if outcome["inserted"] or outcome["updated"]:
+            self.client.indices.refresh(index=self.layout.read_alias)
+        return UpsertResult(
+            inserted=[i for i in outcome["inserted"] if i not in failed],
+            updated=[i for i in outcome["updated"] if i not in failed],
+            unchanged=outcome["unchanged"],
+            failed=failed,
+        )
+
+    def _actions(
+        self, items: Sequence[AnalyzedDocument], existing: dict[str, tuple[str, str]], outcome: dict[str, list[str]]
+    ) -> Iterator[dict[str, Any]]:
+        """Bulk actions for the items that changed; records each item's outcome as it goes."""
         now = datetime.now(UTC)
         for item in items:
             source = indexed_source(item, now)
             known = existing.get(item.doc_id)
             if known is not None and known[1] == source["fingerprint"]:
-                unchanged.append(item.doc_id)
+                outcome["unchanged"].append(item.doc_id)
                 continue
             month = month_of(item.document.published_at)
             target = self.layout.ensure_month(month)
-            actions.append(
-                {"_op_type": "index", "_index": self.layout.month_alias(month), "_id": item.doc_id, "_source": source}
-            )
+            yield {"_op_type": "index", "_index": self.layout.month_alias(month), "_id": item.doc_id, "_source": source}
             if known is not None and known[0] != target:  # published_at moved to another month
-                actions.append({"_op_type": "delete", "_index": known[0], "_id": item.doc_id})
-            (updated if known is not None else inserted).append(item.doc_id)
-        failed = self._bulk(actions)
-        if actions:
-            self.client.indices.refresh(index=self.layout.read_alias)
-        return UpsertResult(
-            inserted=[i for i in inserted if i not in failed],
-            updated=[i for i in updated if i not in failed],
-            unchanged=unchanged,
-            failed=failed,
-        )
+                yield {"_op_type": "delete", "_index": known[0], "_id": item.doc_id}
+            outcome["updated" if known is not None else "inserted"].append(item.doc_id)
 
-    def _bulk(self, actions: list[dict[str, Any]]) -> dict[str, str]:
+    def _bulk(self, actions: Iterable[dict[str, Any]]) -> dict[str, str]:
         """Send actions with retries on 429; return doc_id → reason for those that still failed."""
         failed: dict[str, str] = {}
         results = helpers.streaming_bulk(

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from monitor import query as q
 from monitor.analysis import AnalyzedDocument
 from monitor.db import Database, Transaction
@@ -67,8 +69,9 @@ SCHEMA = (
     """CREATE VIRTUAL TABLE IF NOT EXISTS documents_fts USING fts5(
         title_folded, text_folded, title_exact, text_exact, tokenize = 'unicode61 remove_diacritics 0'
     )""",
-    # Document frequency of every indexed token: the background of significant_words in one lookup.
-    "CREATE VIRTUAL TABLE IF NOT EXISTS documents_vocab USING fts5vocab(documents_fts, 'row')",
+    # How many documents contain each folded word: the whole-store background of significant_words,
+    # kept up to date by upsert and delete (FTS5's own vocabulary table recounts posting lists per call).
+    "CREATE TABLE IF NOT EXISTS word_documents (word TEXT PRIMARY KEY, documents INTEGER NOT NULL) WITHOUT ROWID",
 )
 
 _FIELD_COLUMNS = {
@@ -95,11 +98,36 @@ def _fts_match(tokens: tuple[str, ...], exact: bool) -> str:
     return f'{_EXACT_COLUMNS if exact else _FOLDED_COLUMNS} : "{" ".join(tokens)}"'
 
 
+def _fts_expression(node: q.Node) -> str | None:
+    """The FTS5 expression for a subtree made only of words and phrases, or None if it has other parts.
+
+    Letting FTS5 combine the words (by merging its posting lists) is far cheaper than one SQL subquery
+    per word when the words are common.
+    """
+    if isinstance(node, q.Term):
+        return _fts_match((node.token,), node.exact)
+    if isinstance(node, q.Phrase):
+        return _fts_match(node.tokens, node.exact)
+    if isinstance(node, q.Or):
+        parts = [_fts_expression(child) for child in node.children]
+        return None if None in parts else "(" + " OR ".join(p for p in parts if p) + ")"
+    if isinstance(node, q.And):
+        positives = [_fts_expression(c) for c in node.children if not isinstance(c, q.Not)]
+        negatives = [_fts_expression(c.child) for c in node.children if isinstance(c, q.Not)]
+        if not positives or None in positives or None in negatives:
+            return None  # FTS5 has no stand-alone NOT
+        expression = "(" + " AND ".join(p for p in positives if p) + ")"
+        for negative in negatives:
+            expression = f"({expression} NOT {negative})"
+        return expression
+    return None
+
+
 def compile_query(node: q.Node, params: list[Any]) -> str:
     """Compile a parsed query to a SQL condition on ``documents d``, appending its parameters."""
-    if isinstance(node, q.Term | q.Phrase):
-        tokens = (node.token,) if isinstance(node, q.Term) else node.tokens
-        params.append(_fts_match(tokens, node.exact))
+    expression = _fts_expression(node)
+    if expression is not None:
+        params.append(expression)
         return "d.rowid IN (SELECT rowid FROM documents_fts WHERE documents_fts MATCH ?)"
     if isinstance(node, q.FieldTerm):
         params.append(node.value)
@@ -116,7 +144,9 @@ def compile_query(node: q.Node, params: list[Any]) -> str:
     if isinstance(node, q.And | q.Or):
         joiner = " AND " if isinstance(node, q.And) else " OR "
         return "(" + joiner.join(compile_query(child, params) for child in node.children) + ")"
-    return f"NOT {compile_query(node.child, params)}"
+    if isinstance(node, q.Not):
+        return f"NOT {compile_query(node.child, params)}"
+    raise StoreError(f"cannot compile query node {node!r}", retryable=False)
 
 
 def _epoch(value: datetime) -> int:
@@ -131,6 +161,23 @@ def _with_word(document_filter: DocumentFilter, word: str) -> DocumentFilter:
     """``document_filter`` narrowed to documents containing the folded ``word``."""
     text = f"({document_filter.text}) AND {word}" if document_filter.text else word
     return document_filter.model_copy(update={"text": text})
+
+
+def _indexed_words(conn: sqlite3.Connection, rowid: int) -> set[str]:
+    row = conn.execute("SELECT title_folded, text_folded FROM documents_fts WHERE rowid = ?", (rowid,)).fetchone()
+    return set(f"{row['title_folded']} {row['text_folded']}".split()) if row else set()
+
+
+def _apply_word_changes(conn: sqlite3.Connection, changes: Counter[str]) -> None:
+    conn.executemany(
+        """INSERT INTO word_documents (word, documents) VALUES (?, ?)
+           ON CONFLICT (word) DO UPDATE SET documents = documents + excluded.documents""",
+        [(word, change) for word, change in changes.items() if change],
+    )
+    conn.executemany(
+        "DELETE FROM word_documents WHERE word = ? AND documents <= 0",
+        [(word,) for word, change in changes.items() if change < 0],
+    )
 
 
 class _Where:
@@ -183,20 +230,22 @@ class SqliteDocumentStore:
         updated: list[str] = []
         unchanged: list[str] = []
         now = _epoch(datetime.now(UTC))
+        word_changes: Counter[str] = Counter()
         try:
             with Transaction(self.db) as conn:
                 for item in documents:
-                    outcome = self._upsert_one(conn, item, now)
+                    outcome = self._upsert_one(conn, item, now, word_changes)
                     {"inserted": inserted, "updated": updated, "unchanged": unchanged}[outcome].append(item.doc_id)
+                _apply_word_changes(conn, word_changes)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot store {len(documents)} documents in {self.db.path}: {exc}") from exc
         return UpsertResult(inserted=inserted, updated=updated, unchanged=unchanged)
 
     @staticmethod
-    def _upsert_one(conn: sqlite3.Connection, item: AnalyzedDocument, now: int) -> str:
+    def _upsert_one(conn: sqlite3.Connection, item: AnalyzedDocument, now: int, word_changes: Counter[str]) -> str:
         doc, analysis = item.document, item.analysis
-        body = item.model_dump_json()
-        fingerprint_ = fingerprint(item)
+        dumped = item.model_dump(mode="json")
+        fingerprint_ = fingerprint(item, dumped)
         existing = conn.execute("SELECT rowid, fingerprint FROM documents WHERE doc_id = ?", (doc.doc_id,)).fetchone()
         if existing is not None and existing["fingerprint"] == fingerprint_:
             return "unchanged"
@@ -214,7 +263,7 @@ class SqliteDocumentStore:
             analysis.misinformation.score,
             analysis.story_id,
             fingerprint_,
-            body,
+            orjson.dumps(dumped).decode("utf-8"),
         )
         if existing is None:
             cursor = conn.execute(
@@ -233,14 +282,17 @@ class SqliteDocumentStore:
                    fingerprint=?, body=? WHERE doc_id=?""",
                 (*values, doc.doc_id),
             )
+            word_changes.subtract(_indexed_words(conn, rowid))
             conn.execute("DELETE FROM documents_fts WHERE rowid = ?", (rowid,))
             conn.execute("DELETE FROM document_topics WHERE doc_rowid = ?", (rowid,))
             outcome = "updated"
+        title, text = folded_words(doc.title), folded_words(doc.text)
         conn.execute(
             """INSERT INTO documents_fts (rowid, title_folded, text_folded, title_exact, text_exact)
                VALUES (?, ?, ?, ?, ?)""",
-            (rowid, folded_words(doc.title), folded_words(doc.text), exact_words(doc.title), exact_words(doc.text)),
+            (rowid, title, text, exact_words(doc.title), exact_words(doc.text)),
         )
+        word_changes.update(set(f"{title} {text}".split()))
         conn.executemany(
             "INSERT OR IGNORE INTO document_topics (doc_rowid, topic) VALUES (?, ?)",
             [(rowid, topic) for topic in analysis.topics.labels],
@@ -267,12 +319,16 @@ class SqliteDocumentStore:
     def search(self, request: SearchRequest) -> SearchPage:
         where = _Where(request.filter)
         direction = "DESC" if request.sort is SortOrder.NEWEST else "ASC"
-        total = self._execute(f"SELECT count(*) FROM documents d{where.sql}", where.params).fetchone()[0]
+        # One pass gives the page and, through the window function, the total: the filter runs once.
         rows = self._execute(
-            f"SELECT d.body FROM documents d{where.sql} "
+            f"SELECT d.body, count(*) OVER () AS total FROM documents d{where.sql} "
             f"ORDER BY d.published_ts {direction}, d.rowid {direction} LIMIT ? OFFSET ?",
             [*where.params, request.limit, request.offset],
-        )
+        ).fetchall()
+        if rows:
+            total = int(rows[0]["total"])
+        else:  # a page past the end still reports how many there are
+            total = int(self._execute(f"SELECT count(*) FROM documents d{where.sql}", where.params).fetchone()[0])
         items = [AnalyzedDocument.model_validate_json(row["body"]) for row in rows]
         return SearchPage(total=total, items=items)
 
@@ -322,16 +378,17 @@ class SqliteDocumentStore:
         background_filter = background or DocumentFilter()
         background_total = self.count(background_filter)
         if background is None:
-            # Whole-store background: document frequencies straight from the FTS vocabulary.
+            # Whole-store background: the maintained per-word document counts, one indexed lookup.
             marks = ",".join("?" * len(candidates))
             rows = (
                 self._execute(
-                    f"SELECT term, doc FROM documents_vocab WHERE term IN ({marks})", [word for word, _ in candidates]
+                    f"SELECT word, documents FROM word_documents WHERE word IN ({marks})",
+                    [word for word, _ in candidates],
                 ).fetchall()
                 if candidates
                 else []
             )
-            in_background = {row["term"]: row["doc"] for row in rows}
+            in_background = {row["word"]: row["documents"] for row in rows}
         else:
             in_background = {word: self.count(_with_word(background_filter, word)) for word, _ in candidates}
         scored = []
@@ -347,14 +404,17 @@ class SqliteDocumentStore:
 
     def delete(self, doc_ids: Sequence[str]) -> int:
         deleted = 0
+        word_changes: Counter[str] = Counter()
         with Transaction(self.db) as conn:
             for doc_id in doc_ids:
                 row = conn.execute("SELECT rowid FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
                 if row is None:
                     continue
+                word_changes.subtract(_indexed_words(conn, row["rowid"]))
                 conn.execute("DELETE FROM documents_fts WHERE rowid = ?", (row["rowid"],))
                 conn.execute("DELETE FROM documents WHERE rowid = ?", (row["rowid"],))
                 deleted += 1
+            _apply_word_changes(conn, word_changes)
         return deleted
 
     def flush_pending(self) -> list[AnalyzedDocument]:

@@ -210,6 +210,12 @@ def test_significant_words_find_what_a_burst_is_about(store: DocumentStore) -> N
     assert "dong" not in {w.word for w in words}  # everywhere, so not significant
     ngap = next(w for w in words if w.word == "ngap")
     assert (ngap.foreground_count, ngap.background_count) == (8, 8)
+    # Background counts follow edits and deletes.
+    store.delete([burst[0].doc_id])
+    store.upsert([analyzed("Triều cường đã rút", post_id="f1", published=burst[1].document.published_at)])
+    again = {w.word: w for w in store.significant_words(DocumentFilter(since=at("2026-10-20 00:00")), size=10)}
+    assert (again["trieu"].foreground_count, again["trieu"].background_count) == (7, 7)
+    assert (again["ngap"].foreground_count, again["ngap"].background_count) == (6, 6)
 
 
 def test_invalid_query_is_rejected_before_reaching_the_backend() -> None:
