@@ -226,13 +226,26 @@ class ElasticsearchDocumentStore:
                 found[hit["_id"]] = (hit["_index"], hit.get("_source", {}).get("fingerprint", ""))
         return found
 
-    def _write(self, items: Sequence[AnalyzedDocument]) -> UpsertResult:
+    def _write(self, items: Sequence[AnalyzedDocument], retry_missing_alias: bool = True) -> UpsertResult:
         if not items:
             return UpsertResult()
         existing = self._existing([item.doc_id for item in items])
         outcome: dict[str, list[str]] = {"inserted": [], "updated": [], "unchanged": []}
-        actions = _prefetched(self._actions(items, existing, outcome), depth=2 * self.chunk_size)
-        failed = self._bulk(actions)
+        moved: list[dict[str, Any]] = []
+        actions = _prefetched(self._actions(items, existing, outcome, moved), depth=2 * self.chunk_size)
+        # require_alias: a write to a month whose alias vanished (retention in another process) must
+        # fail instead of auto-creating an unmapped index under the alias's name.
+        failed = self._bulk(actions, require_alias=True)
+        if moved:
+            failed.update(self._bulk(moved))
+        vanished = [item for item in items if "no such index" in failed.get(item.doc_id, "")]
+        if vanished and retry_missing_alias:
+            self.layout.forget_cache()
+            retried = self._write(vanished, retry_missing_alias=False)
+            for doc_id in [*retried.inserted, *retried.updated]:
+                failed.pop(doc_id, None)
+            outcome["inserted"].extend(d for d in retried.inserted if d not in outcome["inserted"])
+            outcome["updated"].extend(d for d in retried.updated if d not in outcome["updated"])
         if outcome["inserted"] or outcome["updated"]:
             self.client.indices.refresh(index=self.layout.read_alias)
         return UpsertResult(
@@ -243,9 +256,17 @@ class ElasticsearchDocumentStore:
         )
 
     def _actions(
-        self, items: Sequence[AnalyzedDocument], existing: dict[str, tuple[str, str]], outcome: dict[str, list[str]]
+        self,
+        items: Sequence[AnalyzedDocument],
+        existing: dict[str, tuple[str, str]],
+        outcome: dict[str, list[str]],
+        moved: list[dict[str, Any]],
     ) -> Iterator[dict[str, Any]]:
-        """Bulk actions for the items that changed; records each item's outcome as it goes."""
+        """Index actions for the items that changed; records each item's outcome as it goes.
+
+        When ``published_at`` moved a document to another month, the delete of its old copy is added
+        to ``moved`` (sent after the index actions).
+        """
         now = datetime.now(UTC)
         for item in items:
             source = indexed_source(item, now)
@@ -256,13 +277,14 @@ class ElasticsearchDocumentStore:
             month = month_of(item.document.published_at)
             target = self.layout.ensure_month(month)
             yield {"_op_type": "index", "_index": self.layout.month_alias(month), "_id": item.doc_id, "_source": source}
-            if known is not None and known[0] != target:  # published_at moved to another month
-                yield {"_op_type": "delete", "_index": known[0], "_id": item.doc_id}
+            if known is not None and known[0] != target:
+                moved.append({"_op_type": "delete", "_index": known[0], "_id": item.doc_id})
             outcome["updated" if known is not None else "inserted"].append(item.doc_id)
 
-    def _bulk(self, actions: Iterable[dict[str, Any]]) -> dict[str, str]:
+    def _bulk(self, actions: Iterable[dict[str, Any]], require_alias: bool = False) -> dict[str, str]:
         """Send actions with retries on 429; return doc_id → reason for those that still failed."""
         failed: dict[str, str] = {}
+        options: dict[str, Any] = {"require_alias": True} if require_alias else {}
         results = helpers.streaming_bulk(
             self.client,
             actions,
@@ -272,6 +294,7 @@ class ElasticsearchDocumentStore:
             max_retries=5,
             initial_backoff=1,
             max_backoff=30,
+            **options,
         )
         for ok, result in results:
             if ok:

@@ -58,6 +58,9 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS documents_source ON documents (source_id, published_ts)",
     "CREATE INDEX IF NOT EXISTS documents_sentiment ON documents (sentiment, published_ts)",
     "CREATE INDEX IF NOT EXISTS documents_author ON documents (author_folded)",
+    # Covers the usual filters scanned by time, so counting and paging never read the large rows.
+    """CREATE INDEX IF NOT EXISTS documents_filters
+       ON documents (published_ts, sentiment, platform, source_id, misinformation)""",
     """CREATE TABLE IF NOT EXISTS document_topics (
         doc_rowid INTEGER NOT NULL REFERENCES documents (rowid) ON DELETE CASCADE,
         topic TEXT NOT NULL,
@@ -319,9 +322,10 @@ class SqliteDocumentStore:
     def search(self, request: SearchRequest) -> SearchPage:
         where = _Where(request.filter)
         direction = "DESC" if request.sort is SortOrder.NEWEST else "ASC"
-        # One pass gives the page and, through the window function, the total: the filter runs once.
+        # One pass over the (index-covered) filter gives the page's rowids and, through the window
+        # function, the total; only the page's own rows are then read in full.
         rows = self._execute(
-            f"SELECT d.body, count(*) OVER () AS total FROM documents d{where.sql} "
+            f"SELECT d.rowid AS id, count(*) OVER () AS total FROM documents d{where.sql} "
             f"ORDER BY d.published_ts {direction}, d.rowid {direction} LIMIT ? OFFSET ?",
             [*where.params, request.limit, request.offset],
         ).fetchall()
@@ -329,7 +333,17 @@ class SqliteDocumentStore:
             total = int(rows[0]["total"])
         else:  # a page past the end still reports how many there are
             total = int(self._execute(f"SELECT count(*) FROM documents d{where.sql}", where.params).fetchone()[0])
-        items = [AnalyzedDocument.model_validate_json(row["body"]) for row in rows]
+        ids = [row["id"] for row in rows]
+        marks = ",".join("?" * len(ids))
+        bodies = (
+            {
+                row["rowid"]: row["body"]
+                for row in self._execute(f"SELECT rowid, body FROM documents WHERE rowid IN ({marks})", ids)
+            }
+            if ids
+            else {}
+        )
+        items = [AnalyzedDocument.model_validate_json(bodies[i]) for i in ids]
         return SearchPage(total=total, items=items)
 
     def count(self, document_filter: DocumentFilter) -> int:

@@ -131,3 +131,18 @@ def test_shipped_configuration_is_valid() -> None:
     registry = load_plugins()
     assert len(load_source_specs(settings, registry)) >= 10
     assert {rule.type for rule in load_rule_specs(settings)} == {"watch", "misinformation", "spike"}
+
+
+def test_elasticsearch_secrets_come_only_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _write(tmp_path / "settings.yaml", "storage:\n  backend: elasticsearch\n  elasticsearch:\n    password: hunter2\n")
+    with pytest.raises(ConfigError, match="MONITOR_STORAGE__ELASTICSEARCH__PASSWORD instead") as caught:
+        load_settings(tmp_path)
+    assert "settings.yaml:4" in str(caught.value)
+    _write(tmp_path / "settings.yaml", "storage:\n  backend: elasticsearch\n  elasticsearch:\n    username: monitor\n")
+    monkeypatch.setenv("MONITOR_STORAGE__ELASTICSEARCH__PASSWORD", "hunter2")
+    settings = load_settings(tmp_path)
+    es = settings.storage.elasticsearch
+    assert es.username == "monitor"
+    assert es.password is not None
+    assert es.password.get_secret_value() == "hunter2"
+    assert "hunter2" not in repr(settings)  # never printed in logs or errors
