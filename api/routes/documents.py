@@ -16,7 +16,7 @@ from monitor.keys import ApiKey, Role
 from monitor.privacy import Pseudonymizer
 from monitor.query import fields_used
 from monitor.records import Platform
-from monitor.store.base import CountField, DocumentFilter, SearchRequest, SortOrder, TimeBucket
+from monitor.store.base import CountField, DocumentFilter, SearchRequest, SortOrder, TimeBucket, WordScore
 
 router = APIRouter(prefix="/documents", tags=["documents"])
 
@@ -134,6 +134,16 @@ def count_documents(
         raise HTTPException(UNPROCESSABLE, f"parameter 'by': unknown field {by!r} (known: {known})") from None
     counts = monitor.store.count_by_field(document_filter, field)
     return FieldCounts(field=field, total=sum(counts.values()), counts=counts)
+
+
+@router.get("/significant-words", summary="Words much more frequent in the selection than in all documents")
+def significant_words(
+    monitor: MonitorDep,
+    key: ReadDocuments,
+    document_filter: FilterDep,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> list[WordScore]:
+    return monitor.store.significant_words(document_filter, size=size)
 
 
 @router.get("/{doc_id}", summary="Fetch one document with its analysis")

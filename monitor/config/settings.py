@@ -9,13 +9,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from monitor.config.yamlfile import YamlDocument, config_error_from_validation, dotted, load_yaml
 from monitor.errors import ConfigError
+from monitor.zones import ZoneName
 
 ENV_PREFIX = "MONITOR_"
 SETTINGS_FILE = "settings.yaml"
@@ -87,21 +88,12 @@ class Settings(BaseSettings):
 
     config_dir: Path = Path("configs")
     data_dir: Path = Path("var")
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: ZoneName = "Asia/Ho_Chi_Minh"
     analyzer: str = Field(default="builtin", description="Registered analyzer that scores documents.")
     api: ApiSettings = Field(default_factory=ApiSettings)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     rules: RuleSettings = Field(default_factory=RuleSettings)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone '{value}' (expected an IANA name such as Asia/Ho_Chi_Minh)") from exc
-        return value
 
     @property
     def sqlite_path(self) -> Path:

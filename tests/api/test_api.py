@@ -194,3 +194,17 @@ def test_rules_and_sources_listing(client: TestClient, monitor: Monitor) -> None
     sources = client.get("/sources", headers=headers).json()
     assert {s["id"] for s in sources} >= {"sample-social", "sample-dongnai-gov"}
     assert all(s["status"] == "pending" for s in sources)
+
+
+def test_significant_words_endpoint(client: TestClient, monitor: Monitor) -> None:
+    headers = _key(monitor, Role.OFFICER)
+    extra = [
+        analyzed(f"Triều cường gây ngập sâu ở Biên Hòa lần {i}", post_id=f"t{i}", published=at("2026-10-21 06:00"))
+        for i in range(4)
+    ]
+    monitor.store.upsert(extra)
+    words = client.get(
+        "/documents/significant-words", params={"q": "since:2026-10-21", "size": 5}, headers=headers
+    ).json()
+    assert {w["word"] for w in words} >= {"trieu", "cuong"}
+    assert client.get("/documents/significant-words", params={"size": 0}, headers=headers).status_code == 422
