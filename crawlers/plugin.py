@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from crawlers.csv_import import CsvSource, CsvSourceSpec
 from crawlers.jsonl_import import JsonlSource, JsonlSourceSpec
 from crawlers.rss import RssSource, RssSourceSpec
 from monitor.registry import Registry
@@ -18,6 +19,11 @@ def _jsonl(spec: SourceSpec) -> Source:
     return JsonlSource(cast(JsonlSourceSpec, spec))
 
 
+def _csv(spec: SourceSpec) -> Source:
+    return CsvSource(cast(CsvSourceSpec, spec))
+
+
 def register(registry: Registry) -> None:
     registry.add_source_type("rss", RssSourceSpec, _rss)
     registry.add_source_type("jsonl", JsonlSourceSpec, _jsonl)
+    registry.add_source_type("csv", CsvSourceSpec, _csv)

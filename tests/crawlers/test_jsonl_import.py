@@ -70,7 +70,7 @@ def test_messy_export_keeps_every_usable_line_and_reports_the_rest() -> None:
         "messy.jsonl:5": "field 'text' is missing or empty",
         "messy.jsonl:7": errors["messy.jsonl:7"],
         "messy.jsonl:8": errors["messy.jsonl:8"],
-        "messy.jsonl:10": "expected a JSON object, got list",
+        "messy.jsonl:10": "expected an object of fields, got list",
     }
     assert errors["messy.jsonl:3"].startswith("invalid JSON")
     assert "not valid UTF-8" in errors["messy.jsonl:4"]
