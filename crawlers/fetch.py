@@ -6,15 +6,26 @@ response; local files are skipped when their size and modification time are unch
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
+from crawlers.politeness import RobotsRules, refuse_private_address, retry_delay
 from monitor.errors import FetchError
 from monitor.records import RawItem
 from monitor.sources import CollectContext
+
+
+class _RetryableError(Exception):
+    """A failure worth trying again (429, 5xx, network), carrying the error to raise if we give up."""
+
+    def __init__(self, error: FetchError, response: httpx.Response | None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.response = response
 
 
 @dataclass
@@ -28,13 +39,34 @@ class Validators:
 
 @dataclass
 class Fetcher:
-    """Remembers validators per location, so one instance belongs to one source."""
+    """Remembers validators and robots.txt rules, so one instance belongs to one source."""
 
     source_id: str
+    allow_private_network: bool = False
+    respect_robots_txt: bool = True
     validators: dict[str, Validators] = field(default_factory=dict)
+    robots: RobotsRules | None = None
 
     async def fetch_url(self, url: str, context: CollectContext) -> RawItem | None:
-        """GET ``url``; None when the server says it is unchanged (304). Raises FetchError."""
+        """GET ``url`` politely; None when the server says it is unchanged (304). Raises FetchError."""
+        if not self.allow_private_network:
+            await refuse_private_address(url)
+        if self.respect_robots_txt:
+            if self.robots is None:
+                self.robots = RobotsRules(context.crawl.user_agent)
+            await self.robots.check(url, context.http)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self._get(url, context)
+            except _RetryableError as retry:
+                delay = retry_delay(retry.response, attempt, context.crawl.max_retry_wait_seconds)
+                if attempt > context.crawl.max_retries or delay is None:
+                    raise retry.error from None
+                await asyncio.sleep(delay)
+
+    async def _get(self, url: str, context: CollectContext) -> RawItem | None:
         known = self.validators.get(url, Validators())
         headers = {}
         if known.etag:
@@ -47,8 +79,11 @@ class Fetcher:
                 if response.status_code == 304:
                     return None
                 if response.status_code >= 400:
-                    retryable = response.status_code == 429 or response.status_code >= 500
-                    raise FetchError(f"HTTP {response.status_code} from {url}", retryable=retryable)
+                    error = FetchError(f"HTTP {response.status_code} from {url}", retryable=True)
+                    if response.status_code == 429 or response.status_code >= 500:
+                        raise _RetryableError(error, response)
+                    error.retryable = False
+                    raise error
                 declared = response.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > limit:
                     raise FetchError(f"{url} is {declared} bytes, over the {limit}-byte limit", retryable=False)
@@ -57,6 +92,9 @@ class Fetcher:
                     body.extend(chunk)
                     if len(body) > limit:
                         raise FetchError(f"{url} exceeds the {limit}-byte limit", retryable=False)
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            error = FetchError(f"cannot fetch {url}: {type(exc).__name__}: {exc or 'no detail'}")
+            raise _RetryableError(error, None) from exc
         except httpx.HTTPError as exc:
             raise FetchError(f"cannot fetch {url}: {type(exc).__name__}: {exc or 'no detail'}") from exc
         self.validators[url] = Validators(

@@ -130,7 +130,7 @@ def parse_feed(raw: RawItem, source_id: str) -> ParsedFeed:
 class RssSource:
     def __init__(self, spec: RssSourceSpec) -> None:
         self._spec = spec
-        self._fetcher = Fetcher(spec.id)
+        self._fetcher = Fetcher(spec.id, spec.allow_private_network, spec.respect_robots_txt)
 
     @property
     def spec(self) -> RssSourceSpec:

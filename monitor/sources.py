@@ -43,6 +43,10 @@ class SourceSpec(BaseModel):
     enabled: bool = True
     credibility: Credibility = Credibility.UNKNOWN
     interval_seconds: int | None = Field(default=None, ge=5)
+    allow_private_network: bool = Field(
+        default=False, description="Allow URLs on private, loopback or link-local addresses (intranet sources)."
+    )
+    respect_robots_txt: bool = True
 
     @property
     def label(self) -> str:

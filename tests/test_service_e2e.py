@@ -38,7 +38,8 @@ def service(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
     config = make_config_dir(tmp_path / "configs")
     unreachable = f"http://127.0.0.1:{_free_port()}/rss/home.rss"  # nothing listens there
     (config / "sources" / "live.yaml").write_text(
-        f"sources:\n  - {{type: rss, id: live-unreachable, name: Báo điện tử, url: '{unreachable}'}}\n",
+        f"sources:\n  - {{type: rss, id: live-unreachable, name: Báo điện tử, url: '{unreachable}',"
+        " allow_private_network: true}\n",
         encoding="utf-8",
     )
     port = _free_port()

@@ -36,6 +36,8 @@ class CrawlSettings(BaseModel):
     timeout_seconds: float = Field(default=20.0, gt=0, le=300)
     max_body_bytes: int = Field(default=20_000_000, ge=1024)
     concurrency: int = Field(default=8, ge=1, le=256)
+    max_retries: int = Field(default=2, ge=0, le=10, description="Retries after a 429, a 5xx or a network error.")
+    max_retry_wait_seconds: float = Field(default=30.0, ge=0, description="Longest Retry-After we wait for.")
     user_agent: str = "DongNaiMonitor/0.1 (+media monitoring of the Dong Nai provincial office)"
 
 

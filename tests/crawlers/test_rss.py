@@ -92,7 +92,7 @@ def test_http_feed_with_conditional_get_and_failures() -> None:
 
     routes = {"/rss": feed, "/down": Reply(503, b"maintenance"), "/big": Reply(200, b"x" * 5000)}
     with serve(routes) as server:
-        source = RssSource(RssSourceSpec(id="vne", url=server.url("/rss")))
+        source = RssSource(RssSourceSpec(id="vne", url=server.url("/rss"), allow_private_network=True))
         first = _collect(source)
         assert len(first.documents) == 25
         assert not first.fetch_failed
@@ -101,12 +101,16 @@ def test_http_feed_with_conditional_get_and_failures() -> None:
         assert not second.documents
         assert server.requests[-1][1].get("If-None-Match") == '"v1"'
 
-        down = _collect(RssSource(RssSourceSpec(id="down", url=server.url("/down"))))
+        down = _collect(
+            RssSource(RssSourceSpec(id="down", url=server.url("/down"), allow_private_network=True)),
+            crawl=CrawlSettings(max_retries=0),
+        )
         assert down.fetch_failed
         assert down.problems[0].message == f"HTTP 503 from {server.url('/down')}"
 
         big = _collect(
-            RssSource(RssSourceSpec(id="big", url=server.url("/big"))), crawl=CrawlSettings(max_body_bytes=1024)
+            RssSource(RssSourceSpec(id="big", url=server.url("/big"), allow_private_network=True)),
+            crawl=CrawlSettings(max_body_bytes=1024),
         )
         assert big.fetch_failed
         assert "over the 1024-byte limit" in big.problems[0].message
@@ -115,7 +119,9 @@ def test_http_feed_with_conditional_get_and_failures() -> None:
 def test_unreachable_host_is_a_source_failure_not_a_crash() -> None:
     with serve({}) as server:
         closed = server.url("/rss")
-    result = _collect(RssSource(RssSourceSpec(id="gone", url=closed)))
+    result = _collect(
+        RssSource(RssSourceSpec(id="gone", url=closed, allow_private_network=True)), crawl=CrawlSettings(max_retries=0)
+    )
     assert result.fetch_failed
     assert "cannot fetch" in result.problems[0].message
 
@@ -128,3 +134,69 @@ def test_local_file_is_skipped_when_unchanged_and_missing_file_reported(tmp_path
     missing = _collect(RssSource(RssSourceSpec(id="m", path="nope.xml")), config_dir=tmp_path)
     assert missing.fetch_failed
     assert "file not found" in missing.problems[0].message
+
+
+def _feed_reply() -> Reply:
+    return Reply(200, (FEEDS / "forum-atom.xml").read_bytes(), {"Content-Type": "application/atom+xml"})
+
+
+def test_retries_honour_retry_after_then_succeed() -> None:
+    answers = [Reply(429, b"slow down", {"Retry-After": "1"}), Reply(503, b"busy"), _feed_reply()]
+    with serve({"/feed": lambda handler: answers.pop(0)}) as server:
+        source = RssSource(RssSourceSpec(id="busy", url=server.url("/feed"), allow_private_network=True))
+        result = _collect(source, crawl=CrawlSettings(max_retries=2))
+        assert len(result.documents) == 1
+        assert [path for path, _ in server.requests] == ["/robots.txt", "/feed", "/feed", "/feed"]
+
+
+def test_gives_up_after_retries_or_when_asked_to_wait_too_long() -> None:
+    routes = {"/down": Reply(503, b"busy"), "/later": Reply(429, b"", {"Retry-After": "3600"})}
+    with serve(routes) as server:
+        down = _collect(
+            RssSource(RssSourceSpec(id="d", url=server.url("/down"), allow_private_network=True)),
+            crawl=CrawlSettings(max_retries=1),
+        )
+        assert down.problems[0].message == f"HTTP 503 from {server.url('/down')}"
+        assert [p for p, _ in server.requests].count("/down") == 2
+        later = _collect(
+            RssSource(RssSourceSpec(id="l", url=server.url("/later"), allow_private_network=True)),
+            crawl=CrawlSettings(max_retries=3, max_retry_wait_seconds=30),
+        )
+        assert later.fetch_failed
+        assert [p for p, _ in server.requests].count("/later") == 1  # not retried: the server asked for an hour
+
+
+def test_robots_txt_is_respected_and_read_once() -> None:
+    robots = b"User-agent: *\nDisallow: /private/\n"
+    routes = {"/robots.txt": Reply(200, robots), "/private/feed": _feed_reply(), "/public/feed": _feed_reply()}
+    with serve(routes) as server:
+        blocked = _collect(
+            RssSource(RssSourceSpec(id="p", url=server.url("/private/feed"), allow_private_network=True))
+        )
+        assert blocked.fetch_failed
+        assert "disallowed by" in blocked.problems[0].message
+        source = RssSource(RssSourceSpec(id="o", url=server.url("/public/feed"), allow_private_network=True))
+        assert len(_collect(source).documents) == 1
+        _collect(source)
+        paths = [p for p, _ in server.requests]
+        assert "/private/feed" not in paths
+        assert paths.count("/robots.txt") == 2  # once per source, then cached
+        ignoring = RssSource(
+            RssSourceSpec(id="i", url=server.url("/private/feed"), allow_private_network=True, respect_robots_txt=False)
+        )
+        assert len(_collect(ignoring).documents) == 1
+
+
+def test_robots_server_error_means_crawl_nothing_for_now() -> None:
+    with serve({"/robots.txt": Reply(503, b""), "/feed": _feed_reply()}) as server:
+        result = _collect(RssSource(RssSourceSpec(id="r", url=server.url("/feed"), allow_private_network=True)))
+        assert result.fetch_failed
+        assert "robots.txt answered HTTP 503" in result.problems[0].message
+
+
+def test_private_addresses_are_refused_by_default() -> None:
+    with serve({"/feed": _feed_reply()}) as server:
+        result = _collect(RssSource(RssSourceSpec(id="x", url=server.url("/feed"))))
+        assert result.fetch_failed
+        assert "non-public address 127.0.0.1" in result.problems[0].message
+        assert server.requests == []  # nothing was sent
