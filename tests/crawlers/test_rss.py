@@ -200,3 +200,43 @@ def test_private_addresses_are_refused_by_default() -> None:
         assert result.fetch_failed
         assert "non-public address 127.0.0.1" in result.problems[0].message
         assert server.requests == []  # nothing was sent
+
+
+def test_compressed_responses_are_decoded() -> None:
+    import gzip
+
+    import brotli
+
+    body = (FEEDS / "vnexpress_tin-moi-nhat_2017-02-18.xml").read_bytes()
+    routes = {
+        "/br": Reply(200, brotli.compress(body), {"Content-Encoding": "br", "Content-Type": "application/rss+xml"}),
+        "/gz": Reply(200, gzip.compress(body), {"Content-Encoding": "gzip", "Content-Type": "application/rss+xml"}),
+    }
+    with serve(routes) as server:
+        for path in ("/br", "/gz"):
+            source = RssSource(RssSourceSpec(id=path[1:], url=server.url(path), allow_private_network=True))
+            assert len(_collect(source).documents) == 25
+        assert "br" in server.requests[-1][1].get("Accept-Encoding", "")
+
+
+def test_feed_in_a_legacy_vietnamese_encoding() -> None:
+    import unicodedata
+
+    title = "Hồ Trị An mùa nước nổi"
+    tones = "\u0300\u0301\u0303\u0309\u0323"
+    encoded = bytearray()
+    for ch in title:  # Windows-1258 keeps tone marks as separate combining characters
+        try:
+            encoded += ch.encode("cp1258")
+        except UnicodeEncodeError:
+            parts = unicodedata.normalize("NFD", ch)
+            base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in tones))
+            encoded += (base + "".join(c for c in parts if c in tones)).encode("cp1258")
+    body = (
+        b'<?xml version="1.0" encoding="windows-1258"?><rss version="2.0"><channel><title>t</title>'
+        b"<item><title>" + bytes(encoded) + b"</title><link>https://tin.example/a</link>"
+        b"<pubDate>Mon, 12 Oct 2026 08:00:00 +0700</pubDate></item></channel></rss>"
+    )
+    raw = RawItem(source_id="t", url="file:legacy", fetched_at=NOW, body=body)
+    [doc] = parse_feed(raw, "t").documents
+    assert unicodedata.normalize("NFC", doc.title) == title
