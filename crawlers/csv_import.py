@@ -103,5 +103,5 @@ class CsvSource(FileImportSource):
         super().__init__(spec)
         self._csv_spec = spec
 
-    def parse(self, raw: RawItem, display_name: str) -> tuple[list[Document], list[Problem]]:
+    def parse_file(self, raw: RawItem, display_name: str) -> tuple[list[Document], list[Problem]]:
         return parse_csv(raw, self._csv_spec, display_name)

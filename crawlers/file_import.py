@@ -8,6 +8,7 @@ and line and quarantined; the rest of the file is imported.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from pydantic import Field
 
@@ -38,8 +39,14 @@ class FileImportSource:
     def rewind(self) -> None:
         self._fetcher.validators.clear()
 
-    def parse(self, raw: RawItem, display_name: str) -> tuple[list[Document], list[Problem]]:
+    def parse_file(self, raw: RawItem, display_name: str) -> tuple[list[Document], list[Problem]]:
         raise NotImplementedError  # each file format implements this
+
+    def parse(self, raw: RawItem) -> Collected:
+        parts = urlsplit(raw.url)
+        display_name = unquote(parts.path) if parts.scheme == "file" else raw.url
+        documents, problems = self.parse_file(raw, display_name)
+        return Collected(documents=documents, raw_items=[raw], problems=problems)
 
     def _files(self, config_dir: Path) -> list[Path]:
         pattern = Path(self._spec.path)
@@ -66,7 +73,7 @@ class FileImportSource:
             if raw is None:
                 continue
             collected.raw_items.append(raw)
-            documents, problems = self.parse(raw, str(path))
+            documents, problems = self.parse_file(raw, str(path))
             collected.documents.extend(documents)
             collected.problems.extend(problems)
         collected.fetch_failed = failures == len(files)

@@ -56,5 +56,5 @@ def parse_jsonl(
 
 
 class JsonlSource(FileImportSource):
-    def parse(self, raw: RawItem, display_name: str) -> tuple[list[Document], list[Problem]]:
+    def parse_file(self, raw: RawItem, display_name: str) -> tuple[list[Document], list[Problem]]:
         return parse_jsonl(raw, self.spec.id, self.spec.platform, display_name)

@@ -149,10 +149,14 @@ class RssSource:
             return Collected(fetch_failed=True, problems=[Problem(self._spec.id, self._location(context), exc.message)])
         if raw is None:
             return Collected(not_modified=True)
-        parsed = parse_feed(raw, self._spec.id)
-        if parsed.unreadable:
+        collected = self.parse(raw)
+        if collected.fetch_failed:
             # Read it again next time: the publisher may fix the feed without changing its validators.
             self.rewind()
+        return collected
+
+    def parse(self, raw: RawItem) -> Collected:
+        parsed = parse_feed(raw, self._spec.id)
         return Collected(
             documents=parsed.documents, raw_items=[raw], problems=parsed.problems, fetch_failed=parsed.unreadable
         )

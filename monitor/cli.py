@@ -23,6 +23,7 @@ from monitor.durations import parse_duration
 from monitor.errors import ConfigError, MonitorError
 from monitor.keys import Role
 from monitor.records import Platform, utc_now
+from monitor.replay import replay_archive
 from monitor.service import ensure_admin_key, run_service, serve
 from monitor.store.base import DocumentFilter, SearchRequest
 from monitor.store.elasticsearch import rebuild_source
@@ -96,6 +97,23 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             + (f" ({', '.join(sorted(report.failed_sources))})" if report.failed_sources else "")
         )
         return 1 if report.failed_sources and len(report.failed_sources) == len(chosen) else 0
+    finally:
+        monitor.close()
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    monitor = _open(args)
+    try:
+        since = utc_now() - timedelta(seconds=args.since) if args.since else None
+        report = replay_archive(monitor, tuple(args.source or ()), since, _progress)
+        skipped = "".join(
+            f"; {n} items of the unconfigured source '{s}' skipped" for s, n in sorted(report.unknown_sources.items())
+        )
+        _say(
+            f"Replayed {report.items} archived items: {report.documents} documents, {report.inserted} new, "
+            f"{report.updated} updated, {report.problems} problems, {report.alerts} alerts touched{skipped}"
+        )
+        return 0
     finally:
         monitor.close()
 
@@ -273,6 +291,11 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--once", action="store_true", required=True, help="one cycle, then exit")
     crawl.add_argument("--source", action="append", help="only this source id (repeatable)")
     crawl.set_defaults(handler=cmd_crawl)
+
+    replay = commands.add_parser("replay", help="run the pipeline again over the raw archive")
+    replay.add_argument("--source", action="append", help="only this source id (repeatable)")
+    replay.add_argument("--since", type=_duration, help="only items fetched in the last 7d, 24h...")
+    replay.set_defaults(handler=cmd_replay)
 
     search = commands.add_parser("search", help="search stored documents")
     search.add_argument("query", nargs="?", default=None, help="e.g. '\"dong nai\" AND (ngap OR lut)'")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from monitor.alerts import AlertStore
+from monitor.archive import RawArchive
 from monitor.claims import load_claims
 from monitor.config.catalog import load_spec_folder
 from monitor.config.settings import Settings
@@ -22,6 +23,8 @@ from monitor.scoring import AnalysisContext, Analyzer
 from monitor.sources import Source, SourceSpec
 from monitor.store.base import DocumentStore
 from monitor.store.factory import open_document_store
+
+ARCHIVE_FOLDER = "archive"
 
 
 @dataclass
@@ -93,5 +96,12 @@ def build_monitor(settings: Settings, registry: Registry | None = None) -> Monit
         rules=rules,
         analyzer=analyzer,
         engine=engine,
-        pipeline=Pipeline(store, analyzer, engine, health, quarantine),
+        pipeline=Pipeline(
+            store=store,
+            analyzer=analyzer,
+            engine=engine,
+            health=health,
+            quarantine=quarantine,
+            archive=RawArchive(settings.data_dir / ARCHIVE_FOLDER),
+        ),
     )

@@ -14,6 +14,7 @@ from datetime import datetime
 
 from monitor.alerts import Alert
 from monitor.analysis import AnalyzedDocument
+from monitor.archive import RawArchive
 from monitor.health import CycleCounts, HealthStore
 from monitor.normalize import normalize_document
 from monitor.quarantine import Quarantine
@@ -41,8 +42,16 @@ class SourceOutcome:
 
 class Pipeline:
     def __init__(
-        self, store: DocumentStore, analyzer: Analyzer, engine: RuleEngine, health: HealthStore, quarantine: Quarantine
+        self,
+        *,
+        store: DocumentStore,
+        analyzer: Analyzer,
+        engine: RuleEngine,
+        health: HealthStore,
+        quarantine: Quarantine,
+        archive: RawArchive,
     ) -> None:
+        self.archive = archive
         self.store = store
         self.analyzer = analyzer
         self.engine = engine
@@ -81,9 +90,15 @@ class Pipeline:
             log.info("replayed %d documents kept aside while the store was unavailable", len(replayed))
         return self.engine.on_documents(replayed) if replayed else []
 
-    def process(self, source_id: str, collected: Collected, started: datetime) -> SourceOutcome:
-        """Run one source's collection through every stage and record the source's health."""
+    def process(self, source_id: str, collected: Collected, started: datetime, replay: bool = False) -> SourceOutcome:
+        """Run one source's collection through every stage and record the source's health.
+
+        The raw items are archived first, so whatever happens later they can be replayed. A replay
+        (``replay=True``) neither archives again nor touches source health.
+        """
         clock = time.monotonic()
+        if not replay:
+            self.archive.store(collected.raw_items)
         inserted = updated = unchanged = spooled = 0
         problems = list(collected.problems)
         alerts: list[Alert] = []
@@ -124,5 +139,6 @@ class Pipeline:
         error = None
         if collected.fetch_failed:
             error = errors[0].message if errors else "fetch failed"
-        self.health.record(source_id, started, counts, error)
+        if not replay:
+            self.health.record(source_id, started, counts, error)
         return SourceOutcome(source_id=source_id, counts=counts, error=error, alerts=alerts)

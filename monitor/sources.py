@@ -100,6 +100,10 @@ class Source(Protocol):
         """Fetch and parse; never raise for bad input, report it in ``Collected.problems``."""
         ...
 
+    def parse(self, raw: RawItem) -> Collected:
+        """Turn one fetched or archived item into documents and problems (used by ``monitor replay``)."""
+        ...
+
     def rewind(self) -> None:
         """Forget cursors and validators so the next collection reads everything again.
 
