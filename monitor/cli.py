@@ -21,6 +21,7 @@ from monitor.context import Monitor, build_monitor
 from monitor.crawl import crawl_cycle
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError, MonitorError
+from monitor.health import SourceHealth
 from monitor.keys import Role
 from monitor.records import Platform, utc_now
 from monitor.replay import replay_archive
@@ -97,6 +98,28 @@ def cmd_crawl(args: argparse.Namespace) -> int:
             + (f" ({', '.join(sorted(report.failed_sources))})" if report.failed_sources else "")
         )
         return 1 if report.failed_sources and len(report.failed_sources) == len(chosen) else 0
+    finally:
+        monitor.close()
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    monitor = _open(args)
+    try:
+        states = monitor.health.all()
+        zone = monitor.settings.zone
+        for source in monitor.sources:
+            state = states.get(source.spec.id, SourceHealth(source_id=source.spec.id))
+            success = (
+                state.last_success_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if state.last_success_at else "never"
+            )
+            line = (
+                f"{source.spec.id:<24} {state.status:<9} last ok {success:<16} {state.items_per_day:>7.1f}/day  "
+                f"{state.consecutive_failures} failures in a row"
+            )
+            if state.last_error:
+                line += f"\n    last error: {state.last_error}"
+            _say(line)
+        return 0
     finally:
         monitor.close()
 
@@ -291,6 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--once", action="store_true", required=True, help="one cycle, then exit")
     crawl.add_argument("--source", action="append", help="only this source id (repeatable)")
     crawl.set_defaults(handler=cmd_crawl)
+
+    commands.add_parser("sources", help="sources and their health").set_defaults(handler=cmd_sources)
 
     replay = commands.add_parser("replay", help="run the pipeline again over the raw archive")
     replay.add_argument("--source", action="append", help="only this source id (repeatable)")

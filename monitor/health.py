@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,9 +21,14 @@ SCHEMA = (
         consecutive_failures INTEGER NOT NULL DEFAULT 0,
         items_total INTEGER NOT NULL DEFAULT 0,
         problems_total INTEGER NOT NULL DEFAULT 0,
-        last_cycle TEXT NOT NULL DEFAULT '{}'
+        last_cycle TEXT NOT NULL DEFAULT '{}',
+        daily_items TEXT NOT NULL DEFAULT '{}'
     )""",
 )
+
+
+DAYS_KEPT = 14
+DAYS_AVERAGED = 7
 
 
 class CycleCounts(BaseModel):
@@ -57,6 +62,19 @@ class SourceHealth(BaseModel):
     items_total: int = 0
     problems_total: int = 0
     last_cycle: CycleCounts = Field(default_factory=CycleCounts)
+    daily_items: dict[str, int] = Field(default_factory=dict, description="New documents per UTC day, 2 weeks.")
+
+    @property
+    def items_per_day(self) -> float:
+        """Average new documents per day over the last seven days (or since the first crawl, if newer)."""
+        if not self.daily_items:
+            return 0.0
+        today = datetime.now(UTC).date()
+        first = min(date.fromisoformat(day) for day in self.daily_items)
+        days = max(1, min(DAYS_AVERAGED, (today - first).days + 1))
+        window_start = today - timedelta(days=days - 1)
+        recent = sum(n for day, n in self.daily_items.items() if date.fromisoformat(day) >= window_start)
+        return round(recent / days, 1)
 
     @property
     def status(self) -> str:
@@ -77,6 +95,12 @@ class HealthStore:
         ts = at.timestamp()
         with Transaction(self.db) as conn:
             conn.execute("INSERT OR IGNORE INTO source_health (source_id) VALUES (?)", (source_id,))
+            row = conn.execute("SELECT daily_items FROM source_health WHERE source_id = ?", (source_id,)).fetchone()
+            daily: dict[str, int] = json.loads(row["daily_items"])
+            day = f"{at.astimezone(UTC):%Y-%m-%d}"
+            daily[day] = daily.get(day, 0) + counts.inserted
+            daily = dict(sorted(daily.items())[-DAYS_KEPT:])
+            conn.execute("UPDATE source_health SET daily_items = ? WHERE source_id = ?", (json.dumps(daily), source_id))
             if error is None:
                 conn.execute(
                     """UPDATE source_health SET last_attempt_ts=?, last_success_ts=?, consecutive_failures=0,
@@ -121,4 +145,5 @@ class HealthStore:
             items_total=row["items_total"],
             problems_total=row["problems_total"],
             last_cycle=CycleCounts.model_validate(json.loads(row["last_cycle"])),
+            daily_items=json.loads(row["daily_items"]),
         )

@@ -12,6 +12,7 @@ from monitor.context import Monitor
 from monitor.crawl import Progress, crawl_cycle
 from monitor.keys import Role
 from monitor.records import utc_now
+from monitor.scheduling import Cadence
 
 log = logging.getLogger(__name__)
 
@@ -34,17 +35,21 @@ def ensure_admin_key(monitor: Monitor, announce: Callable[[str], None]) -> None:
 
 
 async def crawl_forever(monitor: Monitor, progress: Progress | None = None) -> None:
-    """Crawl each source on its own cadence (``interval_seconds``, or the crawl default)."""
+    """Crawl each source on its own adaptive cadence (see :mod:`monitor.scheduling`)."""
     default = monitor.settings.crawl.interval_seconds
-    next_due = dict.fromkeys((s.spec.id for s in monitor.sources), 0.0)
+    cadences = {s.spec.id: Cadence(float(s.spec.interval_seconds or default)) for s in monitor.sources}
+    next_due = dict.fromkeys(cadences, 0.0)
     while True:
         now = time.monotonic()
         due = [s for s in monitor.sources if next_due[s.spec.id] <= now]
         if due:
             report = await crawl_cycle(monitor, due, progress)
             finished = time.monotonic()
-            for source in due:
-                next_due[source.spec.id] = finished + (source.spec.interval_seconds or default)
+            for outcome in report.outcomes:
+                failures = monitor.health.get(outcome.source_id).consecutive_failures
+                next_due[outcome.source_id] = finished + cadences[outcome.source_id].next_interval(
+                    outcome.counts, failures
+                )
             log.info(
                 "cycle: %d sources, %d new documents, %d alerts touched, %d failed sources, %.1fs",
                 len(due),

@@ -33,6 +33,7 @@ class SourceView(BaseModel):
     credibility: str
     spec: dict[str, Any]
     status: str
+    items_per_day: float
     health: SourceHealth
 
 
@@ -81,6 +82,7 @@ def sources(monitor: MonitorDep, key: ReadSources) -> list[SourceView]:
                 credibility=spec.credibility.value,
                 spec=spec.model_dump(mode="json"),
                 status=state.status,
+                items_per_day=state.items_per_day,
                 health=state,
             )
         )

@@ -23,6 +23,12 @@ def test_crawl_search_alerts_and_keys(config_dir: Path, capsys: pytest.CaptureFi
     assert "[5/5]" in err  # progress, one line per source
     assert "204 new documents" in out
 
+    code, out, _ = _run(capsys, *cfg, "sources")
+    assert code == 0
+    social = next(line for line in out.splitlines() if line.startswith("sample-social"))
+    assert " ok " in social
+    assert "136.0/day" in social  # first crawled today: 136 new documents in one day
+
     code, out, _ = _run(capsys, *cfg, "search", "nuoc may thien tan", "--limit", "3")
     assert code == 0
     assert out.splitlines()[0].endswith("showing 3")
