@@ -23,6 +23,7 @@ from monitor.scoring import AnalysisContext, Analyzer
 from monitor.sources import Source, SourceSpec
 from monitor.store.base import DocumentStore
 from monitor.store.factory import open_document_store
+from monitor.stories import StoryIndex
 
 ARCHIVE_FOLDER = "archive"
 
@@ -103,5 +104,6 @@ def build_monitor(settings: Settings, registry: Registry | None = None) -> Monit
             health=health,
             quarantine=quarantine,
             archive=RawArchive(settings.data_dir / ARCHIVE_FOLDER),
+            stories=StoryIndex(db),
         ),
     )

@@ -23,6 +23,7 @@ from monitor.rules.engine import RuleEngine
 from monitor.scoring import Analyzer
 from monitor.sources import Collected, Problem, Severity
 from monitor.store.base import DocumentStore
+from monitor.stories import StoryIndex
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +51,10 @@ class Pipeline:
         health: HealthStore,
         quarantine: Quarantine,
         archive: RawArchive,
+        stories: StoryIndex,
     ) -> None:
         self.archive = archive
+        self.stories = stories
         self.store = store
         self.analyzer = analyzer
         self.engine = engine
@@ -78,8 +81,12 @@ class Pipeline:
         languages = self.analyzer.identify_languages([doc.content for doc in normalized])
         with_lang = [doc.model_copy(update={"lang": lang}) for doc, lang in zip(normalized, languages, strict=True)]
         analyses = self.analyzer.analyze(with_lang)
+        stories = self.stories.assign(with_lang)
         analyzed = [
-            AnalyzedDocument(document=doc, analysis=analysis) for doc, analysis in zip(with_lang, analyses, strict=True)
+            AnalyzedDocument(
+                document=doc, analysis=analysis.model_copy(update={"story_id": stories[doc.doc_id].story_id})
+            )
+            for doc, analysis in zip(with_lang, analyses, strict=True)
         ]
         return analyzed, problems
 

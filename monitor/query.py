@@ -27,7 +27,7 @@ from monitor.text import exact_tokens
 from monitor.text import tokens as fold_tokens
 
 KEYWORDS = frozenset({"AND", "OR", "NOT"})
-FIELDS = frozenset({"source", "platform", "topic", "sentiment", "author"})
+FIELDS = frozenset({"source", "platform", "topic", "sentiment", "author", "story"})
 TIME_FIELDS = frozenset({"since", "until"})
 
 
@@ -272,6 +272,7 @@ class Matchable:
         sentiment: str,
         author: str | None,
         published_at: datetime,
+        story: str | None = None,
     ) -> Matchable:
         folded, exact = tuple(fold_tokens(content)), tuple(exact_tokens(content))
         fields = {
@@ -280,6 +281,7 @@ class Matchable:
             "topic": frozenset(t.lower() for t in topics),
             "sentiment": frozenset({sentiment.lower()}),
             "author": frozenset({fold_author(author)} if author else ()),
+            "story": frozenset({story.lower()} if story else ()),
         }
         return cls(folded, exact, frozenset(folded), frozenset(exact), fields, published_at)
 

@@ -40,6 +40,7 @@ def analyzed(
     misinformation: float = 0.0,
     claim_ids: tuple[str, ...] = (),
     author: str | None = "Nguyễn Văn A",
+    story_id: str | None = None,
 ) -> AnalyzedDocument:
     document = Document(
         doc_id=doc_id_for_post(platform, post_id),
@@ -59,5 +60,6 @@ def analyzed(
         topics=TopicsResult(topics=tuple(TopicScore(topic=t, score=0.9) for t in topics), model=TEST_MODEL),
         toxicity=ToxicityScore(label=ToxicityLabel.CLEAN, probabilities={ToxicityLabel.CLEAN: 1.0}, model=TEST_MODEL),
         misinformation=MisinfoScore(score=misinformation, model=TEST_MODEL, claim_ids=claim_ids),
+        story_id=story_id,
     )
     return AnalyzedDocument(document=document, analysis=analysis)

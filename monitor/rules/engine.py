@@ -44,6 +44,7 @@ class _Prepared:
             sentiment=analysis.sentiment.label.value,
             author=doc.author,
             published_at=doc.published_at,
+            story=analysis.story_id,
         )
         return cls(item, matchable)
 

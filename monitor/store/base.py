@@ -30,6 +30,7 @@ class CountField(StrEnum):
     SENTIMENT = "sentiment"
     TOXICITY = "toxicity"
     TOPIC = "topic"
+    STORY = "story_id"
 
 
 class SortOrder(StrEnum):
@@ -53,6 +54,7 @@ class DocumentFilter(BaseModel):
     topics: tuple[str, ...] = ()
     min_misinformation: float | None = Field(default=None, ge=0.0, le=1.0)
     doc_ids: tuple[str, ...] = ()
+    story_ids: tuple[str, ...] = ()
 
     @field_validator("text")
     @classmethod

@@ -52,6 +52,7 @@ _FIELD_NAMES = {
     CountField.SENTIMENT: "sentiment",
     CountField.TOXICITY: "toxicity",
     CountField.TOPIC: "topics",
+    CountField.STORY: "story_id",
 }
 _UNAVAILABLE = (EsConnectionError, EsConnectionTimeout)
 

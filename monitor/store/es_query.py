@@ -20,6 +20,7 @@ KEYWORD_FIELDS = {
     "topic": "topics",
     "sentiment": "sentiment",
     "author": "author_folded",
+    "story": "story_id",
 }
 
 Query = dict[str, Any]
@@ -73,6 +74,7 @@ def compile_filter(document_filter: DocumentFilter) -> Query:
         ("sentiment", [s.value for s in f.sentiments]),
         ("topics", list(f.topics)),
         ("doc_id", list(f.doc_ids)),
+        ("story_id", list(f.story_ids)),
     ):
         if values:
             clauses.append({"terms": {field: values}})

@@ -58,6 +58,7 @@ SCHEMA = (
     "CREATE INDEX IF NOT EXISTS documents_source ON documents (source_id, published_ts)",
     "CREATE INDEX IF NOT EXISTS documents_sentiment ON documents (sentiment, published_ts)",
     "CREATE INDEX IF NOT EXISTS documents_author ON documents (author_folded)",
+    "CREATE INDEX IF NOT EXISTS documents_story ON documents (story_id, published_ts)",
     # Covers the usual filters scanned by time, so counting and paging never read the large rows.
     """CREATE INDEX IF NOT EXISTS documents_filters
        ON documents (published_ts, sentiment, platform, source_id, misinformation)""",
@@ -82,6 +83,7 @@ _FIELD_COLUMNS = {
     CountField.PLATFORM: "d.platform",
     CountField.SENTIMENT: "d.sentiment",
     CountField.TOXICITY: "d.toxicity",
+    CountField.STORY: "d.story_id",
 }
 
 
@@ -93,6 +95,7 @@ _FIELD_SQL = {
     "sentiment": "d.sentiment = ?",
     "author": "d.author_folded = ?",
     "topic": "d.rowid IN (SELECT doc_rowid FROM document_topics WHERE topic = ?)",
+    "story": "d.story_id = ?",
 }
 
 
@@ -202,6 +205,7 @@ class _Where:
         self._add_in("d.platform", [p.value for p in f.platforms])
         self._add_in("d.sentiment", [s.value for s in f.sentiments])
         self._add_in("d.doc_id", f.doc_ids)
+        self._add_in("d.story_id", f.story_ids)
         if f.topics:
             marks = ",".join("?" * len(f.topics))
             self._add(f"d.rowid IN (SELECT doc_rowid FROM document_topics WHERE topic IN ({marks}))", *f.topics)

@@ -227,3 +227,16 @@ def test_sqlite_file_uses_wal(tmp_path: Path) -> None:
     with fresh_store("sqlite", tmp_path) as opened:
         assert isinstance(opened, SqliteDocumentStore)
         assert opened.db.connection().execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_story_filters_and_counts(store: DocumentStore) -> None:
+    store.upsert(
+        [
+            analyzed("Bài gốc về ngập", post_id="s1", published=at("2026-10-20 19:00"), story_id="story-a"),
+            analyzed("Bản sao về ngập", post_id="s2", published=at("2026-10-20 20:00"), story_id="story-a"),
+            analyzed("Chuyện khác", post_id="s3", published=at("2026-10-21 08:00"), story_id="story-b"),
+        ]
+    )
+    assert store.count(DocumentFilter(story_ids=("story-a",))) == 2
+    assert len(_texts(store, text="story:story-a ngập")) == 2
+    assert store.count_by_field(DocumentFilter(), CountField.STORY) == {"story-a": 2, "story-b": 1}
