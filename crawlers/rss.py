@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import feedparser
-from pydantic import model_validator
+from pydantic import Field, model_validator
 
+from crawlers.articles import Article, extract_article
 from crawlers.fetch import Fetcher
 from crawlers.html_text import html_to_text
 from crawlers.urls import canonical_url
@@ -31,6 +32,8 @@ class RssSourceSpec(SourceSpec):
     type: Literal["rss"] = "rss"
     url: str | None = None
     path: str | None = None
+    fetch_articles: bool = Field(default=False, description="Fetch each item's page and extract the article.")
+    max_articles_per_cycle: int = Field(default=50, ge=1, le=10_000, description="Page fetches per collection.")
 
     @model_validator(mode="after")
     def _one_location(self) -> RssSourceSpec:
@@ -131,6 +134,8 @@ class RssSource:
     def __init__(self, spec: RssSourceSpec) -> None:
         self._spec = spec
         self._fetcher = Fetcher(spec.id, spec.allow_private_network, spec.respect_robots_txt)
+        # Items waiting for their article page (the feed may answer 304 next time, so they are kept here).
+        self._waiting: dict[str, Document] = {}
 
     @property
     def spec(self) -> RssSourceSpec:
@@ -147,15 +152,63 @@ class RssSource:
                 raw = self._fetcher.read_file(context.config_dir / Path(self._spec.path or ""), context)
         except FetchError as exc:
             return Collected(fetch_failed=True, problems=[Problem(self._spec.id, self._location(context), exc.message)])
-        if raw is None:
-            return Collected(not_modified=True)
-        collected = self.parse(raw)
+        collected = Collected(not_modified=True) if raw is None else self.parse(raw)
         if collected.fetch_failed:
             # Read it again next time: the publisher may fix the feed without changing its validators.
             self.rewind()
+        if self._spec.fetch_articles:
+            await self._add_articles(collected, context)
         return collected
 
+    async def _add_articles(self, collected: Collected, context: CollectContext) -> None:
+        """Replace feed items by their full articles, a bounded number per collection.
+
+        Items beyond the budget wait for the next collection instead of being stored with the feed's
+        summary (which would later be replaced, counting as an edit). A page that cannot be fetched or
+        holds no article leaves the feed's version, with a warning: nothing is lost.
+        """
+        self._waiting.update((doc.doc_id, doc) for doc in collected.documents)
+        ready: list[Document] = []
+        for doc_id in list(self._waiting)[: self._spec.max_articles_per_cycle]:
+            document = self._waiting.pop(doc_id)
+            try:
+                page = await self._fetcher.fetch_url(document.url, context)
+            except FetchError as exc:
+                collected.problems.append(
+                    Problem(
+                        self._spec.id,
+                        document.url,
+                        f"article not fetched, kept the feed's text: {exc.message}",
+                        severity=Severity.WARNING,
+                    )
+                )
+                ready.append(document)
+                continue
+            if page is None:  # unchanged since we last read it: the stored version already has the article
+                continue
+            collected.raw_items.append(page)
+            ready.append(_merge(document, extract_article(page.body, page.url), collected, self._spec.id))
+        collected.documents = ready
+        collected.not_modified = collected.not_modified and not ready
+
     def parse(self, raw: RawItem) -> Collected:
+        """A feed, or (when replaying the archive) an article page fetched for one of its items."""
+        if _is_html(raw):
+            article = extract_article(raw.body, raw.url)
+            if not article.text:
+                return Collected(raw_items=[raw], problems=[Problem(self._spec.id, raw.url, "no article in the page")])
+            document = Document(
+                doc_id=doc_id_for_url(canonical_url(raw.url)),
+                source_id=self._spec.id,
+                platform=Platform.NEWS,
+                url=canonical_url(raw.url),
+                title=article.title,
+                text=article.text,
+                author=article.author,
+                published_at=article.published_at or raw.fetched_at,
+                fetched_at=raw.fetched_at,
+            )
+            return Collected(documents=[document], raw_items=[raw])
         parsed = parse_feed(raw, self._spec.id)
         return Collected(
             documents=parsed.documents, raw_items=[raw], problems=parsed.problems, fetch_failed=parsed.unreadable
@@ -163,3 +216,26 @@ class RssSource:
 
     def _location(self, context: CollectContext) -> str:
         return self._spec.url or str(context.config_dir / (self._spec.path or ""))
+
+
+def _is_html(raw: RawItem) -> bool:
+    content_type = next((v for k, v in raw.headers.items() if k.lower() == "content-type"), "")
+    return "html" in content_type.lower() and "xml" not in content_type.lower()
+
+
+def _merge(document: Document, article: Article, collected: Collected, source_id: str) -> Document:
+    """The feed item with the page's article text (and author, when the feed had none)."""
+    if not article.text:
+        collected.problems.append(
+            Problem(
+                source_id, document.url, "no article found in the page; kept the feed's text", severity=Severity.WARNING
+            )
+        )
+        return document
+    return document.model_copy(
+        update={
+            "text": article.text if len(article.text) > len(document.text) else document.text,
+            "title": document.title or article.title,
+            "author": document.author or article.author,
+        }
+    )
