@@ -9,12 +9,16 @@ in legacy encodings from their declared or detected charset. Extraction never ra
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import trafilatura
 
+from crawlers.fetch import Fetcher
 from crawlers.urls import canonical_url
+from monitor.errors import FetchError
+from monitor.records import Document
+from monitor.sources import CollectContext, Collected, Problem, Severity
 
 # trafilatura logs every unparsable page at WARNING; the pipeline reports those as problems itself.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)
@@ -72,3 +76,56 @@ def extract_article(body: bytes, url: str) -> Article:
         author=(getattr(result, "author", None) or None),
         published_at=_parse_date(getattr(result, "date", None)),
     )
+
+
+@dataclass
+class ArticleQueue:
+    """Items waiting for their article page, fetched a bounded number per collection.
+
+    Items beyond the budget wait for the next collection (the feed or sitemap may answer 304 by then,
+    so they are kept here) instead of being stored with a summary that would later be replaced. A page
+    that cannot be fetched or holds no article leaves the listing's version, with a warning: nothing is
+    lost.
+    """
+
+    source_id: str
+    fetcher: Fetcher
+    budget: int
+    waiting: dict[str, Document] = field(default_factory=dict)
+
+    async def enrich(self, collected: Collected, context: CollectContext) -> None:
+        """Replace ``collected.documents`` by the items whose article was read this time."""
+        self.waiting.update((doc.doc_id, doc) for doc in collected.documents)
+        ready: list[Document] = []
+        for doc_id in list(self.waiting)[: self.budget]:
+            document = self.waiting.pop(doc_id)
+            try:
+                page = await self.fetcher.fetch_url(document.url, context)
+            except FetchError as exc:
+                message = f"article not fetched, kept the listing's text: {exc.message}"
+                collected.problems.append(Problem(self.source_id, document.url, message, severity=Severity.WARNING))
+                ready.append(document)
+                continue
+            if page is None:  # unchanged since we last read it: the stored version already has the article
+                continue
+            collected.raw_items.append(page)
+            ready.append(self._merge(document, extract_article(page.body, page.url), collected))
+        collected.documents = ready
+        collected.not_modified = collected.not_modified and not ready
+
+    def _merge(self, document: Document, article: Article, collected: Collected) -> Document:
+        """The listed item with the page's article text (and author and title, where the listing had none)."""
+        if not article.text:
+            message = "no article found in the page; kept the listing's text"
+            collected.problems.append(Problem(self.source_id, document.url, message, severity=Severity.WARNING))
+            return document
+        return document.model_copy(
+            update={
+                "text": article.text if len(article.text) > len(document.text) else document.text,
+                "title": document.title or article.title,
+                "author": document.author or article.author,
+                "published_at": document.published_at
+                if document.published_at != document.fetched_at
+                else (article.published_at or document.published_at),
+            }
+        )

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import cast
 
 from crawlers.csv_import import CsvSource, CsvSourceSpec
+from crawlers.discovery import discover_feeds
 from crawlers.jsonl_import import JsonlSource, JsonlSourceSpec
 from crawlers.rss import RssSource, RssSourceSpec
+from crawlers.sitemap import SitemapSource, SitemapSourceSpec
 from monitor.registry import Registry
 from monitor.sources import Source, SourceSpec
 
@@ -23,7 +25,13 @@ def _csv(spec: SourceSpec) -> Source:
     return CsvSource(cast(CsvSourceSpec, spec))
 
 
+def _sitemap(spec: SourceSpec) -> Source:
+    return SitemapSource(cast(SitemapSourceSpec, spec))
+
+
 def register(registry: Registry) -> None:
     registry.add_source_type("rss", RssSourceSpec, _rss)
     registry.add_source_type("jsonl", JsonlSourceSpec, _jsonl)
     registry.add_source_type("csv", CsvSourceSpec, _csv)
+    registry.add_source_type("sitemap", SitemapSourceSpec, _sitemap)
+    registry.feed_discoverer = discover_feeds

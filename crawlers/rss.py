@@ -17,7 +17,7 @@ from typing import Any, Literal
 import feedparser
 from pydantic import Field, model_validator
 
-from crawlers.articles import Article, extract_article
+from crawlers.articles import ArticleQueue, extract_article
 from crawlers.fetch import Fetcher
 from crawlers.html_text import html_to_text
 from crawlers.urls import canonical_url
@@ -134,8 +134,7 @@ class RssSource:
     def __init__(self, spec: RssSourceSpec) -> None:
         self._spec = spec
         self._fetcher = Fetcher(spec.id, spec.allow_private_network, spec.respect_robots_txt)
-        # Items waiting for their article page (the feed may answer 304 next time, so they are kept here).
-        self._waiting: dict[str, Document] = {}
+        self._articles = ArticleQueue(spec.id, self._fetcher, spec.max_articles_per_cycle)
 
     @property
     def spec(self) -> RssSourceSpec:
@@ -157,39 +156,8 @@ class RssSource:
             # Read it again next time: the publisher may fix the feed without changing its validators.
             self.rewind()
         if self._spec.fetch_articles:
-            await self._add_articles(collected, context)
+            await self._articles.enrich(collected, context)
         return collected
-
-    async def _add_articles(self, collected: Collected, context: CollectContext) -> None:
-        """Replace feed items by their full articles, a bounded number per collection.
-
-        Items beyond the budget wait for the next collection instead of being stored with the feed's
-        summary (which would later be replaced, counting as an edit). A page that cannot be fetched or
-        holds no article leaves the feed's version, with a warning: nothing is lost.
-        """
-        self._waiting.update((doc.doc_id, doc) for doc in collected.documents)
-        ready: list[Document] = []
-        for doc_id in list(self._waiting)[: self._spec.max_articles_per_cycle]:
-            document = self._waiting.pop(doc_id)
-            try:
-                page = await self._fetcher.fetch_url(document.url, context)
-            except FetchError as exc:
-                collected.problems.append(
-                    Problem(
-                        self._spec.id,
-                        document.url,
-                        f"article not fetched, kept the feed's text: {exc.message}",
-                        severity=Severity.WARNING,
-                    )
-                )
-                ready.append(document)
-                continue
-            if page is None:  # unchanged since we last read it: the stored version already has the article
-                continue
-            collected.raw_items.append(page)
-            ready.append(_merge(document, extract_article(page.body, page.url), collected, self._spec.id))
-        collected.documents = ready
-        collected.not_modified = collected.not_modified and not ready
 
     def parse(self, raw: RawItem) -> Collected:
         """A feed, or (when replaying the archive) an article page fetched for one of its items."""
@@ -221,21 +189,3 @@ class RssSource:
 def _is_html(raw: RawItem) -> bool:
     content_type = next((v for k, v in raw.headers.items() if k.lower() == "content-type"), "")
     return "html" in content_type.lower() and "xml" not in content_type.lower()
-
-
-def _merge(document: Document, article: Article, collected: Collected, source_id: str) -> Document:
-    """The feed item with the page's article text (and author, when the feed had none)."""
-    if not article.text:
-        collected.problems.append(
-            Problem(
-                source_id, document.url, "no article found in the page; kept the feed's text", severity=Severity.WARNING
-            )
-        )
-        return document
-    return document.model_copy(
-        update={
-            "text": article.text if len(article.text) > len(document.text) else document.text,
-            "title": document.title or article.title,
-            "author": document.author or article.author,
-        }
-    )

@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import re
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
 
 from monitor.alerts import AlertQuery, AlertState
 from monitor.analysis import SentimentLabel
@@ -20,7 +24,7 @@ from monitor.config.settings import Settings, load_settings
 from monitor.context import Monitor, build_monitor
 from monitor.crawl import crawl_cycle
 from monitor.durations import parse_duration
-from monitor.errors import ConfigError, MonitorError
+from monitor.errors import ConfigError, FetchError, MonitorError
 from monitor.health import SourceHealth
 from monitor.keys import Role
 from monitor.records import Platform, utc_now
@@ -102,9 +106,38 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         monitor.close()
 
 
+def _discover(monitor: Monitor, url: str) -> int:
+    discoverer = monitor.registry.feed_discoverer
+    if discoverer is None:
+        raise ConfigError("no installed plugin can discover feeds")
+    try:
+        response = httpx.get(
+            url,
+            timeout=monitor.settings.crawl.timeout_seconds,
+            follow_redirects=True,
+            headers={"User-Agent": monitor.settings.crawl.user_agent},
+        )
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        raise FetchError(f"cannot fetch {url}: {exc}", retryable=True) from exc
+    feeds = discoverer(response.text, str(response.url))
+    if not feeds:
+        _say(f"No feeds declared or linked on {response.url}")
+        return 1
+    _say(f"# {len(feeds)} feeds found on {response.url}; paste into configs/sources/<name>.yaml\nsources:")
+    for number, (feed, title) in enumerate(feeds, start=1):
+        _say(
+            f"  - type: rss\n    id: {urlsplit(str(response.url)).hostname or 'site'}-{number}\n"
+            f"    name: {json.dumps(title or feed, ensure_ascii=False)}\n    url: {feed}"
+        )
+    return 0
+
+
 def cmd_sources(args: argparse.Namespace) -> int:
     monitor = _open(args)
     try:
+        if args.discover:
+            return _discover(monitor, args.discover)
         states = monitor.health.all()
         zone = monitor.settings.zone
         for source in monitor.sources:
@@ -315,7 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--source", action="append", help="only this source id (repeatable)")
     crawl.set_defaults(handler=cmd_crawl)
 
-    commands.add_parser("sources", help="sources and their health").set_defaults(handler=cmd_sources)
+    sources = commands.add_parser("sources", help="sources and their health")
+    sources.add_argument("--discover", metavar="URL", help="list the feeds a site's page declares, as YAML")
+    sources.set_defaults(handler=cmd_sources)
 
     replay = commands.add_parser("replay", help="run the pipeline again over the raw archive")
     replay.add_argument("--source", action="append", help="only this source id (repeatable)")

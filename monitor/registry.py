@@ -14,6 +14,7 @@ from monitor.scoring import AnalysisContext, Analyzer
 from monitor.sources import Source, SourceSpec
 
 SourceFactory = Callable[[SourceSpec], Source]
+FeedDiscoverer = Callable[[str, str], list[tuple[str, str]]]  # (page html, page url) → [(feed url, title)]
 AnalyzerFactory = Callable[[AnalysisContext], Analyzer]
 
 
@@ -27,6 +28,7 @@ class SourceType:
 class Registry:
     source_types: dict[str, SourceType] = field(default_factory=dict)
     analyzers: dict[str, AnalyzerFactory] = field(default_factory=dict)
+    feed_discoverer: FeedDiscoverer | None = None
 
     def add_source_type(self, name: str, spec_class: type[SourceSpec], factory: SourceFactory) -> None:
         if name in self.source_types:
