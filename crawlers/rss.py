@@ -32,6 +32,7 @@ class RssSourceSpec(SourceSpec):
     type: Literal["rss"] = "rss"
     url: str | None = None
     path: str | None = None
+    platform: Platform = Field(default=Platform.NEWS, description="'forum' for forum feeds (XenForo threads...).")
     fetch_articles: bool = Field(default=False, description="Fetch each item's page and extract the article.")
     max_articles_per_cycle: int = Field(default=50, ge=1, le=10_000, description="Page fetches per collection.")
 
@@ -71,7 +72,7 @@ class ParsedFeed:
     unreadable: bool = False  # nothing could be read: the feed as a whole failed
 
 
-def parse_feed(raw: RawItem, source_id: str) -> ParsedFeed:
+def parse_feed(raw: RawItem, source_id: str, platform: Platform = Platform.NEWS) -> ParsedFeed:
     """Parse one fetched feed into documents and problems; never raises for bad content."""
     feed = feedparser.parse(raw.body, response_headers={k.lower(): v for k, v in raw.headers.items()})
     problems: list[Problem] = []
@@ -117,7 +118,7 @@ def parse_feed(raw: RawItem, source_id: str) -> ParsedFeed:
             Document(
                 doc_id=doc_id_for_url(url),
                 source_id=source_id,
-                platform=Platform.NEWS,
+                platform=platform,
                 url=url,
                 title=title,
                 text=text or title,
@@ -177,7 +178,7 @@ class RssSource:
                 fetched_at=raw.fetched_at,
             )
             return Collected(documents=[document], raw_items=[raw])
-        parsed = parse_feed(raw, self._spec.id)
+        parsed = parse_feed(raw, self._spec.id, self._spec.platform)
         return Collected(
             documents=parsed.documents, raw_items=[raw], problems=parsed.problems, fetch_failed=parsed.unreadable
         )

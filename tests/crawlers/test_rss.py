@@ -240,3 +240,10 @@ def test_feed_in_a_legacy_vietnamese_encoding() -> None:
     raw = RawItem(source_id="t", url="file:legacy", fetched_at=NOW, body=body)
     [doc] = parse_feed(raw, "t").documents
     assert unicodedata.normalize("NFC", doc.title) == title
+
+
+def test_forum_feeds_are_forum_documents() -> None:
+    from monitor.records import Platform
+
+    parsed = parse_feed(_raw("forum-atom.xml"), "voz", Platform.FORUM)
+    assert [doc.platform for doc in parsed.documents] == [Platform.FORUM]
