@@ -59,7 +59,8 @@ class Fetcher:
         while True:
             attempt += 1
             try:
-                return await self._get(url, context)
+                async with context.hosts.slot(url):
+                    return await self._get(url, context)
             except _RetryableError as retry:
                 delay = retry_delay(retry.response, attempt, context.crawl.max_retry_wait_seconds)
                 if attempt > context.crawl.max_retries or delay is None:

@@ -12,6 +12,7 @@ from monitor.config.catalog import load_spec_folder
 from monitor.config.settings import Settings
 from monitor.db import Database
 from monitor.health import HealthStore
+from monitor.hosts import HostLimiter
 from monitor.keys import KeyStore
 from monitor.pipeline import Pipeline
 from monitor.plugins import load_plugins
@@ -45,6 +46,7 @@ class Monitor:
     analyzer: Analyzer
     engine: RuleEngine
     pipeline: Pipeline
+    hosts: HostLimiter
 
     def source(self, source_id: str) -> Source | None:
         return next((s for s in self.sources if s.spec.id == source_id), None)
@@ -106,4 +108,5 @@ def build_monitor(settings: Settings, registry: Registry | None = None) -> Monit
             archive=RawArchive(settings.data_dir / ARCHIVE_FOLDER),
             stories=StoryIndex(db),
         ),
+        hosts=HostLimiter(settings.crawl.per_host_concurrency, settings.crawl.per_host_interval_seconds),
     )

@@ -103,7 +103,11 @@ async def crawl_cycle(
 
     async with http_client(monitor) as http:
         context = CollectContext(
-            http=http, crawl=monitor.settings.crawl, config_dir=monitor.settings.config_dir, now=report.started_at
+            http=http,
+            crawl=monitor.settings.crawl,
+            config_dir=monitor.settings.config_dir,
+            now=report.started_at,
+            hosts=monitor.hosts,
         )
 
         async def one(source: Source) -> SourceOutcome:

@@ -17,6 +17,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from monitor.config.settings import CrawlSettings
+from monitor.hosts import HostLimiter
 from monitor.records import Document, RawItem
 
 
@@ -88,6 +89,7 @@ class CollectContext:
     crawl: CrawlSettings
     config_dir: Path
     now: datetime
+    hosts: HostLimiter = field(default_factory=lambda: HostLimiter(2, 0.0))
 
 
 class Source(Protocol):

@@ -35,7 +35,9 @@ class CrawlSettings(BaseModel):
     interval_seconds: int = Field(default=300, ge=5, description="Default cadence of every source.")
     timeout_seconds: float = Field(default=20.0, gt=0, le=300)
     max_body_bytes: int = Field(default=20_000_000, ge=1024)
-    concurrency: int = Field(default=8, ge=1, le=256)
+    concurrency: int = Field(default=8, ge=1, le=256, description="Sources collected at the same time.")
+    per_host_concurrency: int = Field(default=2, ge=1, le=64, description="Requests at once to one host.")
+    per_host_interval_seconds: float = Field(default=0.5, ge=0, le=60, description="Gap between requests to a host.")
     max_retries: int = Field(default=2, ge=0, le=10, description="Retries after a 429, a 5xx or a network error.")
     max_retry_wait_seconds: float = Field(default=30.0, ge=0, description="Longest Retry-After we wait for.")
     user_agent: str = "DongNaiMonitor/0.1 (+media monitoring of the Dong Nai provincial office)"
