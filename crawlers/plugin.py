@@ -9,6 +9,7 @@ from crawlers.discovery import discover_feeds
 from crawlers.jsonl_import import JsonlSource, JsonlSourceSpec
 from crawlers.rss import RssSource, RssSourceSpec
 from crawlers.sitemap import SitemapSource, SitemapSourceSpec
+from crawlers.social.telegram import TelegramChannelSource, TelegramChannelSourceSpec
 from monitor.registry import Registry
 from monitor.sources import Source, SourceSpec
 
@@ -29,9 +30,14 @@ def _sitemap(spec: SourceSpec) -> Source:
     return SitemapSource(cast(SitemapSourceSpec, spec))
 
 
+def _telegram(spec: SourceSpec) -> Source:
+    return TelegramChannelSource(cast(TelegramChannelSourceSpec, spec))
+
+
 def register(registry: Registry) -> None:
     registry.add_source_type("rss", RssSourceSpec, _rss)
     registry.add_source_type("jsonl", JsonlSourceSpec, _jsonl)
     registry.add_source_type("csv", CsvSourceSpec, _csv)
     registry.add_source_type("sitemap", SitemapSourceSpec, _sitemap)
+    registry.add_source_type("telegram_channel", TelegramChannelSourceSpec, _telegram)
     registry.feed_discoverer = discover_feeds

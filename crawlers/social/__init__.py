@@ -1,0 +1,1 @@
+"""Sources that read social platforms: pages, channels and videos, with their comments."""
