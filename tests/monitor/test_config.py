@@ -87,7 +87,10 @@ def test_source_errors_name_file_line_and_key(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("entry", "expected"),
     [
-        ("  - type: telegraph\n    id: x\n", "unknown source type 'telegraph' (known: csv, jsonl, rss, sitemap, telegram_channel)"),
+        (
+            "  - type: telegraph\n    id: x\n",
+            "unknown source type 'telegraph' (known: csv, jsonl, rss, sitemap, telegram_channel)",
+        ),
         ("  - type: rss\n    id: x\n    url: https://a.example/rss\n    colour: red\n", "sources[0].colour"),
         ("  - type: rss\n    id: Not Valid\n    url: https://a.example/rss\n", "sources[0].id"),
         ("  - type: rss\n    id: x\n", "exactly one of 'url'"),
