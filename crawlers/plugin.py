@@ -9,7 +9,9 @@ from crawlers.discovery import discover_feeds
 from crawlers.jsonl_import import JsonlSource, JsonlSourceSpec
 from crawlers.rss import RssSource, RssSourceSpec
 from crawlers.sitemap import SitemapSource, SitemapSourceSpec
+from crawlers.social.facebook import FacebookPageSourceSpec, make_facebook_source
 from crawlers.social.telegram import TelegramChannelSource, TelegramChannelSourceSpec
+from crawlers.social.youtube import YouTubeSourceSpec, make_youtube_source
 from monitor.registry import Registry
 from monitor.sources import Source, SourceSpec
 
@@ -40,4 +42,6 @@ def register(registry: Registry) -> None:
     registry.add_source_type("csv", CsvSourceSpec, _csv)
     registry.add_source_type("sitemap", SitemapSourceSpec, _sitemap)
     registry.add_source_type("telegram_channel", TelegramChannelSourceSpec, _telegram)
+    registry.add_source_type("facebook_page", FacebookPageSourceSpec, make_facebook_source)
+    registry.add_source_type("youtube", YouTubeSourceSpec, make_youtube_source)
     registry.feed_discoverer = discover_feeds

@@ -89,7 +89,8 @@ def test_source_errors_name_file_line_and_key(tmp_path: Path) -> None:
     [
         (
             "  - type: telegraph\n    id: x\n",
-            "unknown source type 'telegraph' (known: csv, jsonl, rss, sitemap, telegram_channel)",
+            "unknown source type 'telegraph' (known: csv, facebook_page, jsonl, rss, sitemap, telegram_channel, "
+            "youtube)",
         ),
         ("  - type: rss\n    id: x\n    url: https://a.example/rss\n    colour: red\n", "sources[0].colour"),
         ("  - type: rss\n    id: Not Valid\n    url: https://a.example/rss\n", "sources[0].id"),
