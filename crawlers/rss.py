@@ -188,5 +188,12 @@ class RssSource:
 
 
 def _is_html(raw: RawItem) -> bool:
+    """An article page rather than a feed: served as HTML and not starting like a feed.
+
+    Some servers send feeds as ``text/html``, so the body decides when it plainly is a feed.
+    """
     content_type = next((v for k, v in raw.headers.items() if k.lower() == "content-type"), "")
-    return "html" in content_type.lower() and "xml" not in content_type.lower()
+    if "html" not in content_type.lower() or "xml" in content_type.lower():
+        return False
+    head = raw.body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return not head.startswith(b"<?xml") and not any(tag in head for tag in (b"<rss", b"<feed", b"<rdf:rdf"))
