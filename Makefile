@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test lint typecheck check bench elasticsearch clean
+.PHONY: run test lint typecheck check bench bench-crawl elasticsearch clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ check: lint typecheck
 BENCH_DOCS ?= 200000
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m tests.bench.store_bench --docs $(BENCH_DOCS)
+
+# One crawl cycle over 500 generated feeds with 20 articles each, served with 30 ms latency.
+bench-crawl: $(VENV)/.installed-test
+	$(BIN)/python -m tests.bench.crawl_bench --feeds 500 --items 20 --latency-ms 30
 
 # Download and unpack the pinned Elasticsearch test distribution (make test does this on first use).
 elasticsearch: $(VENV)/.installed-test
