@@ -111,10 +111,12 @@ async def crawl_cycle(
         )
 
         async def one(source: Source) -> SourceOutcome:
+            # The slot is held until the collection is processed: at most `concurrency` collections wait in
+            # memory, so a slow pipeline slows collection down instead of piling up fetched pages.
             async with semaphore:
                 collected = await _collect_safely(source, context)
-            async with processing:
-                outcome = await _process_safely(monitor, source, collected)
+                async with processing:
+                    outcome = await _process_safely(monitor, source, collected)
             if progress is not None:
                 progress(_describe(source, outcome, len(report.outcomes) + 1, len(chosen)))
             report.outcomes.append(outcome)

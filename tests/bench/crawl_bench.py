@@ -41,9 +41,16 @@ SENTENCES = [
 ]
 
 
+WORDS = " ".join(SENTENCES).replace(",", "").replace(".", "").split()
+
+
 def article_html(feed: int, item: int) -> bytes:
+    # Each article: one topical sentence per paragraph, the rest drawn word by word, so articles differ
+    # from each other about as much as real ones (a corpus of near-copies would only measure clustering).
     rng = random.Random(feed * 1000 + item)
-    paragraphs = "".join(f"<p>{' '.join(rng.choices(SENTENCES, k=5))}</p>" for _ in range(6))
+    paragraphs = "".join(
+        f"<p>{rng.choice(SENTENCES)} {' '.join(rng.choices(WORDS, k=60)).capitalize()}.</p>" for _ in range(6)
+    )
     return (
         f"<!DOCTYPE html><html lang='vi'><head><meta charset='utf-8'><title>Bài {feed}-{item}</title>"
         f"<meta property='article:published_time' content='2026-11-0{1 + item % 9}T08:{item:02d}:00+07:00'>"
