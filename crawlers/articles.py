@@ -18,7 +18,7 @@ import trafilatura
 from crawlers.fetch import Fetcher
 from crawlers.urls import canonical_url
 from monitor.errors import FetchError
-from monitor.records import Document
+from monitor.records import Document, Platform, RawItem, doc_id_for_url
 from monitor.sources import CollectContext, Collected, Problem, Severity
 
 # trafilatura logs every unparsable page at WARNING; the pipeline reports those as problems itself.
@@ -77,6 +77,39 @@ def extract_article(body: bytes, url: str) -> Article:
         author=(getattr(result, "author", None) or None),
         published_at=_parse_date(getattr(result, "date", None)),
     )
+
+
+def is_article_page(raw: RawItem) -> bool:
+    """An HTML page rather than a listing (feed or sitemap), judged by type and, for HTML, by its start.
+
+    Some servers send feeds and sitemaps as ``text/html``, so the body decides when it plainly is XML.
+    """
+    content_type = next((v for k, v in raw.headers.items() if k.lower() == "content-type"), "")
+    if "html" not in content_type.lower() or "xml" in content_type.lower():
+        return False
+    head = raw.body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    listing_tags = (b"<rss", b"<feed", b"<rdf:rdf", b"<urlset", b"<sitemapindex")
+    return not head.startswith(b"<?xml") and not any(tag in head for tag in listing_tags)
+
+
+def article_page(raw: RawItem, source_id: str) -> Collected:
+    """One archived article page as a document again (``monitor replay``)."""
+    article = extract_article(raw.body, raw.url)
+    if not article.text:
+        return Collected(raw_items=[raw], problems=[Problem(source_id, raw.url, "no article in the page")])
+    url = canonical_url(raw.url)
+    document = Document(
+        doc_id=doc_id_for_url(url),
+        source_id=source_id,
+        platform=Platform.NEWS,
+        url=url,
+        title=article.title,
+        text=article.text,
+        author=article.author,
+        published_at=article.published_at or raw.fetched_at,
+        fetched_at=raw.fetched_at,
+    )
+    return Collected(documents=[document], raw_items=[raw])
 
 
 @dataclass

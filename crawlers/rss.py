@@ -17,7 +17,7 @@ from typing import Any, Literal
 import feedparser
 from pydantic import Field, model_validator
 
-from crawlers.articles import ArticleQueue, extract_article
+from crawlers.articles import ArticleQueue, article_page, is_article_page
 from crawlers.fetch import Fetcher
 from crawlers.html_text import html_to_text
 from crawlers.urls import canonical_url
@@ -162,22 +162,8 @@ class RssSource:
 
     def parse(self, raw: RawItem) -> Collected:
         """A feed, or (when replaying the archive) an article page fetched for one of its items."""
-        if _is_html(raw):
-            article = extract_article(raw.body, raw.url)
-            if not article.text:
-                return Collected(raw_items=[raw], problems=[Problem(self._spec.id, raw.url, "no article in the page")])
-            document = Document(
-                doc_id=doc_id_for_url(canonical_url(raw.url)),
-                source_id=self._spec.id,
-                platform=Platform.NEWS,
-                url=canonical_url(raw.url),
-                title=article.title,
-                text=article.text,
-                author=article.author,
-                published_at=article.published_at or raw.fetched_at,
-                fetched_at=raw.fetched_at,
-            )
-            return Collected(documents=[document], raw_items=[raw])
+        if is_article_page(raw):
+            return article_page(raw, self._spec.id)
         parsed = parse_feed(raw, self._spec.id, self._spec.platform)
         return Collected(
             documents=parsed.documents, raw_items=[raw], problems=parsed.problems, fetch_failed=parsed.unreadable
@@ -185,15 +171,3 @@ class RssSource:
 
     def _location(self, context: CollectContext) -> str:
         return self._spec.url or str(context.config_dir / (self._spec.path or ""))
-
-
-def _is_html(raw: RawItem) -> bool:
-    """An article page rather than a feed: served as HTML and not starting like a feed.
-
-    Some servers send feeds as ``text/html``, so the body decides when it plainly is a feed.
-    """
-    content_type = next((v for k, v in raw.headers.items() if k.lower() == "content-type"), "")
-    if "html" not in content_type.lower() or "xml" in content_type.lower():
-        return False
-    head = raw.body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return not head.startswith(b"<?xml") and not any(tag in head for tag in (b"<rss", b"<feed", b"<rdf:rdf"))

@@ -17,7 +17,7 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 from pydantic import Field
 
-from crawlers.articles import ArticleQueue, extract_article
+from crawlers.articles import ArticleQueue, article_page, is_article_page
 from crawlers.fetch import Fetcher
 from crawlers.urls import canonical_url
 from crawlers.values import parse_timestamp
@@ -136,24 +136,8 @@ class SitemapSource:
 
     def parse(self, raw: RawItem) -> Collected:
         """A sitemap, or (when replaying the archive) an article page it listed."""
-        content_type = next((v for k, v in raw.headers.items() if k.lower() == "content-type"), "")
-        if "html" in content_type.lower():
-            article = extract_article(raw.body, raw.url)
-            if not article.text:
-                return Collected(raw_items=[raw], problems=[Problem(self._spec.id, raw.url, "no article in the page")])
-            url = canonical_url(raw.url)
-            document = Document(
-                doc_id=doc_id_for_url(url),
-                source_id=self._spec.id,
-                platform=Platform.NEWS,
-                url=url,
-                title=article.title,
-                text=article.text,
-                author=article.author,
-                published_at=article.published_at or raw.fetched_at,
-                fetched_at=raw.fetched_at,
-            )
-            return Collected(documents=[document], raw_items=[raw])
+        if is_article_page(raw):
+            return article_page(raw, self._spec.id)
         # A listing alone carries titles only; the archived article pages that follow it carry the content,
         # so replaying a listing yields no documents (it would replace full articles by their titles).
         _, _, problems = parse_sitemap(raw, self._spec.id)
