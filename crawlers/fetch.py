@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from crawlers.politeness import RobotsRules, refuse_private_address, retry_delay
+from crawlers.politeness import RobotsRules, read_limited, refuse_private_address, retry_delay
 from monitor.errors import FetchError
 from monitor.records import RawItem
 from monitor.sources import CollectContext
@@ -85,14 +85,7 @@ class Fetcher:
                         raise _RetryableError(error, response)
                     error.retryable = False
                     raise error
-                declared = response.headers.get("content-length")
-                if declared and declared.isdigit() and int(declared) > limit:
-                    raise FetchError(f"{url} is {declared} bytes, over the {limit}-byte limit", retryable=False)
-                body = bytearray()
-                async for chunk in response.aiter_bytes():
-                    body.extend(chunk)
-                    if len(body) > limit:
-                        raise FetchError(f"{url} exceeds the {limit}-byte limit", retryable=False)
+                body = await read_limited(response, limit, url)
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             error = FetchError(f"cannot fetch {url}: {type(exc).__name__}: {exc or 'no detail'}")
             raise _RetryableError(error, None) from exc
@@ -107,7 +100,7 @@ class Fetcher:
             fetched_at=context.now,
             status=response.status_code,
             headers=dict(response.headers),
-            body=bytes(body),
+            body=body,
         )
 
     def read_file(self, path: Path, context: CollectContext) -> RawItem | None:

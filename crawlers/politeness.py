@@ -99,3 +99,16 @@ class RobotsRules:
         parser = RobotFileParser()
         parser.parse(response.text.splitlines())
         return parser, None
+
+
+async def read_limited(response: httpx.Response, limit: int, shown_url: str) -> bytes:
+    """The response body, refusing (permanently) one declared or found to be over ``limit`` bytes."""
+    declared = response.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise FetchError(f"{shown_url} is {declared} bytes, over the {limit}-byte limit", retryable=False)
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body.extend(chunk)
+        if len(body) > limit:
+            raise FetchError(f"{shown_url} exceeds the {limit}-byte limit", retryable=False)
+    return bytes(body)

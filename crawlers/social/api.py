@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from crawlers.politeness import refuse_private_address, retry_delay
+from crawlers.politeness import read_limited, refuse_private_address, retry_delay
 from crawlers.values import parse_count, parse_timestamp
 from monitor.errors import FetchError, ParseError
 from monitor.records import RawItem
@@ -230,16 +230,12 @@ async def _get_once(
     limit = context.crawl.max_body_bytes
     # Redirects are not followed: these APIs do not redirect, and following one would send the
     # credential header wherever the redirect points.
-    async with context.http.stream("GET", url, headers=dict(headers), follow_redirects=False) as response:
-        declared = response.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > limit:
-            raise FetchError(f"{shown} is {declared} bytes, over the {limit}-byte limit", retryable=False)
-        body = bytearray()
-        async for chunk in response.aiter_bytes():
-            body.extend(chunk)
-            if len(body) > limit:
-                raise FetchError(f"{shown} exceeds the {limit}-byte limit", retryable=False)
-    return response, bytes(body)
+    async with (
+        context.hosts.slot(url),
+        context.http.stream("GET", url, headers=dict(headers), follow_redirects=False) as response,
+    ):
+        body = await read_limited(response, limit, shown)
+    return response, body
 
 
 ErrorReader = Callable[[RawItem, dict[str, Any] | None], ApiError]
