@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
 
 
 @dataclass
@@ -27,6 +28,30 @@ class Loopback:
 
     def url(self, path: str) -> str:
         return self.base_url + path
+
+
+def query_of(request: BaseHTTPRequestHandler | str) -> dict[str, str]:
+    """The query parameters of a request (a handler, or a path as recorded in ``Loopback.requests``)."""
+    path = request if isinstance(request, str) else request.path
+    return dict(parse_qsl(urlsplit(path).query))
+
+
+@dataclass
+class FakeApi:
+    """A platform API faked on a loopback server; ``routes[path] = ...`` replaces one endpoint."""
+
+    server: Loopback
+
+    @property
+    def routes(self) -> dict[str, Route]:
+        return self.server.routes
+
+    @property
+    def requests(self) -> list[tuple[str, dict[str, str]]]:
+        return self.server.requests
+
+    def url(self, path: str) -> str:
+        return self.server.url(path)
 
 
 @contextmanager

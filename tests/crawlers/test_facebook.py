@@ -5,9 +5,7 @@ import gzip
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -20,7 +18,7 @@ from monitor.archive import RawArchive
 from monitor.config.settings import CrawlSettings
 from monitor.records import Document, Engagement, Platform, RawItem, doc_id_for_post
 from monitor.sources import CollectContext, Collected, Severity
-from tests.loopback import Loopback, Reply, Route, serve
+from tests.loopback import FakeApi, Reply, Route, query_of, serve
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "facebook"
 NOW = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)
@@ -38,26 +36,8 @@ class PathRoutes(dict[str, Route]):
         return super().get(urlsplit(key).path, default)
 
 
-def _query(handler: BaseHTTPRequestHandler) -> dict[str, str]:
-    return dict(parse_qsl(urlsplit(handler.path).query))
-
-
-@dataclass
-class FakeGraph:
-    """A fake Graph API on 127.0.0.1 serving the fixtures; ``routes[path] = ...`` replaces one endpoint."""
-
-    server: Loopback
-
-    @property
-    def routes(self) -> dict[str, Route]:
-        return self.server.routes
-
-    @property
-    def requests(self) -> list[tuple[str, dict[str, str]]]:
-        return self.server.requests
-
-    def url(self, path: str) -> str:
-        return self.server.url(path)
+class FakeGraph(FakeApi):
+    """A fake Graph API on 127.0.0.1 serving the fixtures."""
 
     def reply(self, name: str, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
         """A fixture as Graph would send it: links on this server, carrying the token as Graph echoes it."""
@@ -73,8 +53,8 @@ def graph_api() -> Iterator[FakeGraph]:
     routes = PathRoutes()
     with serve(routes) as server:
         api = FakeGraph(server)
-        routes[POSTS] = lambda h: api.reply(posts[_query(h).get("after")])
-        routes[f"/v19.0/{POST1}/comments"] = lambda h: api.reply(comments[_query(h).get("after")])
+        routes[POSTS] = lambda h: api.reply(posts[query_of(h).get("after")])
+        routes[f"/v19.0/{POST1}/comments"] = lambda h: api.reply(comments[query_of(h).get("after")])
         routes[f"/v19.0/{POST5}/comments"] = lambda h: api.reply("comments-post5.json")
         yield api
 
@@ -328,7 +308,7 @@ def test_next_links_are_followed_on_the_configured_host_only(monkeypatch: pytest
         first = Reply(200, json.dumps(page).encode(), {"Content-Type": "application/json"})
         later = server.routes[POSTS]
         assert callable(later)
-        server.routes[POSTS] = lambda h: later(h) if _query(h).get("after") else first
+        server.routes[POSTS] = lambda h: later(h) if query_of(h).get("after") else first
         result = _collect(FacebookPageSource(_spec(server)))
         second = server.requests[1][0]
     # Only the cursor is taken from the link: the token never leaves for another host or path.

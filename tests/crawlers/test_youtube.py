@@ -5,11 +5,10 @@ import gzip
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -20,7 +19,7 @@ from monitor.archive import RawArchive
 from monitor.config.settings import CrawlSettings
 from monitor.records import Document, Engagement, Platform, RawItem, doc_id_for_post
 from monitor.sources import CollectContext, Collected, Severity
-from tests.loopback import Loopback, Reply, Route, serve
+from tests.loopback import FakeApi, Reply, Route, query_of, serve
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "youtube"
 NOW = datetime(2026, 11, 4, 1, 0, tzinfo=UTC)
@@ -41,11 +40,6 @@ class PathRoutes(dict[str, Route]):
         return super().get(urlsplit(key).path, default)
 
 
-def _query(handler: BaseHTTPRequestHandler | str) -> dict[str, str]:
-    path = handler if isinstance(handler, str) else handler.path
-    return dict(parse_qsl(urlsplit(path).query))
-
-
 def _json(payload: object, status: int = 200) -> Reply:
     return Reply(status, json.dumps(payload, ensure_ascii=False).encode(), {"Content-Type": "application/json"})
 
@@ -57,13 +51,13 @@ def fixture(name: str, status: int = 200) -> Reply:
 def _videos(handler: BaseHTTPRequestHandler) -> Reply:
     """videos.list: the fixture's videos that were asked for, in the order asked."""
     known = {item["id"]: item for item in json.loads((FIXTURES / "videos.json").read_bytes())["items"]}
-    wanted = _query(handler)["id"].split(",")
+    wanted = query_of(handler)["id"].split(",")
     return _json({"kind": "youtube#videoListResponse", "items": [known[v] for v in wanted if v in known]})
 
 
 def _pages(files: dict[str | None, str]) -> Route:
     def route(handler: BaseHTTPRequestHandler) -> Reply:
-        name = files.get(_query(handler).get("pageToken"))
+        name = files.get(query_of(handler).get("pageToken"))
         return fixture(name) if name else _json({"error": {"code": 400, "message": "Invalid page token"}}, 400)
 
     return route
@@ -77,41 +71,27 @@ THREAD_FILES = {
 
 
 def _threads(handler: BaseHTTPRequestHandler) -> Reply:
-    query = _query(handler)
+    query = query_of(handler)
     name = THREAD_FILES.get((query["videoId"], query.get("pageToken")))
     return fixture(name) if name else fixture("error-comments-disabled.json", 403)
 
 
-@dataclass
-class FakeYouTube:
-    """A fake YouTube Data API on 127.0.0.1; ``routes[path] = ...`` replaces one endpoint."""
-
-    server: Loopback
-
-    @property
-    def routes(self) -> dict[str, Route]:
-        return self.server.routes
-
-    @property
-    def requests(self) -> list[tuple[str, dict[str, str]]]:
-        return self.server.requests
-
-    def url(self, path: str) -> str:
-        return self.server.url(path)
+class FakeYouTube(FakeApi):
+    """A fake YouTube Data API on 127.0.0.1 serving the fixtures."""
 
     def paths(self) -> list[str]:
         return [urlsplit(path).path for path, _ in self.requests]
 
     def asked(self, path: str) -> list[dict[str, str]]:
         """Query parameters of each request to ``path``."""
-        return [_query(p) for p, _ in self.requests if urlsplit(p).path == path]
+        return [query_of(p) for p, _ in self.requests if urlsplit(p).path == path]
 
 
 @contextmanager
 def youtube_api() -> Iterator[FakeYouTube]:
     routes = PathRoutes(
         {
-            CHANNELS: lambda h: fixture("channels.json" if _query(h).get("id") == CHANNEL else "channels-empty.json"),
+            CHANNELS: lambda h: fixture("channels.json" if query_of(h).get("id") == CHANNEL else "channels-empty.json"),
             PLAYLIST: _pages({None: "playlist-page1.json", "EAAaBlBUOkNBSQ": "playlist-page2.json"}),
             SEARCH: _pages({None: "search-page1.json", "CDIQAA": "search-page2.json"}),
             VIDEOS: _videos,
@@ -265,7 +245,7 @@ def test_videos_are_read_in_batches_of_fifty(monkeypatch: pytest.MonkeyPatch) ->
     ids = [f"vid{n:08d}"[:11] for n in range(60)]
 
     def playlist(handler: BaseHTTPRequestHandler) -> Reply:
-        page, token = (ids[50:], None) if _query(handler).get("pageToken") else (ids[:50], "EAAaBlBUOkNESQ")
+        page, token = (ids[50:], None) if query_of(handler).get("pageToken") else (ids[:50], "EAAaBlBUOkNESQ")
         items = [{"kind": "youtube#playlistItem", "contentDetails": {"videoId": v}} for v in page]
         return _json({"items": items, "nextPageToken": token} if token else {"items": items})
 
@@ -276,7 +256,7 @@ def test_videos_are_read_in_batches_of_fifty(monkeypatch: pytest.MonkeyPatch) ->
                 "snippet": {"title": f"Bản tin Đồng Nai số {v}", "publishedAt": "2026-11-01T00:00:00Z"},
                 "statistics": {"viewCount": "10", "commentCount": "0"},
             }
-            for v in _query(handler)["id"].split(",")
+            for v in query_of(handler)["id"].split(",")
         ]
         return _json({"items": items})
 
@@ -373,7 +353,7 @@ def test_malformed_comment_answer_is_reported_and_the_rest_kept(monkeypatch: pyt
     monkeypatch.setenv(VAR, KEY)
 
     def threads(handler: BaseHTTPRequestHandler) -> Reply:
-        return fixture("truncated.json") if _query(handler)["videoId"] == VIDEO_B else _threads(handler)
+        return fixture("truncated.json") if query_of(handler)["videoId"] == VIDEO_B else _threads(handler)
 
     with youtube_api() as api:
         api.routes[THREADS] = threads
