@@ -8,7 +8,6 @@ in legacy encodings from their declared or detected charset. Extraction never ra
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -143,8 +142,8 @@ class ArticleQueue:
             if page is None:  # unchanged since we last read it: the stored version already has the article
                 continue
             collected.raw_items.append(page)
-            # Extraction is CPU work: off the event loop, so other sources' requests keep flowing meanwhile.
-            article = await asyncio.to_thread(extract_article, page.body, page.url)
+            # Extraction is CPU work: in a worker process, so other sources' requests keep flowing meanwhile.
+            article: Article = await context.run_cpu(extract_article, page.body, page.url)
             ready.append(self._merge(document, article, collected))
         collected.documents = ready
         collected.not_modified = collected.not_modified and not ready

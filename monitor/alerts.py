@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -48,6 +49,13 @@ SCHEMA = (
         doc_id TEXT NOT NULL,
         seq INTEGER NOT NULL,
         PRIMARY KEY (alert_id, doc_id)
+    )""",
+    # Windows that new documents touched and that the windowed rules have not looked at since. Kept on
+    # disk so a crash between storing documents and evaluating their windows cannot lose an alert.
+    """CREATE TABLE IF NOT EXISTS pending_windows (
+        rule_id TEXT NOT NULL,
+        window_start_ts INTEGER NOT NULL,
+        PRIMARY KEY (rule_id, window_start_ts)
     )""",
 )
 
@@ -235,6 +243,31 @@ class AlertStore:
             ):
                 raise NotFoundError(f"no alert with id '{alert_id}'")
         return self.get(alert_id)
+
+    def mark_windows_pending(self, windows: Iterable[tuple[str, datetime]]) -> None:
+        """Remember (rule id, window start) pairs for the next windowed evaluation."""
+        rows = {(rule_id, int(_ts(start))) for rule_id, start in windows}
+        if not rows:
+            return
+        try:
+            with Transaction(self.db) as conn:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO pending_windows (rule_id, window_start_ts) VALUES (?, ?)", sorted(rows)
+                )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot record pending windows: {exc}") from exc
+
+    def pending_windows(self) -> list[tuple[str, datetime]]:
+        rows = self.db.connection().execute(
+            "SELECT rule_id, window_start_ts FROM pending_windows ORDER BY window_start_ts, rule_id"
+        )
+        return [(row["rule_id"], datetime.fromtimestamp(row["window_start_ts"], UTC)) for row in rows]
+
+    def clear_pending_window(self, rule_id: str, start: datetime) -> None:
+        with Transaction(self.db) as conn:
+            conn.execute(
+                "DELETE FROM pending_windows WHERE rule_id = ? AND window_start_ts = ?", (rule_id, int(_ts(start)))
+            )
 
     def doc_ids(self, alert_id: str, limit: int = MAX_DOCUMENTS_LISTED) -> list[str]:
         rows = self.db.connection().execute(

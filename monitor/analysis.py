@@ -92,9 +92,10 @@ class EntityMention(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     text: str
-    kind: str
+    kind: str  # "PER", "LOC", "ORG" from NER; gazetteer kinds such as "admin_unit", "landmark", "project"
     start: int = Field(ge=0)
     end: int = Field(ge=0)
+    ref: str | None = None  # the gazetteer entry id, shared by an entity's old and new names
 
 
 class Analysis(BaseModel):

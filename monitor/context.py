@@ -20,11 +20,12 @@ from monitor.quarantine import Quarantine
 from monitor.registry import Registry
 from monitor.rules.engine import RuleEngine
 from monitor.rules.specs import RuleSpec, rule_spec_class
-from monitor.scoring import AnalysisContext, Analyzer
+from monitor.scoring import AnalysisContext
 from monitor.sources import Source, SourceSpec
 from monitor.store.base import DocumentStore
 from monitor.store.factory import open_document_store
 from monitor.stories import StoryIndex
+from monitor.workers import Workers, default_worker_count
 
 ARCHIVE_FOLDER = "archive"
 
@@ -43,7 +44,7 @@ class Monitor:
     quarantine: Quarantine
     sources: list[Source]
     rules: list[RuleSpec]
-    analyzer: Analyzer
+    workers: Workers
     engine: RuleEngine
     pipeline: Pipeline
     hosts: HostLimiter
@@ -52,6 +53,7 @@ class Monitor:
         return next((s for s in self.sources if s.spec.id == source_id), None)
 
     def close(self) -> None:
+        self.workers.close()
         self.store.close()
         self.db.close()
 
@@ -72,13 +74,17 @@ def build_monitor(settings: Settings, registry: Registry | None = None) -> Monit
     source_specs = load_source_specs(settings, plugins)
     rules = load_rule_specs(settings)
     claims = load_claims(settings.config_dir)
-    analyzer = plugins.analyzer(settings.analyzer)(
-        AnalysisContext(
-            config_dir=settings.config_dir,
-            source_credibility={spec.id: spec.credibility for spec in source_specs},
-            claims=claims,
-        )
+    context = AnalysisContext(
+        config_dir=settings.config_dir,
+        source_credibility={spec.id: spec.credibility for spec in source_specs},
+        claims=claims,
     )
+    workers = Workers(
+        default_worker_count() if settings.workers is None else settings.workers,
+        plugins.analyzer(settings.analyzer),
+        context,
+    )
+    workers.check()
     db = Database(settings.sqlite_path)
     store = open_document_store(settings, db)
     alerts = AlertStore(db)
@@ -97,11 +103,11 @@ def build_monitor(settings: Settings, registry: Registry | None = None) -> Monit
         quarantine=quarantine,
         sources=[plugins.source_type(spec.type).factory(spec) for spec in source_specs if spec.enabled],
         rules=rules,
-        analyzer=analyzer,
+        workers=workers,
         engine=engine,
         pipeline=Pipeline(
             store=store,
-            analyzer=analyzer,
+            workers=workers,
             engine=engine,
             health=health,
             quarantine=quarantine,

@@ -32,7 +32,7 @@ class CycleReport:
     started_at: datetime
     duration_seconds: float = 0.0
     outcomes: list[SourceOutcome] = field(default_factory=list)
-    replayed_alerts: list[Alert] = field(default_factory=list)
+    closing_alerts: list[Alert] = field(default_factory=list)
 
     @property
     def inserted(self) -> int:
@@ -44,7 +44,7 @@ class CycleReport:
 
     @property
     def alerts(self) -> int:
-        touched = [alert for o in self.outcomes for alert in o.alerts] + self.replayed_alerts
+        touched = [alert for o in self.outcomes for alert in o.alerts] + self.closing_alerts
         return len({alert.alert_id for alert in touched})
 
 
@@ -99,7 +99,6 @@ async def crawl_cycle(
     report = CycleReport(started_at=utc_now())
     clock = time.monotonic()
     semaphore = asyncio.Semaphore(monitor.settings.crawl.concurrency)
-    processing = asyncio.Lock()  # one writer at a time keeps SQLite transactions short and ordered
 
     async with http_client(monitor) as http:
         context = CollectContext(
@@ -108,6 +107,7 @@ async def crawl_cycle(
             config_dir=monitor.settings.config_dir,
             now=report.started_at,
             hosts=monitor.hosts,
+            run_cpu=monitor.workers.run,
         )
 
         async def one(source: Source) -> SourceOutcome:
@@ -115,19 +115,18 @@ async def crawl_cycle(
             # memory, so a slow pipeline slows collection down instead of piling up fetched pages.
             async with semaphore:
                 collected = await _collect_safely(source, context)
-                async with processing:
-                    outcome = await _process_safely(monitor, source, collected)
+                # Sources are scored in parallel (worker processes); the pipeline writes one at a time.
+                outcome = await _process_safely(monitor, source, collected)
             if progress is not None:
                 progress(_describe(source, outcome, len(report.outcomes) + 1, len(chosen)))
             report.outcomes.append(outcome)
             return outcome
 
         await asyncio.gather(*(one(source) for source in chosen))
-    async with processing:
-        try:
-            report.replayed_alerts = await asyncio.to_thread(monitor.pipeline.flush_pending)
-        except Exception:  # the spool stays on disk; the next cycle tries again
-            log.exception("replaying spooled documents failed; will retry next cycle")
+    try:
+        report.closing_alerts = await asyncio.to_thread(monitor.pipeline.flush_pending)
+    except Exception:  # the spool and the pending windows stay on disk; the next cycle tries again
+        log.exception("replaying spooled documents or evaluating windows failed; will retry next cycle")
     report.duration_seconds = round(time.monotonic() - clock, 3)
     return report
 

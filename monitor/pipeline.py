@@ -7,6 +7,7 @@ reported in source health, and their raw input goes to the quarantine.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,14 +17,12 @@ from monitor.alerts import Alert
 from monitor.analysis import AnalyzedDocument
 from monitor.archive import RawArchive
 from monitor.health import CycleCounts, HealthStore
-from monitor.normalize import normalize_document
 from monitor.quarantine import Quarantine
-from monitor.records import Document
 from monitor.rules.engine import RuleEngine
-from monitor.scoring import Analyzer
 from monitor.sources import Collected, Problem, Severity
 from monitor.store.base import DocumentStore
 from monitor.stories import StoryIndex
+from monitor.workers import Scored, Workers
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,7 @@ class Pipeline:
         self,
         *,
         store: DocumentStore,
-        analyzer: Analyzer,
+        workers: Workers,
         engine: RuleEngine,
         health: HealthStore,
         quarantine: Quarantine,
@@ -56,46 +55,35 @@ class Pipeline:
         self.archive = archive
         self.stories = stories
         self.store = store
-        self.analyzer = analyzer
+        self.workers = workers
+        # Scoring runs in parallel (worker processes); the stores are written by one thread at a time so
+        # SQLite transactions stay short and story assignment sees the previous batch.
+        self._writing = threading.RLock()
         self.engine = engine
         self.health = health
         self.quarantine = quarantine
 
-    def analyze(self, documents: Sequence[Document]) -> tuple[list[AnalyzedDocument], list[Problem]]:
-        """Normalize, identify language and score; documents left without text become problems."""
-        normalized: list[Document] = []
-        problems: list[Problem] = []
-        for document in documents:
-            clean = normalize_document(document)
-            if not clean.text and not clean.title:
-                problems.append(
-                    Problem(
-                        document.source_id,
-                        document.url,
-                        "item has no text after cleaning",
-                        raw=document.model_dump_json(),
-                    )
-                )
-                continue
-            normalized.append(clean)
-        languages = self.analyzer.identify_languages([doc.content for doc in normalized])
-        with_lang = [doc.model_copy(update={"lang": lang}) for doc, lang in zip(normalized, languages, strict=True)]
-        analyses = self.analyzer.analyze(with_lang)
-        stories = self.stories.assign(with_lang)
-        analyzed = [
+    def _with_stories(self, scored: Sequence[Scored]) -> list[AnalyzedDocument]:
+        documents = [item.document for item in scored]
+        stories = self.stories.assign(documents, {item.document.doc_id: item.fingerprint for item in scored})
+        return [
             AnalyzedDocument(
-                document=doc, analysis=analysis.model_copy(update={"story_id": stories[doc.doc_id].story_id})
+                document=item.document,
+                analysis=item.analysis.model_copy(update={"story_id": stories[item.document.doc_id].story_id}),
             )
-            for doc, analysis in zip(with_lang, analyses, strict=True)
+            for item in scored
         ]
-        return analyzed, problems
 
     def flush_pending(self) -> list[Alert]:
-        """Replay documents the store kept aside during an outage, and run the rules on them."""
-        replayed = self.store.flush_pending()
-        if replayed:
-            log.info("replayed %d documents kept aside while the store was unavailable", len(replayed))
-        return self.engine.on_documents(replayed) if replayed else []
+        """Finish a cycle: replay documents kept aside during a store outage, then evaluate the windows
+        that this cycle's documents touched."""
+        with self._writing:
+            replayed = self.store.flush_pending()
+            alerts: list[Alert] = []
+            if replayed:
+                log.info("replayed %d documents kept aside while the store was unavailable", len(replayed))
+                alerts.extend(self.engine.on_documents(replayed))
+            return alerts + self.engine.evaluate_pending()
 
     def process(self, source_id: str, collected: Collected, started: datetime, replay: bool = False) -> SourceOutcome:
         """Run one source's collection through every stage and record the source's health.
@@ -105,15 +93,21 @@ class Pipeline:
         """
         clock = time.monotonic()
         if not replay:
-            self.archive.store(collected.raw_items)
+            with self._writing:
+                self.archive.store(collected.raw_items)
         inserted = updated = unchanged = spooled = 0
         problems = list(collected.problems)
         alerts: list[Alert] = []
         for start in range(0, len(collected.documents), BATCH_SIZE):
             batch = collected.documents[start : start + BATCH_SIZE]
-            analyzed, batch_problems = self.analyze(batch)
-            problems.extend(batch_problems)
-            result = self.store.upsert(analyzed)
+            scored = self.workers.score(batch)
+            problems.extend(scored.problems)
+            with self._writing:
+                analyzed = self._with_stories(scored.scored)
+                result = self.store.upsert(analyzed)
+                # Spooled documents are safe on disk; per-document rules need not wait for the store.
+                changed = set(result.changed) | set(result.spooled)
+                alerts.extend(self.engine.on_documents([item for item in analyzed if item.doc_id in changed]))
             inserted += len(result.inserted)
             updated += len(result.updated)
             unchanged += len(result.unchanged)
@@ -122,11 +116,9 @@ class Pipeline:
                 Problem(source_id, doc_id, f"the store refused the document: {reason}")
                 for doc_id, reason in result.failed.items()
             )
-            # Spooled documents are safe on disk; per-document rules need not wait for the store.
-            changed = set(result.changed) | set(result.spooled)
-            alerts.extend(self.engine.on_documents([item for item in analyzed if item.doc_id in changed]))
         errors = [p for p in problems if p.severity is Severity.ERROR]
-        quarantined = self.quarantine.add(problems)
+        with self._writing:
+            quarantined = self.quarantine.add(problems)
         for problem in problems[:MAX_PROBLEMS_SHOWN]:
             log.warning("%s: %s: %s", source_id, problem.location, problem.message)
         counts = CycleCounts(
@@ -147,5 +139,6 @@ class Pipeline:
         if collected.fetch_failed:
             error = errors[0].message if errors else "fetch failed"
         if not replay:
-            self.health.record(source_id, started, counts, error)
+            with self._writing:
+                self.health.record(source_id, started, counts, error)
         return SourceOutcome(source_id=source_id, counts=counts, error=error, alerts=alerts)

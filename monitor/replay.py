@@ -57,5 +57,6 @@ def replay_archive(
                     f"[{report.items}] {raw.source_id} {raw.url}: {outcome.counts.documents} documents, "
                     f"{outcome.counts.inserted} new, {outcome.counts.updated} updated"
                 )
+    alert_ids.update(alert.alert_id for alert in monitor.pipeline.flush_pending())
     report.alerts = len(alert_ids)
     return report

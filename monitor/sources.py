@@ -7,11 +7,13 @@ stops a cycle, and the raw input behind a problem is kept for the quarantine.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
@@ -81,6 +83,10 @@ class Collected:
     fetch_failed: bool = False
 
 
+async def _in_thread(function: Callable[..., Any], *args: Any) -> Any:
+    return await asyncio.to_thread(function, *args)
+
+
 @dataclass(frozen=True)
 class CollectContext:
     """What a source may use while collecting."""
@@ -90,6 +96,9 @@ class CollectContext:
     config_dir: Path
     now: datetime
     hosts: HostLimiter = field(default_factory=lambda: HostLimiter(2, 0.0))
+    # Runs a picklable CPU-bound function (article extraction) off the event loop: in a worker process
+    # when the service has them, else in a thread.
+    run_cpu: Callable[..., Awaitable[Any]] = field(default=_in_thread)
 
 
 class Source(Protocol):

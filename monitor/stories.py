@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -281,7 +281,9 @@ class StoryIndex:
                 f"the story index in {db.path} was built with '{stored}', not '{SCHEME}'; rebuild it", retryable=False
             )
 
-    def assign(self, documents: Sequence[Document]) -> dict[str, StoryAssignment]:
+    def assign(
+        self, documents: Sequence[Document], fingerprints: Mapping[str, Fingerprint] | None = None
+    ) -> dict[str, StoryAssignment]:
         """Put each document into a story, creating stories as needed.
 
         Documents are taken oldest first (by ``published_at``, then ``doc_id``), so a batch gives the same
@@ -290,6 +292,8 @@ class StoryIndex:
 
         Args:
             documents: The documents, in any order; a repeated doc_id counts once.
+            fingerprints: Fingerprints already computed (by a worker process), by doc_id; the others are
+                computed here.
 
         Returns:
             The assignment of every doc_id in ``documents``.
@@ -301,10 +305,10 @@ class StoryIndex:
         try:
             known = self._assignments(self.db.connection(), [doc.doc_id for doc in ordered])
             # Hashing happens before the write lock is taken; a doc assigned meanwhile wastes only this.
-            fingerprints: dict[str, Fingerprint] = {}
+            computed: dict[str, Fingerprint] = dict(fingerprints or {})
             for doc in ordered:
-                if doc.doc_id not in known and doc.doc_id not in fingerprints:
-                    fingerprints[doc.doc_id] = fingerprint(doc.content)
+                if doc.doc_id not in known and doc.doc_id not in computed:
+                    computed[doc.doc_id] = fingerprint(doc.content)
             now = int(utc_now().timestamp())
             result: dict[str, StoryAssignment] = {}
             with Transaction(self.db) as conn:
@@ -312,7 +316,7 @@ class StoryIndex:
                     if doc.doc_id in result:
                         continue
                     found = known.get(doc.doc_id) or self._assignments(conn, [doc.doc_id]).get(doc.doc_id)
-                    result[doc.doc_id] = found or self._add(conn, doc, fingerprints[doc.doc_id], now)
+                    result[doc.doc_id] = found or self._add(conn, doc, computed[doc.doc_id], now)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot assign {len(documents)} documents to stories in {self.db.path}: {exc}") from exc
         return {doc.doc_id: result[doc.doc_id] for doc in documents}

@@ -24,13 +24,19 @@ CONFIGS = REPO / "configs"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def make_config_dir(target: Path, *, live_sources: bool = False) -> Path:
-    """Copy configs/ to ``target`` (without the live news feeds unless asked) with data in target/var."""
+def make_config_dir(target: Path, *, live_sources: bool = False, workers: int | None = 0) -> Path:
+    """Copy configs/ to ``target`` (without the live news feeds unless asked) with data in target/var.
+
+    Scoring runs in the test process unless ``workers`` asks for worker processes (None: the default,
+    one per core): starting processes for every test would only slow the suite down.
+    """
     shutil.copytree(CONFIGS, target)
     if not live_sources:
         (target / "sources" / "news.yaml").unlink()
     settings = (target / "settings.yaml").read_text(encoding="utf-8")
     settings = settings.replace("data_dir: var", f"data_dir: {target / 'var'}")
+    if workers is not None:
+        settings += f"\nworkers: {workers}\n"
     (target / "settings.yaml").write_text(settings, encoding="utf-8")
     return target
 

@@ -35,7 +35,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def service(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
-    config = make_config_dir(tmp_path / "configs")
+    config = make_config_dir(tmp_path / "configs", workers=None)
     unreachable = f"http://127.0.0.1:{_free_port()}/rss/home.rss"  # nothing listens there
     (config / "sources" / "live.yaml").write_text(
         f"sources:\n  - {{type: rss, id: live-unreachable, name: Báo điện tử, url: '{unreachable}',"

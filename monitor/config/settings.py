@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     timezone: ZoneName = "Asia/Ho_Chi_Minh"
     analyzer: str = Field(default="builtin", description="Registered analyzer that scores documents.")
+    workers: int | None = Field(
+        default=None,
+        ge=0,
+        le=64,
+        description="Worker processes for article extraction and scoring; 0 runs them in the service process. "
+        "Default: one per core when there are several.",
+    )
     api: ApiSettings = Field(default_factory=ApiSettings)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)

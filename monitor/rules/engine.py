@@ -1,8 +1,10 @@
 """Evaluating alert rules over event time (``published_at``).
 
 Per-document rules (watch, misinformation) run on every batch of newly stored or changed documents.
-Windowed rules (spike) run for every window that a new batch touched, and on a schedule for the current
-window, so replaying history yields the alerts that history would have produced. Each alert explains
+Windowed rules (spike) note every window a new batch touched; those windows are evaluated once, at the
+end of a crawl cycle or replay and on the schedule (which also looks at the current window), so replaying
+history yields the alerts that history would have produced. Counting a window after every batch of a
+busy cycle would recount the same window hundreds of times. Each alert explains
 itself: which rule, which window, which counts and which documents.
 """
 
@@ -104,22 +106,39 @@ class RuleEngine:
             elif isinstance(rule, MisinformationRuleSpec):
                 candidates.extend(self._misinformation(rule, prepared))
             elif isinstance(rule, SpikeRuleSpec):
-                starts = {
-                    window_start(p.item.document.published_at, rule.window, self.tz_offset_seconds)
+                self.alerts.mark_windows_pending(
+                    (rule.id, window_start(p.item.document.published_at, rule.window, self.tz_offset_seconds))
                     for p in prepared
                     if self._spike_selects(rule, p)
-                }
-                candidates.extend(self._spikes_if_store_available(rule, sorted(starts)))
+                )
         return self._record(candidates)
 
+    def evaluate_pending(self) -> list[Alert]:
+        """Evaluate every window that new documents touched since the last evaluation."""
+        spikes = {rule.id: rule for rule in self.rules if isinstance(rule, SpikeRuleSpec)}
+        alerts: list[Alert] = []
+        for rule_id, start in self.alerts.pending_windows():
+            rule = spikes.get(rule_id)
+            if rule is not None:
+                try:
+                    candidate = self._spike(rule, start)
+                except StoreError as exc:  # the window stays pending until the store answers
+                    log.warning("rule %s: windows not evaluated, the store is unavailable (%s)", rule_id, exc)
+                    break
+                if candidate is not None:
+                    alerts.extend(self._record([candidate]))
+            self.alerts.clear_pending_window(rule_id, start)
+        return alerts
+
     def evaluate_windows(self, now: datetime) -> list[Alert]:
-        """Evaluate windowed rules for the window containing ``now`` (the scheduled pass)."""
+        """The scheduled pass: pending windows, then the window containing ``now`` for every windowed rule."""
+        alerts = self.evaluate_pending()
         candidates = [
             self._spike(rule, window_start(now, rule.window, self.tz_offset_seconds))
             for rule in self.rules
             if isinstance(rule, SpikeRuleSpec)
         ]
-        return self._record(c for c in candidates if c is not None)
+        return alerts + self._record(c for c in candidates if c is not None)
 
     def _record(self, candidates: Iterable[AlertCandidate]) -> list[Alert]:
         return [self.alerts.record(candidate)[0] for candidate in candidates]
@@ -201,15 +220,6 @@ class RuleEngine:
         return candidates
 
     # -- spike ---------------------------------------------------------------------------------
-
-    def _spikes_if_store_available(self, rule: SpikeRuleSpec, starts: list[datetime]) -> list[AlertCandidate]:
-        """Windowed counts need the store; while it is unreachable the windows wait for the replay."""
-        try:
-            spikes = [self._spike(rule, start) for start in starts]
-        except StoreError as exc:
-            log.warning("rule %s: windows not evaluated, the store is unavailable (%s)", rule.id, exc)
-            return []
-        return [spike for spike in spikes if spike is not None]
 
     def _spike_selects(self, rule: SpikeRuleSpec, p: _Prepared) -> bool:
         analysis = p.item.analysis

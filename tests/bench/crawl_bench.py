@@ -129,7 +129,7 @@ def main() -> None:
     # The sites run in another process, as remote sites would: they must not share the crawler's GIL.
     server_process, base = start_server_process(args.items, args.latency_ms / 1000)
     with tempfile.TemporaryDirectory() as tmp:
-        config = make_config_dir(Path(tmp) / "configs")
+        config = make_config_dir(Path(tmp) / "configs", workers=None)
         (config / "sources" / "samples.yaml").unlink()
         lines = ["sources:"] + [
             f"  - {{type: rss, id: feed-{i}, url: '{base}/feed/{i}.rss', fetch_articles: true, "

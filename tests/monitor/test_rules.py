@@ -28,6 +28,7 @@ class Harness:
         result = self.store.upsert(items)
         changed = set(result.changed)
         self.engine.on_documents([item for item in items if item.doc_id in changed])
+        self.engine.evaluate_pending()
 
     def all_alerts(self) -> list:
         return self.alerts.search(AlertQuery(limit=500))[1]
@@ -132,6 +133,20 @@ def test_spike_fires_on_a_burst_against_a_quiet_baseline(tmp_path: Path) -> None
     # The baseline is the 7 days before 18:00 on the 20th: the post of the 13th at 10:00 is outside it.
     assert alert.details["baseline_total"] == 6
     assert alert.doc_count == 12
+
+
+def test_touched_windows_survive_a_restart_and_are_evaluated_once(tmp_path: Path) -> None:
+    h = Harness(tmp_path, [_spike_rule()])
+    burst = _negative(12, at("2026-10-20 18:10"), "b")
+    result = h.store.upsert(burst)
+    h.engine.on_documents([item for item in burst if item.doc_id in set(result.changed)])
+    assert h.all_alerts() == []  # windowed rules wait for the end of the cycle...
+    # ...and if the process dies before that, the next one still evaluates the touched window.
+    restarted = Harness(tmp_path, [_spike_rule()])
+    [alert] = restarted.engine.evaluate_pending()
+    assert alert.details["count"] == 12
+    assert restarted.alerts.pending_windows() == []
+    assert restarted.engine.evaluate_pending() == []
 
 
 def test_spike_stays_quiet_below_min_count_and_when_baseline_is_busy(tmp_path: Path) -> None:

@@ -1,0 +1,197 @@
+"""CPU-bound work on every core: article extraction and document scoring in worker processes.
+
+The service process fetches, stores and runs the rules; Python runs one thread at a time, so the CPU work
+(reading the article out of a page, normalizing, identifying the language, scoring, fingerprinting for
+stories) goes to a pool of worker processes, each holding its own copy of the analyzer. With ``workers:
+0`` everything runs in the service process instead (tests, single-core machines).
+
+Workers start lazily on first use, with the ``spawn`` method: forking a process that already runs
+threads and holds SQLite connections is unsafe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from monitor.analysis import Analysis
+from monitor.errors import ModelError
+from monitor.normalize import normalize_document
+from monitor.records import Document
+from monitor.registry import AnalyzerFactory
+from monitor.scoring import AnalysisContext, Analyzer
+from monitor.sources import Problem
+from monitor.stories import Fingerprint, fingerprint
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Below this many documents per worker, shipping them to another process costs more than it saves.
+MIN_CHUNK = 8
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A normalized document with its language, its analysis and its story fingerprint."""
+
+    document: Document
+    analysis: Analysis
+    fingerprint: Fingerprint
+
+
+@dataclass(frozen=True)
+class ScoredBatch:
+    scored: list[Scored]
+    problems: list[Problem]
+
+
+def score_documents(analyzer: Analyzer, documents: Sequence[Document]) -> ScoredBatch:
+    """Normalize, identify the language, score and fingerprint; documents left without text are problems."""
+    normalized: list[Document] = []
+    problems: list[Problem] = []
+    for document in documents:
+        clean = normalize_document(document)
+        if not clean.text and not clean.title:
+            message = "item has no text after cleaning"
+            problems.append(Problem(document.source_id, document.url, message, raw=document.model_dump_json()))
+            continue
+        normalized.append(clean)
+    languages = analyzer.identify_languages([doc.content for doc in normalized])
+    with_lang = [doc.model_copy(update={"lang": lang}) for doc, lang in zip(normalized, languages, strict=True)]
+    analyses = analyzer.analyze(with_lang)
+    scored = [
+        Scored(doc, analysis, fingerprint(doc.content)) for doc, analysis in zip(with_lang, analyses, strict=True)
+    ]
+    return ScoredBatch(scored, problems)
+
+
+# -- inside a worker process ----------------------------------------------------------------------
+
+_worker_analyzer: Analyzer | None = None
+
+
+def _start_worker(factory: AnalyzerFactory, context: AnalysisContext) -> None:
+    global _worker_analyzer  # noqa: PLW0603  (one analyzer per worker process, built once)
+    _worker_analyzer = factory(context)
+
+
+def _score_in_worker(documents: Sequence[Document]) -> ScoredBatch:
+    if _worker_analyzer is None:  # pragma: no cover - the initializer always runs first
+        raise ModelError("worker process started without an analyzer")
+    return score_documents(_worker_analyzer, documents)
+
+
+# -- in the service process -----------------------------------------------------------------------
+
+
+def default_worker_count() -> int:
+    """One worker per core when there are several; none on a single core (it would only add copying)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores if cores > 1 else 0
+
+
+class Workers:
+    """The pool (or, with no workers, the service process itself) that does the CPU-bound work."""
+
+    def __init__(self, count: int, factory: AnalyzerFactory, context: AnalysisContext) -> None:
+        self.count = count
+        self._factory = factory
+        self._context = context
+        self._pool: ProcessPoolExecutor | None = None
+        self._local: Analyzer | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def analyzer(self) -> Analyzer:
+        """An analyzer in this process (built on first use; workers have their own)."""
+        with self._lock:
+            if self._local is None:
+                self._local = self._factory(self._context)
+            return self._local
+
+    def check(self) -> None:
+        """Build the analyzer once now, so a broken model configuration fails at start-up, not in a worker.
+
+        With worker processes, the service process does not keep its copy: the models would only take
+        memory there.
+        """
+        analyzer = self.analyzer
+        if self.count > 0:
+            with self._lock:
+                self._local = None
+        del analyzer
+
+    def score(self, documents: Sequence[Document]) -> ScoredBatch:
+        """Score ``documents``, split across the workers; results keep the input order."""
+        if not documents:
+            return ScoredBatch([], [])
+        pool = self._executor()
+        if pool is None:
+            return score_documents(self.analyzer, documents)
+        size = max(MIN_CHUNK, -(-len(documents) // self.count))
+        chunks = [documents[start : start + size] for start in range(0, len(documents), size)]
+        futures = [pool.submit(_score_in_worker, chunk) for chunk in chunks]
+        batches = [self._result(future) for future in futures]
+        return ScoredBatch(
+            [item for batch in batches for item in batch.scored],
+            [problem for batch in batches for problem in batch.problems],
+        )
+
+    async def run(self, function: Callable[..., T], *args: Any) -> T:
+        """Run a picklable CPU-bound ``function`` in a worker (or a thread when there are none)."""
+        pool = self._executor()
+        if pool is None:
+            return await asyncio.to_thread(function, *args)
+        future = pool.submit(function, *args)
+        try:
+            return await asyncio.wrap_future(future)
+        except BrokenProcessPool as exc:
+            self._discard(pool)
+            raise ModelError(f"a worker process died while running {function.__name__}: {exc}") from exc
+
+    def close(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _executor(self) -> ProcessPoolExecutor | None:
+        if self.count == 0:
+            return None
+        with self._lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=self.count,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_start_worker,
+                    initargs=(self._factory, self._context),
+                )
+            return self._pool
+
+    def _result(self, future: Future[ScoredBatch]) -> ScoredBatch:
+        try:
+            return future.result()
+        except BrokenProcessPool as exc:
+            # A worker died (out of memory, killed): the next batch gets a fresh pool; this one is retried
+            # by the caller's usual path (the source is rewound and collected again).
+            with self._lock:
+                pool = self._pool
+            if pool is not None:
+                self._discard(pool)
+            raise ModelError(f"a scoring worker process died: {exc}") from exc
+
+    def _discard(self, pool: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        log.error("worker pool broken; starting a new one on next use")
+        pool.shutdown(wait=False, cancel_futures=True)
