@@ -264,7 +264,7 @@ class Matchable:
     @classmethod
     def of(
         cls,
-        content: str,
+        content: str | Sequence[str],
         *,
         source: str,
         platform: str,
@@ -274,7 +274,11 @@ class Matchable:
         published_at: datetime,
         story: str | None = None,
     ) -> Matchable:
-        folded, exact = tuple(fold_tokens(content)), tuple(exact_tokens(content))
+        # Parts (a title and a text) give the same tokens as their joined lines, and reuse the tokens
+        # the store computed for each part.
+        parts = [content] if isinstance(content, str) else content
+        folded = tuple(token for part in parts for token in fold_tokens(part))
+        exact = tuple(token for part in parts for token in exact_tokens(part))
         fields = {
             "source": frozenset({source.lower()}),
             "platform": frozenset({platform.lower()}),

@@ -77,6 +77,8 @@ async def evaluate_windows_forever(monitor: Monitor) -> None:
 
 async def run_service(monitor: Monitor, progress: Progress | None = None, serve_api: bool = True) -> None:
     """Run crawling, window rules and (optionally) the API until interrupted."""
+    # Workers load their models now, not in the middle of the first crawl cycle.
+    await asyncio.to_thread(monitor.workers.start)
     tasks = [
         asyncio.create_task(crawl_forever(monitor, progress), name="crawler"),
         asyncio.create_task(evaluate_windows_forever(monitor), name="window-rules"),

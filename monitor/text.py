@@ -106,21 +106,36 @@ def fold(text: str) -> str:
     return folded.lower()
 
 
+# The store indexes a document's words and the rules match them right after: a small cache lets the
+# second one reuse the first one's work (the texts are the same string objects).
+_TOKEN_CACHE_SIZE = 1024
+
+
+@lru_cache(maxsize=_TOKEN_CACHE_SIZE)
+def _folded_tokens(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(fold(text)))
+
+
+@lru_cache(maxsize=_TOKEN_CACHE_SIZE)
+def _exact_tokens(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(normalize(text).lower()))
+
+
 def tokens(text: str) -> list[str]:
     """Return the word tokens of ``fold(text)``; the matching unit of every backend."""
-    return _WORD.findall(fold(text))
+    return list(_folded_tokens(text))
 
 
 def exact_tokens(text: str) -> list[str]:
     """Word tokens of ``normalize(text)`` in lower case, diacritics kept: for exact-accent matching."""
-    return _WORD.findall(normalize(text).lower())
+    return list(_exact_tokens(text))
 
 
 def exact_words(text: str) -> str:
     """Exact tokens joined by single spaces: the exact-accent copy the store indexes."""
-    return " ".join(exact_tokens(text))
+    return " ".join(_exact_tokens(text))
 
 
 def folded_words(text: str) -> str:
     """Return folded tokens joined by single spaces: what the store indexes for full-text search."""
-    return " ".join(tokens(text))
+    return " ".join(_folded_tokens(text))

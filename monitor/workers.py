@@ -130,6 +130,13 @@ class Workers:
                 self._local = None
         del analyzer
 
+    def start(self) -> None:
+        """Start the worker processes now and wait until each has built its analyzer (service start-up)."""
+        pool = self._executor()
+        if pool is not None:
+            for future in [pool.submit(os.getpid) for _ in range(self.count * 2)]:
+                future.result()
+
     def score(self, documents: Sequence[Document]) -> ScoredBatch:
         """Score ``documents``, split across the workers; results keep the input order."""
         if not documents:

@@ -39,7 +39,7 @@ class _Prepared:
     def of(cls, item: AnalyzedDocument) -> _Prepared:
         doc, analysis = item.document, item.analysis
         matchable = query_syntax.Matchable.of(
-            doc.content,
+            (doc.title, doc.text),
             source=doc.source_id,
             platform=doc.platform.value,
             topics=analysis.topics.labels,

@@ -74,6 +74,8 @@ def feed_xml(base: str, feed: int, items: int) -> bytes:
 
 def start_server(items: int, latency: float, port: int = 0) -> tuple[ThreadingHTTPServer, str]:
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as news sites answer; HTTP/1.0 would reconnect every time
+
         def do_GET(self) -> None:
             time.sleep(latency)
             parts = self.path.strip("/").split("/")
@@ -118,6 +120,11 @@ def start_server_process(items: int, latency: float) -> tuple[multiprocessing.Pr
     raise RuntimeError("the benchmark's site server did not start")
 
 
+def _cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--feeds", type=int, default=500)
@@ -147,10 +154,17 @@ def main() -> None:
         )
         monitor = build_monitor(settings.model_copy(update={"crawl": crawl}))
         try:
-            print(f"crawling {args.feeds} feeds x {args.items} articles...", file=sys.stderr, flush=True)
+            monitor.workers.start()  # as the service does at start-up
+            print(
+                f"crawling {args.feeds} feeds x {args.items} articles with {monitor.workers.count} worker processes...",
+                file=sys.stderr,
+                flush=True,
+            )
+            cpu_before = _cpu_seconds(resource.RUSAGE_SELF)
             started = time.perf_counter()
             report = asyncio.run(crawl_cycle(monitor))
             elapsed = time.perf_counter() - started
+            service_cpu = _cpu_seconds(resource.RUSAGE_SELF) - cpu_before
             expected = args.feeds * args.items
             stored = monitor.store.count(DocumentFilter())
             ids = [item.doc_id for item in monitor.store.search(SearchRequest(limit=500)).items]
@@ -158,7 +172,9 @@ def main() -> None:
                 1 for i in monitor.store.search(SearchRequest(limit=500)).items if len(i.document.text) > 1000
             )
         finally:
-            monitor.close()
+            monitor.close()  # joins the worker processes, so their usage is counted below
+            workers_cpu = _cpu_seconds(resource.RUSAGE_CHILDREN)
+            worker_peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
             server_process.terminate()
             server_process.join(timeout=10)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -176,7 +192,12 @@ def main() -> None:
                 "failed_sources": len(report.failed_sources),
                 "sample_has_full_text": f"{with_article}/{len(ids)}",
                 "no_item_lost_or_doubled": stored == expected and report.inserted == expected,
+                "workers": monitor.workers.count,
                 "peak_rss_mb": round(peak_mb),
+                "peak_rss_mb_largest_worker": round(worker_peak_mb),
+                # CPU time says what the cycle costs whatever else the machine is doing at the time.
+                "cpu_seconds_service": round(service_cpu, 1),
+                "cpu_seconds_workers": round(workers_cpu, 1),
                 "problems": sum(o.counts.errors for o in report.outcomes),
             },
             indent=2,
