@@ -1,0 +1,1 @@
+"""Trained text classifiers: training, evaluation, model directories and the two backends."""
