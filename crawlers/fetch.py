@@ -39,7 +39,7 @@ class Validators:
 
 @dataclass
 class Fetcher:
-    """Remembers validators and robots.txt rules, so one instance belongs to one source."""
+    """Remembers validators, so one instance belongs to one source (robots.txt rules are per host)."""
 
     source_id: str
     allow_private_network: bool = False
@@ -53,7 +53,7 @@ class Fetcher:
             await refuse_private_address(url)
         if self.respect_robots_txt:
             if self.robots is None:
-                self.robots = RobotsRules(context.crawl.user_agent)
+                self.robots = RobotsRules(context.crawl.user_agent, context.hosts)
             await self.robots.check(url, context.http)
         attempt = 0
         while True:

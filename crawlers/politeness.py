@@ -14,8 +14,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -24,6 +23,7 @@ from urllib.robotparser import RobotFileParser
 import httpx
 
 from monitor.errors import FetchError
+from monitor.hosts import HostLimiter
 
 ROBOTS_TTL_SECONDS = 24 * 3600
 ROBOTS_MAX_BYTES = 512 * 1024
@@ -67,20 +67,21 @@ def retry_delay(response: httpx.Response | None, attempt: int, cap: float) -> fl
 
 @dataclass
 class RobotsRules:
-    """robots.txt rules per host, kept for a day."""
+    """robots.txt rules per host, kept for a day in the host memo every source shares."""
 
     user_agent: str
-    _rules: dict[str, tuple[float, RobotFileParser | None, str | None]] = field(default_factory=dict)
+    memo: HostLimiter
 
     async def check(self, url: str, http: httpx.AsyncClient) -> None:
         """Raise a FetchError if robots.txt forbids ``url`` (or cannot be read because of a server error)."""
         parts = urlsplit(url)
         host = f"{parts.scheme}://{parts.netloc}"
-        cached = self._rules.get(host)
-        if cached is None or time.monotonic() - cached[0] > ROBOTS_TTL_SECONDS:
-            cached = (time.monotonic(), *await self._load(host, http))
-            self._rules[host] = cached
-        _, parser, blocked = cached
+        key = f"robots.txt {self.user_agent} {host}"
+        cached: tuple[RobotFileParser | None, str | None] | None = self.memo.recall(key)
+        if cached is None:
+            cached = await self._load(host, http)
+            self.memo.remember(key, cached, ROBOTS_TTL_SECONDS)
+        parser, blocked = cached
         if blocked is not None:
             raise FetchError(f"not fetching {url}: {blocked}")
         if parser is not None and not parser.can_fetch(self.user_agent, url):

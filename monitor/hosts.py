@@ -1,7 +1,8 @@
 """Per-host politeness shared by every source: at most N requests at once and a minimum gap per host.
 
 Several sources often live on one host (a newspaper's sections, its sitemap and its article pages), so
-the limits must be shared across sources, not kept per source. The last-request times survive between
+the limits must be shared across sources, not kept per source; so is what we learn about a host (its
+robots.txt rules), kept in a small memo with an expiry. The last-request times survive between
 cycles; the semaphores belong to the running event loop and are recreated when the loop changes (each CLI
 command runs its own loop).
 """
@@ -12,6 +13,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -23,6 +25,7 @@ class HostLimiter:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._gates: dict[str, asyncio.Semaphore] = {}
         self._spacing: dict[str, asyncio.Lock] = {}
+        self._memo: dict[str, tuple[float, Any]] = {}
 
     def _for_this_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -43,3 +46,13 @@ class HostLimiter:
                     await asyncio.sleep(wait)
                 self._last_start[host] = time.monotonic()
             yield
+
+    def recall(self, key: str) -> Any | None:
+        """What :meth:`remember` stored under ``key``, or None if nothing is stored or it expired."""
+        found = self._memo.get(key)
+        if found is None or found[0] < time.monotonic():
+            return None
+        return found[1]
+
+    def remember(self, key: str, value: Any, ttl_seconds: float) -> None:
+        self._memo[key] = (time.monotonic() + ttl_seconds, value)

@@ -9,6 +9,7 @@ import httpx
 from crawlers.rss import RssSource, RssSourceSpec, parse_feed
 from crawlers.urls import canonical_url
 from monitor.config.settings import CrawlSettings
+from monitor.hosts import HostLimiter
 from monitor.records import RawItem
 from monitor.sources import CollectContext, Collected, Severity
 from tests.loopback import Reply, serve
@@ -21,10 +22,21 @@ def _raw(name: str) -> RawItem:
     return RawItem(source_id="t", url=f"file:{name}", fetched_at=NOW, body=(FEEDS / name).read_bytes())
 
 
-def _collect(source: RssSource, crawl: CrawlSettings | None = None, config_dir: Path = FEEDS) -> Collected:
+def _collect(
+    source: RssSource,
+    crawl: CrawlSettings | None = None,
+    config_dir: Path = FEEDS,
+    hosts: HostLimiter | None = None,
+) -> Collected:
     async def run() -> Collected:
         async with httpx.AsyncClient(timeout=5) as http:
-            context = CollectContext(http=http, crawl=crawl or CrawlSettings(), config_dir=config_dir, now=NOW)
+            context = CollectContext(
+                http=http,
+                crawl=crawl or CrawlSettings(),
+                config_dir=config_dir,
+                now=NOW,
+                hosts=hosts or HostLimiter(2, 0.0),
+            )
             return await source.collect(context)
 
     return asyncio.run(run())
@@ -169,18 +181,19 @@ def test_gives_up_after_retries_or_when_asked_to_wait_too_long() -> None:
 def test_robots_txt_is_respected_and_read_once() -> None:
     robots = b"User-agent: *\nDisallow: /private/\n"
     routes = {"/robots.txt": Reply(200, robots), "/private/feed": _feed_reply(), "/public/feed": _feed_reply()}
+    hosts = HostLimiter(2, 0.0)  # the service's one per-host state, shared by every source
     with serve(routes) as server:
         blocked = _collect(
-            RssSource(RssSourceSpec(id="p", url=server.url("/private/feed"), allow_private_network=True))
+            RssSource(RssSourceSpec(id="p", url=server.url("/private/feed"), allow_private_network=True)), hosts=hosts
         )
         assert blocked.fetch_failed
         assert "disallowed by" in blocked.problems[0].message
         source = RssSource(RssSourceSpec(id="o", url=server.url("/public/feed"), allow_private_network=True))
-        assert len(_collect(source).documents) == 1
-        _collect(source)
+        assert len(_collect(source, hosts=hosts).documents) == 1
+        _collect(source, hosts=hosts)
         paths = [p for p, _ in server.requests]
         assert "/private/feed" not in paths
-        assert paths.count("/robots.txt") == 2  # once per source, then cached
+        assert paths.count("/robots.txt") == 1  # read once for the host, whichever source asked first
         ignoring = RssSource(
             RssSourceSpec(id="i", url=server.url("/private/feed"), allow_private_network=True, respect_robots_txt=False)
         )
