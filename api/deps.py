@@ -68,6 +68,7 @@ def require(*roles: Role) -> Callable[[ApiKey], ApiKey]:
 ReadDocuments = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER, Role.RESEARCHER))]
 ReadAlerts = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
 ActOnAlerts = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
+CorrectLabels = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
 ReadRules = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
 ReadSources = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER, Role.RESEARCHER))]
 

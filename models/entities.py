@@ -20,6 +20,7 @@ mention wins.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -65,10 +66,13 @@ class CrfNer:
 
     def __init__(self) -> None:
         self._tagger: Tagger | None = None
+        self._loading = threading.Lock()
 
     def tag(self, sentence: str) -> list[tuple[str, str]]:
         if self._tagger is None:
-            self._tagger = _load_tagger()
+            with self._loading:  # the pipeline may score from several threads at once
+                if self._tagger is None:
+                    self._tagger = _load_tagger()
         return self._tagger(sentence)
 
 

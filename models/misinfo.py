@@ -102,7 +102,7 @@ class CueMisinformation:
         claim_component = 0.0
         claim_ids: list[str] = []
         if self._claims:
-            words = [fold(t) for t in tokens if fold(t) not in _STOPWORDS]
+            words = [word for word in fold(" ".join(tokens)).split() if word not in _STOPWORDS]
             folded_text = " ".join(words)
             word_set, bigram_set = set(words), _bigrams(words)
             for index in self._claims:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from models.builtin import BuiltinAnalyzer
+from models.cli import add_commands
 from monitor.registry import Registry
 from monitor.scoring import AnalysisContext, Analyzer
 
@@ -13,3 +14,4 @@ def _builtin(context: AnalysisContext) -> Analyzer:
 
 def register(registry: Registry) -> None:
     registry.add_analyzer("builtin", _builtin)
+    registry.add_commands(add_commands)

@@ -45,7 +45,11 @@ def underthesea_module() -> ModuleType:
             for name in hidden:
                 if sys.modules.get(name) is None:
                     del sys.modules[name]
-        return sys.modules["underthesea"]
+        module = sys.modules["underthesea"]
+        # underthesea publishes its word-segmentation model in a global before loading it: a second thread
+        # segmenting meanwhile would find it half-built. Loading it here, under the lock, closes that gap.
+        module.word_tokenize("Đồng Nai")
+        return module
 
 
 def sentences(text: str) -> list[str]:

@@ -27,6 +27,7 @@ from monitor.durations import parse_duration
 from monitor.errors import ConfigError, FetchError, MonitorError
 from monitor.health import SourceHealth
 from monitor.keys import Role
+from monitor.plugins import load_plugins
 from monitor.records import Platform, utc_now
 from monitor.replay import replay_archive
 from monitor.service import ensure_admin_key, run_service, serve
@@ -331,6 +332,13 @@ def _add_index_commands(commands: Any) -> None:
     index.set_defaults(handler=cmd_index)
 
 
+def _add_config_commands(commands: Any) -> None:
+    config = commands.add_parser("config", help="configuration tools")
+    config_commands = config.add_subparsers(dest="config_command", required=True)
+    config_commands.add_parser("check", help="validate the configuration and exit")
+    config.set_defaults(handler=cmd_check)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="monitor", description="Đồng Nai media monitor")
     parser.add_argument("--config-dir", help="configuration folder (default: $MONITOR_CONFIG_DIR or ./configs)")
@@ -388,15 +396,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_index_commands(commands)
 
-    config = commands.add_parser("config", help="configuration tools")
-    config_commands = config.add_subparsers(dest="config_command", required=True)
-    config_commands.add_parser("check", help="validate the configuration and exit")
-    config.set_defaults(handler=cmd_check)
+    _add_config_commands(commands)
+    for install in load_plugins().command_installers:  # e.g. "monitor models ..." from the NLP package
+        install(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        parser = build_parser()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

@@ -11,6 +11,7 @@ from monitor.claims import load_claims
 from monitor.config.catalog import load_spec_folder
 from monitor.config.settings import Settings
 from monitor.db import Database
+from monitor.feedback import FeedbackStore
 from monitor.health import HealthStore
 from monitor.hosts import HostLimiter
 from monitor.keys import KeyStore
@@ -40,6 +41,7 @@ class Monitor:
     store: DocumentStore
     alerts: AlertStore
     keys: KeyStore
+    feedback: FeedbackStore
     health: HealthStore
     quarantine: Quarantine
     sources: list[Source]
@@ -99,6 +101,7 @@ def build_monitor(settings: Settings, registry: Registry | None = None) -> Monit
         store=store,
         alerts=alerts,
         keys=KeyStore(db),
+        feedback=FeedbackStore(db),
         health=health,
         quarantine=quarantine,
         sources=[plugins.source_type(spec.type).factory(spec) for spec in source_specs if spec.enabled],

@@ -55,7 +55,9 @@ def http_client(monitor: Monitor) -> httpx.AsyncClient:
         follow_redirects=True,
         max_redirects=5,
         headers={"User-Agent": crawl.user_agent},
-        limits=httpx.Limits(max_connections=crawl.concurrency),
+        # Idle connections are kept for every concurrent slot: closing them past httpx's default of 20 would
+        # reconnect (and, for HTTPS, handshake) for most requests of a busy cycle.
+        limits=httpx.Limits(max_connections=crawl.concurrency, max_keepalive_connections=crawl.concurrency),
     )
 
 

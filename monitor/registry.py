@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from monitor.errors import ConfigError
 from monitor.scoring import AnalysisContext, Analyzer
@@ -16,6 +17,8 @@ from monitor.sources import Source, SourceSpec
 SourceFactory = Callable[[SourceSpec], Source]
 FeedDiscoverer = Callable[[str, str], list[tuple[str, str]]]  # (page html, page url) → [(feed url, title)]
 AnalyzerFactory = Callable[[AnalysisContext], Analyzer]
+# Adds subcommands to the ``monitor`` command line: receives argparse's subparsers object.
+CommandInstaller = Callable[[Any], None]
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class Registry:
     source_types: dict[str, SourceType] = field(default_factory=dict)
     analyzers: dict[str, AnalyzerFactory] = field(default_factory=dict)
     feed_discoverer: FeedDiscoverer | None = None
+    command_installers: list[CommandInstaller] = field(default_factory=list)
 
     def add_source_type(self, name: str, spec_class: type[SourceSpec], factory: SourceFactory) -> None:
         if name in self.source_types:
@@ -39,6 +43,9 @@ class Registry:
         if name in self.analyzers:
             raise ConfigError(f"analyzer '{name}' is registered twice")
         self.analyzers[name] = factory
+
+    def add_commands(self, installer: CommandInstaller) -> None:
+        self.command_installers.append(installer)
 
     def source_type(self, name: str) -> SourceType:
         try:

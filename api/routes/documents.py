@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import UNPROCESSABLE, MonitorDep, ReadDocuments, aware
+from api.deps import UNPROCESSABLE, CorrectLabels, MonitorDep, ReadDocuments, aware
 from monitor.analysis import AnalyzedDocument, SentimentLabel
 from monitor.durations import parse_duration
 from monitor.errors import NotFoundError
+from monitor.feedback import FeedbackError, LabelCorrection
 from monitor.keys import ApiKey, Role
 from monitor.privacy import Pseudonymizer
 from monitor.query import fields_used
@@ -26,6 +27,14 @@ class DocumentPage(BaseModel):
     limit: int
     offset: int
     items: list[AnalyzedDocument]
+
+
+class Correction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    task: Literal["sentiment", "topic", "toxicity", "misinformation"] = Field(description="Which score is wrong.")
+    label: str = Field(min_length=1, max_length=64, description="The right label for that task.")
+    note: str | None = Field(default=None, max_length=2000, description="Why, for the people who retrain.")
 
 
 class FieldCounts(BaseModel):
@@ -152,3 +161,25 @@ def get_document(doc_id: str, monitor: MonitorDep, key: ReadDocuments, request: 
         return _for_role(monitor.store.get(doc_id), key, request)
     except NotFoundError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, exc.message) from exc
+
+
+@router.post(
+    "/{doc_id}/labels",
+    summary="Correct a document's label (stored as training feedback)",
+    status_code=status.HTTP_201_CREATED,
+)
+def correct_label(doc_id: str, correction: Correction, monitor: MonitorDep, key: CorrectLabels) -> LabelCorrection:
+    try:
+        monitor.store.get(doc_id)
+        return monitor.feedback.add(
+            doc_id, correction.task, correction.label, by=f"{key.name} ({key.key_id})", note=correction.note
+        )
+    except NotFoundError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, exc.message) from exc
+    except FeedbackError as exc:
+        raise HTTPException(UNPROCESSABLE, f"label: {exc.message}") from exc
+
+
+@router.get("/{doc_id}/labels", summary="The label corrections of a document, oldest first")
+def label_history(doc_id: str, monitor: MonitorDep, key: CorrectLabels) -> list[LabelCorrection]:
+    return monitor.feedback.history(doc_id)

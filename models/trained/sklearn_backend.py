@@ -1,0 +1,487 @@
+"""The CPU backend: sparse n-gram features, two linear models stacked, calibrated and tuned for macro-F1.
+
+The recipe is one generic procedure for every task (sentiment, topic, toxicity, misinformation):
+
+1. :class:`TextFeaturizer` turns a text into three blocks of tf-idf features over normalized, lower-cased
+   text: word 1–2-grams (teencode expanded), the same words folded (so "khong tot" matches "không tốt")
+   and character 2–5-grams inside whitespace tokens (spelling variants, emoticons, emoji, ``:(((``).
+2. Two linear models read those features: a class-weighted linear SVM and an NB-SVM (the same SVM over
+   features scaled by their naive-Bayes log-count ratio, which helps on sentiment-like tasks).
+3. A small logistic regression, fitted on *out-of-fold* decision scores of both, combines them into
+   calibrated probabilities (stacking), and a per-label log-prior shift is tuned on those out-of-fold
+   probabilities to maximise macro-F1, so rare labels (neutral, hate) are not drowned by frequent ones.
+
+Everything is tuned by cross-validation on the training data, never on a dev file, so dev metrics stay an
+honest estimate. Word segmentation (underthesea) is deliberately not used: word bigrams capture most
+compounds and segmentation would cap prediction at a few thousand short texts per second.
+"""
+
+from __future__ import annotations
+
+import re
+from array import array
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import joblib  # type: ignore[import-untyped]
+import numpy as np
+from numpy.typing import NDArray
+from scipy import sparse  # type: ignore[import-untyped]
+from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+from sklearn.model_selection import StratifiedKFold  # type: ignore[import-untyped]
+from sklearn.preprocessing import normalize as normalize_rows  # type: ignore[import-untyped]
+from sklearn.svm import LinearSVC  # type: ignore[import-untyped]
+
+from models.tokens import teencode_map
+from monitor.errors import ModelError
+from monitor.text import fold, normalize
+
+ARTIFACT = "classifier.joblib"
+FORMAT_VERSION = 1
+FOLDS = 5
+SVM_C = 0.5
+NB_SVM_C = 0.2  # the NB-scaled features are larger, so they want a stronger penalty
+STACKER_C = 1.0
+BIAS_GRID = np.linspace(-2.0, 2.0, 41)
+BIAS_ROUNDS = 3
+
+# What the model card records about how a scikit-learn model was built.
+RECIPE = {
+    "features": "tf-idf (sublinear, min_df 2): words 1-2 (teencode expanded), folded words 1-2, char 2-5 in tokens",
+    "models": f"LinearSVC C={SVM_C} balanced + NB-SVM C={NB_SVM_C}, stacked by logistic regression C={STACKER_C}",
+    "calibration": f"{FOLDS}-fold out-of-fold scores; per-label log-prior shift tuned for macro-F1",
+}
+
+Progress = Callable[[str], None]
+FloatArray = NDArray[np.float64]
+
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# A whitespace token longer than this is a URL, a hash or junk: its first characters say enough, and
+# cutting it keeps a 100 KB text without spaces from producing hundreds of thousands of n-grams.
+MAX_CHAR_TOKEN = 40
+CHAR_SIZES = range(2, 6)
+MIN_DOCUMENT_FREQUENCY = 2  # an n-gram seen in one training text is noise and bloats the model
+CACHE_LIMIT = 300_000
+
+
+@lru_cache(maxsize=262_144)
+def _folded(word: str) -> str:
+    return fold(word)
+
+
+def _words(text: str) -> tuple[list[str], list[str]]:
+    """Lower-case words with teencode expanded, and the whitespace tokens (punctuation and emoji kept)."""
+    lowered = normalize(text).lower()
+    teencode = teencode_map()
+    words: list[str] = []
+    for word in _WORD.findall(lowered):
+        words.extend(teencode.get(word, (word,)))
+    return words, lowered.split()
+
+
+def _char_ngrams(token: str) -> list[str]:
+    padded = f" {token[:MAX_CHAR_TOKEN]} "
+    return [padded[i : i + n] for n in CHAR_SIZES for i in range(len(padded) - n + 1)]
+
+
+def _idf(document_frequencies: Sequence[int], n_texts: int) -> NDArray[np.float32]:
+    frequencies = np.asarray(document_frequencies, dtype=np.float64)
+    return (np.log((1 + n_texts) / (1 + frequencies)) + 1).astype(np.float32)  # scikit-learn's smooth idf
+
+
+def _kept(frequencies: Counter[Any]) -> list[Any]:
+    # Sorted, so the saved artifact is identical from one run to the next.
+    return sorted(gram for gram, count in frequencies.items() if count >= MIN_DOCUMENT_FREQUENCY)
+
+
+@dataclass(frozen=True)
+class _WordBlock:
+    """Word unigrams and bigrams. Unigram ``w`` is feature ``unigrams[w]``; the bigram of unigram ids
+    ``(a, b)`` is keyed ``a * len(unigrams) + b`` and is feature ``len(unigrams) + its rank`` among the
+    sorted keys, so bigrams are looked up with one vectorised binary search instead of a string each.
+    """
+
+    unigrams: dict[str, int]
+    bigram_keys: NDArray[np.int64]
+    idf: NDArray[np.float32]
+
+    @classmethod
+    def learn(cls, unigram_df: Counter[str], bigram_df: Counter[tuple[str, str]], n_texts: int) -> _WordBlock:
+        kept_unigrams = _kept(unigram_df)
+        unigrams = {word: i for i, word in enumerate(kept_unigrams)}
+        # A bigram in 2 texts has both words in 2 texts, so both are kept unigrams.
+        keyed = sorted((unigrams[a] * len(unigrams) + unigrams[b], (a, b)) for a, b in _kept(bigram_df))
+        idf = _idf([unigram_df[w] for w in kept_unigrams] + [bigram_df[pair] for _, pair in keyed], n_texts)
+        return cls(unigrams, np.array([key for key, _ in keyed], dtype=np.int64), idf)
+
+    @classmethod
+    def empty(cls) -> _WordBlock:
+        return cls({}, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+
+    @property
+    def width(self) -> int:
+        return len(self.unigrams) + len(self.bigram_keys)
+
+    def counts(self, word_ids: NDArray[np.int64], ends: NDArray[np.int64]) -> sparse.csr_matrix:
+        """Counts for texts whose unigram ids (-1 when unknown) are ``word_ids[ends[r]:ends[r + 1]]``."""
+        rows = np.repeat(np.arange(len(ends) - 1), np.diff(ends))
+        known = word_ids >= 0
+        first, second = word_ids[:-1], word_ids[1:]
+        pairs = (rows[:-1] == rows[1:]) & known[:-1] & known[1:]
+        keys = first[pairs] * len(self.unigrams) + second[pairs]
+        ranks = np.searchsorted(self.bigram_keys, keys)
+        found = ranks < len(self.bigram_keys)
+        found[found] = self.bigram_keys[ranks[found]] == keys[found]
+        row_index = np.concatenate([rows[known], rows[:-1][pairs][found]])
+        column_index = np.concatenate([word_ids[known], len(self.unigrams) + ranks[found]])
+        values = np.ones(len(row_index), dtype=np.float32)
+        return sparse.coo_matrix((values, (row_index, column_index)), shape=(len(ends) - 1, self.width)).tocsr()
+
+
+class TextFeaturizer:
+    """Sublinear tf-idf over three blocks: words, folded words and character n-grams within tokens.
+
+    Does what three scikit-learn ``TfidfVectorizer`` would, but looks each distinct word and token up
+    once (cached) and bigrams with a vectorised search: several times faster on long articles, and the
+    saved vocabulary holds only n-grams seen in at least two training texts.
+    """
+
+    def __init__(self) -> None:
+        self.words = _WordBlock.empty()
+        self.folded = _WordBlock.empty()
+        self.char_grams: dict[str, int] = {}
+        self.char_idf: NDArray[np.float32] = np.zeros(0, dtype=np.float32)
+        self._word_ids: dict[str, tuple[int, int]] = {}
+        self._char_ids: dict[str, list[int]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The caches are rebuilt on use; leaving them out keeps the artifact small and deterministic.
+        return {key: value for key, value in self.__dict__.items() if not key.startswith("_")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._word_ids = {}
+        self._char_ids = {}
+
+    @property
+    def n_features(self) -> int:
+        return self.words.width + self.folded.width + len(self.char_grams)
+
+    def fit_transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """Learn the vocabularies and idf weights from ``texts``, then return their features."""
+        unigram_df: tuple[Counter[str], Counter[str]] = (Counter(), Counter())
+        bigram_df: tuple[Counter[tuple[str, str]], Counter[tuple[str, str]]] = (Counter(), Counter())
+        char_df: Counter[str] = Counter()
+        token_grams: dict[str, list[str]] = {}
+        for text in texts:
+            words, tokens = _words(text)
+            for block, sequence in enumerate((words, [_folded(word) for word in words])):
+                unigram_df[block].update(set(sequence))
+                bigram_df[block].update(set(pairwise(sequence)))
+            grams: set[str] = set()
+            for token in tokens:
+                if token not in token_grams:
+                    token_grams[token] = _char_ngrams(token)
+                grams.update(token_grams[token])
+            char_df.update(grams)
+        self.words = _WordBlock.learn(unigram_df[0], bigram_df[0], len(texts))
+        self.folded = _WordBlock.learn(unigram_df[1], bigram_df[1], len(texts))
+        kept_grams = _kept(char_df)
+        self.char_grams = {gram: i for i, gram in enumerate(kept_grams)}
+        self.char_idf = _idf([char_df[gram] for gram in kept_grams], len(texts))
+        if self.n_features == 0:
+            raise ModelError(f"no word or character n-gram occurs in {MIN_DOCUMENT_FREQUENCY} of the training texts")
+        self._word_ids = {}
+        self._char_ids = {}
+        return self.transform(texts)
+
+    def _ids_of_word(self, word: str) -> tuple[int, int]:
+        ids = self._word_ids.get(word)
+        if ids is None:
+            ids = (self.words.unigrams.get(word, -1), self.folded.unigrams.get(_folded(word), -1))
+            if len(self._word_ids) >= CACHE_LIMIT:  # bounded memory on an endless stream of new words
+                self._word_ids.clear()
+            self._word_ids[word] = ids
+        return ids
+
+    def _ids_of_token(self, token: str) -> list[int]:
+        ids = self._char_ids.get(token)
+        if ids is None:
+            ids = [i for i in map(self.char_grams.get, _char_ngrams(token)) if i is not None]
+            if len(self._char_ids) >= CACHE_LIMIT:
+                self._char_ids.clear()
+            self._char_ids[token] = ids
+        return ids
+
+    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """Features of ``texts``, shape ``(len(texts), n_features)``, each block L2-normalised."""
+        if not self.n_features:
+            raise ModelError("the featurizer has not been fitted")
+        word_ids, folded_ids, token_ids = array("q"), array("q"), array("i")
+        word_ends, token_ends = array("q", [0]), array("q", [0])
+        # Character n-grams go through the batch's distinct tokens: a (texts x tokens) count matrix times
+        # a (tokens x n-grams) matrix, so a token repeated across an article is analysed and summed once.
+        batch_tokens: dict[str, int] = {}
+        for text in texts:
+            words, tokens = _words(text)
+            for word_id, folded_id in map(self._ids_of_word, words):
+                word_ids.append(word_id)
+                folded_ids.append(folded_id)
+            token_ids.extend([batch_tokens.setdefault(token, len(batch_tokens)) for token in tokens])
+            word_ends.append(len(word_ids))
+            token_ends.append(len(token_ids))
+        gram_ids, gram_ends = array("i"), array("q", [0])
+        for token in batch_tokens:
+            gram_ids.extend(self._ids_of_token(token))
+            gram_ends.append(len(gram_ids))
+        ends = _as_numpy(word_ends, np.int64)
+        token_counts = _count_matrix(token_ids, token_ends, len(batch_tokens))
+        char_counts = token_counts @ _count_matrix(gram_ids, gram_ends, len(self.char_grams))
+        blocks = [
+            _tfidf(self.words.counts(_as_numpy(word_ids, np.int64), ends), self.words.idf),
+            _tfidf(self.folded.counts(_as_numpy(folded_ids, np.int64), ends), self.folded.idf),
+            _tfidf(sparse.csr_matrix(char_counts), self.char_idf),
+        ]
+        return sparse.hstack(blocks, format="csr")
+
+
+def _as_numpy(values: array[int], dtype: type[np.signedinteger[Any]]) -> NDArray[Any]:
+    return np.frombuffer(values, dtype=dtype) if len(values) else np.zeros(0, dtype=dtype)
+
+
+def _count_matrix(ids: array[int], ends: array[int], width: int) -> sparse.csr_matrix:
+    """Row ``r`` counts the ids in ``ids[ends[r]:ends[r + 1]]``."""
+    indices = _as_numpy(ids, np.int32)
+    counts = sparse.csr_matrix(
+        (np.ones(len(indices), dtype=np.float32), indices, _as_numpy(ends, np.int64)), shape=(len(ends) - 1, width)
+    )
+    counts.sum_duplicates()
+    return counts
+
+
+def _tfidf(counts: sparse.csr_matrix, idf: NDArray[np.float32]) -> sparse.csr_matrix:
+    counts.data = (1 + np.log(counts.data)) * idf[counts.indices]  # sublinear tf: 10 repeats ≠ 10× evidence
+    return normalize_rows(counts, copy=False)
+
+
+class NaiveBayesSvm:
+    """One-vs-rest linear SVMs over features scaled by each label's naive-Bayes log-count ratio.
+
+    Wang & Manning's NB-SVM idea: a feature's weight in the SVM starts from how much more often it
+    occurs with the label than without it, which a plain SVM has to learn from few examples.
+    """
+
+    def __init__(self, *, c: float, seed: int, smoothing: float = 1.0) -> None:
+        self.c = c
+        self.seed = seed
+        self.smoothing = smoothing
+        self.ratios: list[NDArray[np.float32]] = []
+        self.models: list[LinearSVC] = []
+
+    def fit(self, features: sparse.csr_matrix, targets: NDArray[np.int64], n_labels: int) -> NaiveBayesSvm:
+        present = (features > 0).astype(np.float32)
+        # With two labels one model separates them; with more, one model per label.
+        positives = [1] if n_labels == 2 else list(range(n_labels))
+        for positive in positives:
+            mask = targets == positive
+            with_label = self.smoothing + np.asarray(present[mask].sum(axis=0)).ravel()
+            without_label = self.smoothing + np.asarray(present[~mask].sum(axis=0)).ravel()
+            ratio = np.log((with_label / with_label.sum()) / (without_label / without_label.sum()))
+            model = LinearSVC(C=self.c, class_weight="balanced", random_state=self.seed)
+            model.fit(sparse.csr_matrix(features.multiply(ratio.astype(np.float32))), mask)
+            self.ratios.append(ratio.astype(np.float32))
+            self.models.append(model)
+        return self
+
+    def decision_function(self, features: sparse.csr_matrix) -> FloatArray:
+        columns = [
+            model.decision_function(sparse.csr_matrix(features.multiply(ratio)))
+            for ratio, model in zip(self.ratios, self.models, strict=True)
+        ]
+        return np.column_stack(columns).astype(np.float64)
+
+
+def _svm_scores(model: LinearSVC, features: sparse.csr_matrix) -> FloatArray:
+    scores = np.asarray(model.decision_function(features), dtype=np.float64)
+    return scores[:, None] if scores.ndim == 1 else scores
+
+
+class _BaseModels:
+    """The two linear models whose decision scores the stacker combines."""
+
+    def __init__(self, seed: int) -> None:
+        self.svm = LinearSVC(C=SVM_C, class_weight="balanced", random_state=seed)
+        self.nb_svm = NaiveBayesSvm(c=NB_SVM_C, seed=seed)
+
+    def fit(self, features: sparse.csr_matrix, targets: NDArray[np.int64], n_labels: int) -> _BaseModels:
+        self.svm.fit(features, targets)
+        self.nb_svm.fit(features, targets, n_labels)
+        return self
+
+    def scores(self, features: sparse.csr_matrix) -> FloatArray:
+        return np.hstack([_svm_scores(self.svm, features), self.nb_svm.decision_function(features)])
+
+
+def macro_f1(targets: NDArray[np.int64], predicted: NDArray[np.int64], n_labels: int) -> float:
+    """Macro-F1 from a confusion matrix; far faster than sklearn's in the bias search's inner loop."""
+    confusion = np.bincount(targets * n_labels + predicted, minlength=n_labels * n_labels).reshape(n_labels, -1)
+    true_positive = np.diag(confusion).astype(np.float64)
+    denominator = confusion.sum(axis=0) + confusion.sum(axis=1)
+    f1 = np.divide(2 * true_positive, denominator, out=np.zeros(n_labels), where=denominator > 0)
+    return float(f1.mean())
+
+
+def tune_log_prior(probabilities: FloatArray, targets: NDArray[np.int64]) -> FloatArray:
+    """Per-label shifts of log-probability that maximise macro-F1 (coordinate ascent on a grid).
+
+    The first label stays at 0: only differences between labels change the argmax.
+    """
+    n_labels = probabilities.shape[1]
+    log_p = np.log(np.clip(probabilities, 1e-12, 1.0))
+    shift = np.zeros(n_labels)
+    best = macro_f1(targets, np.argmax(log_p, axis=1), n_labels)
+    for _ in range(BIAS_ROUNDS):
+        improved = False
+        for label in range(1, n_labels):
+            for value in BIAS_GRID:
+                candidate = shift.copy()
+                candidate[label] = value
+                score = macro_f1(targets, np.argmax(log_p + candidate, axis=1), n_labels)
+                if score > best + 1e-9:
+                    best, shift, improved = score, candidate, True
+        if not improved:
+            break
+    return shift
+
+
+def _apply_log_prior(probabilities: FloatArray, shift: FloatArray) -> FloatArray:
+    logits = np.log(np.clip(probabilities, 1e-12, 1.0)) + shift
+    logits -= logits.max(axis=1, keepdims=True)
+    exp = np.exp(logits)
+    return np.asarray(exp / exp.sum(axis=1, keepdims=True), dtype=np.float64)
+
+
+class SklearnTextClassifier:
+    """A fitted featurizer, base models, stacker and log-prior shift; meets ``TextClassifier``."""
+
+    def __init__(
+        self,
+        labels: tuple[str, ...],
+        featurizer: TextFeaturizer,
+        base_models: _BaseModels,
+        stacker: LogisticRegression,
+        log_prior_shift: FloatArray,
+    ) -> None:
+        self._labels = labels
+        self.featurizer = featurizer
+        self.base_models = base_models
+        self.stacker = stacker
+        self.log_prior_shift = log_prior_shift
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self._labels
+
+    def predict_proba(self, texts: Sequence[str]) -> FloatArray:
+        if not texts:
+            return np.zeros((0, len(self._labels)))
+        scores = self.base_models.scores(self.featurizer.transform(texts))
+        calibrated = np.asarray(self.stacker.predict_proba(scores), dtype=np.float64)
+        return _apply_log_prior(calibrated, self.log_prior_shift)
+
+    def save(self, directory: Path) -> list[str]:
+        state = {
+            "format_version": FORMAT_VERSION,
+            "labels": self._labels,
+            "featurizer": self.featurizer,
+            "base_models": self.base_models,
+            "stacker": self.stacker,
+            "log_prior_shift": self.log_prior_shift,
+        }
+        joblib.dump(state, directory / ARTIFACT, compress=3)
+        return [ARTIFACT]
+
+
+def load(directory: Path) -> SklearnTextClassifier:
+    """Read a classifier written by :meth:`SklearnTextClassifier.save`.
+
+    joblib files are pickles: only load directories whose sha256 was checked
+    (:func:`models.trained.modeldir.load_model` does that before calling this).
+    """
+    path = directory / ARTIFACT
+    try:
+        state: dict[str, Any] = joblib.load(path)
+    except FileNotFoundError as exc:
+        raise ModelError(f"{path}: scikit-learn model file is missing") from exc
+    except Exception as exc:  # unpickling can fail in many ways; all mean "not a usable artifact"
+        raise ModelError(f"{path}: cannot load scikit-learn model: {exc}") from exc
+    if not isinstance(state, dict) or state.get("format_version") != FORMAT_VERSION:
+        raise ModelError(f"{path}: not a scikit-learn model of format version {FORMAT_VERSION}")
+    return SklearnTextClassifier(
+        tuple(state["labels"]),
+        state["featurizer"],
+        state["base_models"],
+        state["stacker"],
+        np.asarray(state["log_prior_shift"], dtype=np.float64),
+    )
+
+
+def _folds(targets: NDArray[np.int64], seed: int) -> StratifiedKFold:
+    smallest = int(np.bincount(targets).min())
+    if smallest < 2:
+        raise ModelError("every label needs at least 2 training texts (cross-validation calibrates the model)")
+    return StratifiedKFold(n_splits=min(FOLDS, smallest), shuffle=True, random_state=seed)
+
+
+def fit(
+    train_texts: Sequence[str],
+    train_labels: Sequence[str],
+    *,
+    dev_texts: Sequence[str] | None = None,
+    dev_labels: Sequence[str] | None = None,
+    progress: Progress | None = None,
+    seed: int = 13,
+) -> SklearnTextClassifier:
+    """Fit the stacked classifier on any label set.
+
+    ``dev_texts``/``dev_labels`` are accepted for parity with the transformers backend and ignored:
+    calibration and the macro-F1 prior shift are tuned on out-of-fold training predictions, so a dev
+    file measures the model without having shaped it.
+
+    Raises:
+        ModelError: texts and labels differ in length, fewer than 2 labels, or a label with 1 text.
+    """
+    del dev_texts, dev_labels
+    report = progress or (lambda _message: None)
+    if len(train_texts) != len(train_labels):
+        raise ModelError(f"{len(train_texts)} texts but {len(train_labels)} labels")
+    labels = tuple(sorted(set(train_labels)))
+    if len(labels) < 2:
+        raise ModelError(f"a classifier needs at least 2 labels, got {list(labels)}")
+    index = {label: i for i, label in enumerate(labels)}
+    targets = np.array([index[label] for label in train_labels], dtype=np.int64)
+    folds = _folds(targets, seed)
+
+    report(f"extracting features from {len(train_texts):,} texts…")
+    featurizer = TextFeaturizer()
+    features = featurizer.fit_transform(train_texts)
+    report(f"{features.shape[1]:,} features; {folds.n_splits}-fold out-of-fold scores for calibration…")
+    # Two SVM score columns (one for two labels) plus one NB-SVM column per model it fits.
+    n_scores = 2 if len(labels) == 2 else 2 * len(labels)
+    out_of_fold = np.zeros((len(targets), n_scores))
+    for number, (fit_rows, held_rows) in enumerate(folds.split(np.zeros(len(targets)), targets), start=1):
+        fold_models = _BaseModels(seed).fit(features[fit_rows], targets[fit_rows], len(labels))
+        out_of_fold[held_rows] = fold_models.scores(features[held_rows])
+        report(f"calibration fold {number}/{folds.n_splits} done")
+    stacker = LogisticRegression(C=STACKER_C, max_iter=1000)
+    stacker.fit(out_of_fold, targets)
+    shift = tune_log_prior(np.asarray(stacker.predict_proba(out_of_fold), dtype=np.float64), targets)
+    report(f"fitting the final models on {len(train_texts):,} texts…")
+    base_models = _BaseModels(seed).fit(features, targets, len(labels))
+    return SklearnTextClassifier(labels, featurizer, base_models, stacker, shift)
