@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from models.config import MODELS_FILE, ModelsConfig, load_models_config
 from models.entities import EntityRecognizer
 from models.langid import LanguageIdentifier
+from models.markup import extract_markup
 from models.misinfo import CueMisinformation
 from models.sentiment import LexiconSentiment
 from models.topics import KeywordTopics, load_taxonomy
@@ -78,8 +79,11 @@ class BuiltinAnalyzer:
                 misinformation=m,
                 entities=e,
                 watchlist_hits=_watchlist_hits(e),
+                markup=extract_markup(content),
             )
-            for s, t, x, m, e in zip(sentiments, topics, toxicity, misinformation, entities, strict=True)
+            for s, t, x, m, e, content in zip(
+                sentiments, topics, toxicity, misinformation, entities, contents, strict=True
+            )
         ]
 
     def _misinformation(self, documents: Sequence[Document], contents: list[str]) -> list[MisinfoScore]:

@@ -98,6 +98,17 @@ class EntityMention(BaseModel):
     ref: str | None = None  # the gazetteer entry id, shared by an entity's old and new names
 
 
+class Markup(BaseModel):
+    """Links, @mentions, #hashtags and emoji found in a document's text."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    urls: tuple[str, ...] = ()
+    mentions: tuple[str, ...] = ()
+    hashtags: tuple[str, ...] = ()  # lower-case, without '#'
+    emoji: tuple[str, ...] = ()
+
+
 class Analysis(BaseModel):
     """All scores for one document."""
 
@@ -109,6 +120,7 @@ class Analysis(BaseModel):
     misinformation: MisinfoScore
     entities: tuple[EntityMention, ...] = ()
     watchlist_hits: tuple[str, ...] = ()
+    markup: Markup = Field(default_factory=Markup)
     story_id: str | None = None
 
 
