@@ -22,6 +22,7 @@ from monitor.rules.engine import RuleEngine
 from monitor.sources import Collected, Problem, Severity
 from monitor.store.base import DocumentStore
 from monitor.stories import StoryIndex
+from monitor.text import prime_tokens
 from monitor.workers import Scored, Workers
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,11 @@ class Pipeline:
 
     def _with_stories(self, scored: Sequence[Scored]) -> list[AnalyzedDocument]:
         documents = [item.document for item in scored]
+        prime_tokens(
+            pair
+            for item in scored
+            for pair in ((item.document.title, item.tokens[0]), (item.document.text, item.tokens[1]))
+        )
         stories = self.stories.assign(documents, {item.document.doc_id: item.fingerprint for item in scored})
         return [
             AnalyzedDocument(

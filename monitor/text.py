@@ -16,7 +16,11 @@ not import the NLP package.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 
 # Combining marks for the five Vietnamese tones (grave, acute, tilde, hook above, dot below).
@@ -106,19 +110,66 @@ def fold(text: str) -> str:
     return folded.lower()
 
 
-# The store indexes a document's words and the rules match them right after: a small cache lets the
-# second one reuse the first one's work (the texts are the same string objects).
-_TOKEN_CACHE_SIZE = 1024
+@dataclass(frozen=True)
+class TextTokens:
+    """A text's folded and exact-accent word tokens: what the store indexes and the rules match."""
+
+    folded: tuple[str, ...]
+    exact: tuple[str, ...]
+
+    @classmethod
+    def of(cls, text: str) -> TextTokens:
+        return cls(tuple(_WORD.findall(fold(text))), tuple(_WORD.findall(normalize(text).lower())))
 
 
-@lru_cache(maxsize=_TOKEN_CACHE_SIZE)
+class _TokenCache:
+    """Recent texts' tokens. The store indexes a document's words and the rules match them right after;
+    worker processes that scored a document pre-fill its tokens here (:func:`prime_tokens`), so the
+    service process does not tokenize it at all."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[str, TextTokens] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> TextTokens:
+        with self._lock:
+            found = self._entries.get(text)
+            if found is not None:
+                self._entries.move_to_end(text)
+                return found
+        computed = TextTokens.of(text)
+        self.put(text, computed)
+        return computed
+
+    def put(self, text: str, value: TextTokens) -> None:
+        with self._lock:
+            self._entries[text] = value
+            self._entries.move_to_end(text)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+
+_TOKENS = _TokenCache(2048)
+
+
+def text_tokens(text: str) -> TextTokens:
+    """The tokens of ``text`` (cached)."""
+    return _TOKENS.get(text)
+
+
+def prime_tokens(pairs: Iterable[tuple[str, TextTokens]]) -> None:
+    """Remember tokens computed elsewhere (in a worker process) for texts about to be stored."""
+    for text, value in pairs:
+        _TOKENS.put(text, value)
+
+
 def _folded_tokens(text: str) -> tuple[str, ...]:
-    return tuple(_WORD.findall(fold(text)))
+    return _TOKENS.get(text).folded
 
 
-@lru_cache(maxsize=_TOKEN_CACHE_SIZE)
 def _exact_tokens(text: str) -> tuple[str, ...]:
-    return tuple(_WORD.findall(normalize(text).lower()))
+    return _TOKENS.get(text).exact
 
 
 def tokens(text: str) -> list[str]:

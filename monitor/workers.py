@@ -30,6 +30,7 @@ from monitor.registry import AnalyzerFactory
 from monitor.scoring import AnalysisContext, Analyzer
 from monitor.sources import Problem
 from monitor.stories import Fingerprint, fingerprint
+from monitor.text import TextTokens, text_tokens
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ class Scored:
     document: Document
     analysis: Analysis
     fingerprint: Fingerprint
+    tokens: tuple[TextTokens, TextTokens]  # of the title and of the text, for the store and the rules
 
 
 @dataclass(frozen=True)
@@ -69,7 +71,8 @@ def score_documents(analyzer: Analyzer, documents: Sequence[Document]) -> Scored
     with_lang = [doc.model_copy(update={"lang": lang}) for doc, lang in zip(normalized, languages, strict=True)]
     analyses = analyzer.analyze(with_lang)
     scored = [
-        Scored(doc, analysis, fingerprint(doc.content)) for doc, analysis in zip(with_lang, analyses, strict=True)
+        Scored(doc, analysis, fingerprint(doc.content), (text_tokens(doc.title), text_tokens(doc.text)))
+        for doc, analysis in zip(with_lang, analyses, strict=True)
     ]
     return ScoredBatch(scored, problems)
 
