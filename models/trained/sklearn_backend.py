@@ -270,62 +270,51 @@ def _tfidf(counts: sparse.csr_matrix, idf: NDArray[np.float32]) -> sparse.csr_ma
     return normalize_rows(counts, copy=False)
 
 
-class NaiveBayesSvm:
-    """One-vs-rest linear SVMs over features scaled by each label's naive-Bayes log-count ratio.
+def _naive_bayes_svm(
+    features: sparse.csr_matrix, targets: NDArray[np.int64], n_labels: int, seed: int
+) -> tuple[FloatArray, FloatArray]:
+    """Weights ``(n_features, columns)`` and intercepts of one-vs-rest NB-SVMs (Wang & Manning, 2012).
 
-    Wang & Manning's NB-SVM idea: a feature's weight in the SVM starts from how much more often it
-    occurs with the label than without it, which a plain SVM has to learn from few examples.
+    Each SVM sees the features scaled by the label's naive-Bayes log-count ratio, so a feature's weight
+    starts from how much more often it occurs with the label than without it. The SVM learns ``w`` on
+    ``x * r``, so its weights on the raw features are ``r * w``: scoring needs no rescaled copy of ``x``.
     """
-
-    def __init__(self, *, c: float, seed: int, smoothing: float = 1.0) -> None:
-        self.c = c
-        self.seed = seed
-        self.smoothing = smoothing
-        self.ratios: list[NDArray[np.float32]] = []
-        self.models: list[LinearSVC] = []
-
-    def fit(self, features: sparse.csr_matrix, targets: NDArray[np.int64], n_labels: int) -> NaiveBayesSvm:
-        present = (features > 0).astype(np.float32)
-        # With two labels one model separates them; with more, one model per label.
-        positives = [1] if n_labels == 2 else list(range(n_labels))
-        for positive in positives:
-            mask = targets == positive
-            with_label = self.smoothing + np.asarray(present[mask].sum(axis=0)).ravel()
-            without_label = self.smoothing + np.asarray(present[~mask].sum(axis=0)).ravel()
-            ratio = np.log((with_label / with_label.sum()) / (without_label / without_label.sum()))
-            model = LinearSVC(C=self.c, class_weight="balanced", random_state=self.seed)
-            model.fit(sparse.csr_matrix(features.multiply(ratio.astype(np.float32))), mask)
-            self.ratios.append(ratio.astype(np.float32))
-            self.models.append(model)
-        return self
-
-    def decision_function(self, features: sparse.csr_matrix) -> FloatArray:
-        columns = [
-            model.decision_function(sparse.csr_matrix(features.multiply(ratio)))
-            for ratio, model in zip(self.ratios, self.models, strict=True)
-        ]
-        return np.column_stack(columns).astype(np.float64)
-
-
-def _svm_scores(model: LinearSVC, features: sparse.csr_matrix) -> FloatArray:
-    scores = np.asarray(model.decision_function(features), dtype=np.float64)
-    return scores[:, None] if scores.ndim == 1 else scores
+    present = sparse.csr_matrix(features > 0, dtype=np.float32)
+    # With two labels one model separates them; with more, one model per label.
+    positives = [1] if n_labels == 2 else list(range(n_labels))
+    weights, intercepts = [], []
+    for positive in positives:
+        mask = targets == positive
+        with_label = 1.0 + np.asarray(present[mask].sum(axis=0)).ravel()  # add-one smoothing
+        without_label = 1.0 + np.asarray(present[~mask].sum(axis=0)).ravel()
+        ratio = np.log((with_label / with_label.sum()) / (without_label / without_label.sum())).astype(np.float32)
+        model = LinearSVC(C=NB_SVM_C, class_weight="balanced", random_state=seed)
+        model.fit(sparse.csr_matrix(features.multiply(ratio)), mask)
+        weights.append(ratio * model.coef_[0])
+        intercepts.append(model.intercept_[0])
+    return np.column_stack(weights), np.array(intercepts)
 
 
 class _BaseModels:
-    """The two linear models whose decision scores the stacker combines."""
+    """A class-weighted linear SVM and an NB-SVM, kept as one weight matrix: scoring is one product.
+
+    Score columns: the SVM's (1 for two labels, else one per label), then the NB-SVM's (same).
+    """
 
     def __init__(self, seed: int) -> None:
-        self.svm = LinearSVC(C=SVM_C, class_weight="balanced", random_state=seed)
-        self.nb_svm = NaiveBayesSvm(c=NB_SVM_C, seed=seed)
+        self.seed = seed
+        self.weights = np.zeros((0, 0), dtype=np.float32)
+        self.intercepts = np.zeros(0, dtype=np.float32)
 
     def fit(self, features: sparse.csr_matrix, targets: NDArray[np.int64], n_labels: int) -> _BaseModels:
-        self.svm.fit(features, targets)
-        self.nb_svm.fit(features, targets, n_labels)
+        svm = LinearSVC(C=SVM_C, class_weight="balanced", random_state=self.seed).fit(features, targets)
+        nb_weights, nb_intercepts = _naive_bayes_svm(features, targets, n_labels, self.seed)
+        self.weights = np.hstack([svm.coef_.T, nb_weights]).astype(np.float32)
+        self.intercepts = np.concatenate([svm.intercept_, nb_intercepts]).astype(np.float32)
         return self
 
     def scores(self, features: sparse.csr_matrix) -> FloatArray:
-        return np.hstack([_svm_scores(self.svm, features), self.nb_svm.decision_function(features)])
+        return np.asarray(features @ self.weights, dtype=np.float64) + self.intercepts
 
 
 def macro_f1(targets: NDArray[np.int64], predicted: NDArray[np.int64], n_labels: int) -> float:
