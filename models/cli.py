@@ -27,6 +27,16 @@ def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _share(value: str) -> float:
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1.0
+    if not 0.0 < share < 0.5:
+        raise argparse.ArgumentTypeError(f"expected a share between 0 and 0.5, e.g. 0.1 (got {value!r})")
+    return share
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from models.trained.modeldir import model_digest  # noqa: PLC0415
     from models.trained.train import train_model  # noqa: PLC0415
@@ -41,10 +51,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         backend=args.backend,
         base=args.base,
         progress=_progress,
+        holdout=args.holdout,
     )
     digest = model_digest(Path(args.out))
     summary = {k: card.metrics.get(k) for k in ("accuracy", "macro_f1", "weighted_f1", "roc_auc") if k in card.metrics}
-    _progress(f"metrics ({'dev' if args.dev else 'cross-validated'}): {json.dumps(summary)}")
+    _progress(f"metrics ({card.metrics.get('source', 'dev file')}): {json.dumps(summary)}")
     print(
         f"Model written to {args.out} (digest {digest}).\n"
         f"To score with it, add to configs/models.yaml:\n"
@@ -108,6 +119,11 @@ def add_commands(commands: Any) -> None:
     train.add_argument("--data", required=True, help="training JSONL, one {'text': ..., 'label': ...} per line")
     train.add_argument("--dev", help="development JSONL for model selection and the reported metrics")
     train.add_argument("--out", required=True, help="model directory to create")
+    train.add_argument(
+        "--holdout",
+        type=_share,
+        help="without --dev: measure on this share of the data held out (e.g. 0.1) instead of 5-fold cross-validation",
+    )
     train.add_argument("--backend", choices=BACKENDS, default="sklearn")
     train.add_argument("--base", help="transformers: base model directory (or a hub id already in the local cache)")
     train.set_defaults(handler=cmd_train)

@@ -89,6 +89,9 @@ def _place_tones(text: str) -> str:
     return "".join(parts)
 
 
+# Every scorer normalizes the text it reads (it cannot know who called it); a document's text passes
+# through four to six of them in a row, so recent results are kept.
+@lru_cache(maxsize=4096)
 def normalize(text: str) -> str:
     """Return ``text`` in NFC with canonical Vietnamese tone-mark placement and tidy spacing.
 

@@ -75,14 +75,16 @@ def _folded(word: str) -> str:
     return fold(word)
 
 
-def _words(text: str) -> tuple[list[str], list[str]]:
+# The analyzer runs up to four models over the same batch of texts: their words are read once.
+@lru_cache(maxsize=4096)
+def _words(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Lower-case words with teencode expanded, and the whitespace tokens (punctuation and emoji kept)."""
     lowered = normalize(text).lower()
     teencode = teencode_map()
     words: list[str] = []
     for word in _WORD.findall(lowered):
         words.extend(teencode.get(word, (word,)))
-    return words, lowered.split()
+    return tuple(words), tuple(lowered.split())
 
 
 def _char_ngrams(token: str) -> list[str]:
