@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test lint typecheck check bench bench-crawl elasticsearch clean
+.PHONY: run test lint typecheck check bench bench-crawl bench-analysis elasticsearch clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,13 @@ bench: $(VENV)/.installed-test
 
 # One crawl cycle over 500 generated feeds with 20 articles each, served with 30 ms latency.
 bench-crawl: $(VENV)/.installed-test
-	$(BIN)/python -m tests.bench.crawl_bench --feeds 500 --items 20 --latency-ms 30
+	$(BIN)/python -m tests.bench.crawl_bench --feeds 500 --items 20 --latency-ms 30 --concurrency 16
+
+# The whole analysis of generated articles and posts on every core (ANALYSIS_CONFIG: a configs folder,
+# e.g. one whose models.yaml pins trained models).
+ANALYSIS_CONFIG ?= configs
+bench-analysis: $(VENV)/.installed-test
+	$(BIN)/python -m tests.bench.analysis_bench --config-dir $(ANALYSIS_CONFIG)
 
 # Download and unpack the pinned Elasticsearch test distribution (make test does this on first use).
 elasticsearch: $(VENV)/.installed-test

@@ -130,7 +130,7 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=500)
     parser.add_argument("--items", type=int, default=20)
     parser.add_argument("--latency-ms", type=float, default=30.0)
-    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
 
     # The sites run in another process, as remote sites would: they must not share the crawler's GIL.
