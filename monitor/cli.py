@@ -30,6 +30,8 @@ from monitor.keys import Role
 from monitor.plugins import load_plugins
 from monitor.records import Platform, utc_now
 from monitor.replay import replay_archive
+from monitor.rules.backtest import backtest
+from monitor.rules.calendar import load_holiday_calendar
 from monitor.service import ensure_admin_key, run_service, serve
 from monitor.store.base import DocumentFilter, SearchRequest
 from monitor.store.elasticsearch import rebuild_source
@@ -237,6 +239,56 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         monitor.close()
 
 
+def cmd_rules_test(args: argparse.Namespace) -> int:
+    """What a rule would have fired over a past period; nothing is recorded and nobody is notified."""
+    monitor = _open(args)
+    try:
+        rule = next((r for r in monitor.rules if r.id == args.rule), None)
+        if rule is None:
+            known = ", ".join(sorted(r.id for r in monitor.rules))
+            raise ConfigError(f"no rule with id '{args.rule}' in {monitor.settings.config_dir}/rules (known: {known})")
+        until = utc_now() - timedelta(seconds=args.until or 0)
+        since = utc_now() - timedelta(seconds=args.since)
+        if since >= until:
+            raise ConfigError(f"--since must reach further back than --until ({args.since}s vs {args.until}s)")
+        _progress(
+            f"testing rule '{rule.id}' ({rule.type}) from {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} UTC..."
+        )
+        candidates = backtest(
+            rule,
+            monitor.store,
+            since,
+            until,
+            monitor.engine.tz_offset_seconds,
+            calendar=load_holiday_calendar(monitor.settings.config_dir),
+        )
+        if args.json:
+            for candidate in candidates:
+                _say(candidate.model_dump_json())
+            return 0
+        _say(f"Rule '{rule.id}' would have fired {len(candidates)} alerts (nothing recorded, nobody notified)")
+        for candidate in candidates:
+            when = candidate.event_start.astimezone(monitor.settings.zone).strftime("%Y-%m-%d %H:%M")
+            _say(
+                f"{when}  [{candidate.severity.value:<8}] {len(candidate.doc_ids):>4} docs  {candidate.title}\n"
+                f"    {candidate.summary}"
+            )
+        return 0
+    finally:
+        monitor.close()
+
+
+def _add_rules_commands(commands: Any) -> None:
+    rules = commands.add_parser("rules", help="alert rules")
+    rules_commands = rules.add_subparsers(dest="rules_command", required=True)
+    test = rules_commands.add_parser("test", help="show what a rule would have fired, without notifying anyone")
+    test.add_argument("rule", help="rule id")
+    test.add_argument("--since", type=_duration, required=True, help="how far back: 7d, 24h...")
+    test.add_argument("--until", type=_duration, help="end this long ago (default: now)")
+    test.add_argument("--json", action="store_true", help="one JSON alert candidate per line")
+    rules.set_defaults(handler=cmd_rules_test)
+
+
 def cmd_keys(args: argparse.Namespace) -> int:
     monitor = _open(args)
     try:
@@ -397,6 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_index_commands(commands)
 
     _add_config_commands(commands)
+    _add_rules_commands(commands)
     for install in load_plugins().command_installers:  # e.g. "monitor models ..." from the NLP package
         install(commands)
     return parser

@@ -19,6 +19,7 @@ from monitor.pipeline import Pipeline
 from monitor.plugins import load_plugins
 from monitor.quarantine import Quarantine
 from monitor.registry import Registry
+from monitor.rules.calendar import load_holiday_calendar
 from monitor.rules.engine import RuleEngine
 from monitor.rules.specs import RuleSpec, rule_spec_class
 from monitor.scoring import AnalysisContext
@@ -93,7 +94,14 @@ def build_monitor(settings: Settings, registry: Registry | None = None) -> Monit
     health = HealthStore(db)
     quarantine = Quarantine(db)
     offset = settings.zone.utcoffset(datetime.now())
-    engine = RuleEngine(rules, store, alerts, int(offset.total_seconds()) if offset else 0)
+    engine = RuleEngine(
+        rules,
+        store,
+        alerts,
+        int(offset.total_seconds()) if offset else 0,
+        calendar=load_holiday_calendar(settings.config_dir),
+        health=health,
+    )
     return Monitor(
         settings=settings,
         registry=plugins,

@@ -70,3 +70,22 @@ def test_errors_exit_with_a_clear_message(config_dir: Path, capsys: pytest.Captu
     code, _, err = _run(capsys, *cfg, "config", "check")
     assert code == 2
     assert "broken.yaml:4, key 'rules[0].window'" in err
+
+
+def test_rules_test_shows_what_a_rule_would_have_fired(config_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = ("--config-dir", str(config_dir))
+    assert _run(capsys, *cfg, "crawl", "--once")[0] == 0
+    live = [json.loads(line) for line in _run(capsys, *cfg, "alerts", "--json", "--limit", "500")[1].splitlines()]
+    live_keys = sorted(alert["key"] for alert in live if alert["rule_id"] == "negative-spike")
+    assert live_keys  # the sample corpus's flood night
+    code, out, _ = _run(capsys, *cfg, "rules", "test", "negative-spike", "--since", "365d")
+    assert code == 0
+    assert f"Rule 'negative-spike' would have fired {len(live_keys)} alerts (nothing recorded" in out
+    code, out, _ = _run(capsys, *cfg, "rules", "test", "negative-spike", "--since", "365d", "--json")
+    candidates = [json.loads(line) for line in out.splitlines()]
+    assert sorted(c["key"] for c in candidates) == live_keys  # what the live engine recorded, no more
+    after = [json.loads(line) for line in _run(capsys, *cfg, "alerts", "--json", "--limit", "500")[1].splitlines()]
+    assert len(after) == len(live)  # the test recorded nothing
+    code, _, err = _run(capsys, *cfg, "rules", "test", "no-such-rule", "--since", "7d")
+    assert code == 2
+    assert "no rule with id 'no-such-rule'" in err

@@ -134,7 +134,15 @@ def test_shipped_configuration_is_valid() -> None:
     settings = load_settings(repo_configs)
     registry = load_plugins()
     assert len(load_source_specs(settings, registry)) >= 10
-    assert {rule.type for rule in load_rule_specs(settings)} == {"watch", "misinformation", "spike"}
+    assert {rule.type for rule in load_rule_specs(settings)} == {
+        "watch",
+        "misinformation",
+        "spike",
+        "threshold",
+        "negative_share",
+        "trending_story",
+        "source_silence",
+    }
 
 
 def test_elasticsearch_secrets_come_only_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

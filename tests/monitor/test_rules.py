@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from monitor.alerts import AlertQuery, AlertState, AlertStore
+from monitor.alerts import Alert, AlertQuery, AlertState, AlertStore
 from monitor.analysis import AnalyzedDocument, SentimentLabel
 from monitor.db import Database
+from monitor.health import HealthStore
 from monitor.records import Platform
+from monitor.rules.calendar import HolidayCalendar
 from monitor.rules.engine import RuleEngine, window_start
 from monitor.rules.specs import MisinformationRuleSpec, RuleSpec, SpikeRuleSpec, WatchRuleSpec
 from monitor.store.sqlite import SqliteDocumentStore
@@ -18,11 +21,15 @@ VN_OFFSET = 7 * 3600
 
 
 class Harness:
-    def __init__(self, tmp_path: Path, rules: list[RuleSpec]) -> None:
-        db = Database(tmp_path / "rules.sqlite3")
-        self.store = SqliteDocumentStore(db)
-        self.alerts = AlertStore(db)
-        self.engine = RuleEngine(rules, self.store, self.alerts, VN_OFFSET)
+    """A real SQLite store, alert store and engine, fed like the pipeline feeds them."""
+
+    def __init__(self, tmp_path: Path, rules: list[RuleSpec], calendar: HolidayCalendar | None = None) -> None:
+        tmp_path.mkdir(parents=True, exist_ok=True)
+        self.db = Database(tmp_path / "rules.sqlite3")
+        self.store = SqliteDocumentStore(self.db)
+        self.alerts = AlertStore(self.db)
+        self.health = HealthStore(self.db)
+        self.engine = RuleEngine(rules, self.store, self.alerts, VN_OFFSET, calendar=calendar, health=self.health)
 
     def ingest(self, items: list[AnalyzedDocument]) -> None:
         result = self.store.upsert(items)
@@ -30,8 +37,28 @@ class Harness:
         self.engine.on_documents([item for item in items if item.doc_id in changed])
         self.engine.evaluate_pending()
 
-    def all_alerts(self) -> list:
+    def all_alerts(self) -> list[Alert]:
         return self.alerts.search(AlertQuery(limit=500))[1]
+
+
+def posts(
+    n: int,
+    start: datetime,
+    prefix: str,
+    text: str = "Nước máy ở Biên Hòa có mùi lạ",
+    spacing_minutes: int = 10,
+    **fields: Any,
+) -> list[AnalyzedDocument]:
+    """``n`` posts from ``start``, ``spacing_minutes`` apart, with ids ``prefix0``, ``prefix1``..."""
+    return [
+        analyzed(
+            f"{text} ({prefix}{i})",
+            post_id=f"{prefix}{i}",
+            published=start + timedelta(minutes=spacing_minutes * i),
+            **fields,
+        )
+        for i in range(n)
+    ]
 
 
 def _negative(n: int, start: datetime, prefix: str, spacing_minutes: int = 20) -> list[AnalyzedDocument]:

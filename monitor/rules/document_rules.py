@@ -1,0 +1,126 @@
+"""Per-document rules: ``watch`` (a query) and ``misinformation`` (a score, grouped by registered claim)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from monitor import query as query_syntax
+from monitor.alerts import AlertCandidate
+from monitor.analysis import AnalyzedDocument
+from monitor.durations import format_duration
+from monitor.rules.base import DocumentEvaluator, Prepared, RuleContext
+from monitor.rules.specs import MisinformationRuleSpec, WatchRuleSpec
+from monitor.rules.windows import in_scope, window_start
+
+
+@dataclass
+class _Group:
+    """Documents that share one alert key within a batch (never empty once created by ``add``)."""
+
+    items: list[AnalyzedDocument] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, item: AnalyzedDocument) -> None:
+        self.items.append(item)
+
+    @property
+    def doc_ids(self) -> tuple[str, ...]:
+        return tuple(item.doc_id for item in self.items)
+
+    @property
+    def first(self) -> datetime:
+        return min(item.document.published_at for item in self.items)
+
+    @property
+    def last(self) -> datetime:
+        return max(item.document.published_at for item in self.items)
+
+
+class WatchEvaluator(DocumentEvaluator):
+    """Matching documents, one alert per ``group_window`` of event time."""
+
+    def __init__(self, rule: WatchRuleSpec, context: RuleContext) -> None:
+        self.rule = rule
+        self.context = context
+        self.node = query_syntax.parse(rule.query)
+
+    def on_documents(self, prepared: Sequence[Prepared]) -> list[AlertCandidate]:
+        rule = self.rule
+        groups: dict[datetime, _Group] = defaultdict(_Group)
+        for p in prepared:
+            if in_scope(rule, p.item) and query_syntax.matches(self.node, p.matchable):
+                start = window_start(p.item.document.published_at, rule.group_window, self.context.tz_offset_seconds)
+                groups[start].add(p.item)
+        terms = query_syntax.positive_terms(self.node)
+        return [
+            AlertCandidate(
+                rule_id=rule.id,
+                rule_type=rule.type,
+                severity=rule.severity,
+                key=f"window:{start.isoformat()}",
+                title=f"Theo dõi '{rule.label}': tài liệu khớp truy vấn",
+                summary=(
+                    f'Các tài liệu khớp truy vấn "{rule.query}" trong khung '
+                    f"{format_duration(rule.group_window)} bắt đầu {start.isoformat()}."
+                ),
+                details={
+                    "query": rule.query,
+                    "matched_terms": terms,
+                    "window_start": start.isoformat(),
+                    "window_end": (start + timedelta(seconds=rule.group_window)).isoformat(),
+                },
+                doc_ids=group.doc_ids,
+                event_start=group.first,
+                event_end=group.last,
+            )
+            for start, group in groups.items()
+        ]
+
+
+class MisinformationEvaluator(DocumentEvaluator):
+    """Documents scoring at least the threshold; repeats of one registered claim share an alert."""
+
+    def __init__(self, rule: MisinformationRuleSpec, context: RuleContext) -> None:
+        self.rule = rule
+
+    def on_documents(self, prepared: Sequence[Prepared]) -> list[AlertCandidate]:
+        rule = self.rule
+        groups: dict[str, _Group] = defaultdict(_Group)
+        for p in prepared:
+            score = p.item.analysis.misinformation
+            if not in_scope(rule, p.item) or score.score < rule.threshold:
+                continue
+            key = f"claim:{score.claim_ids[0]}" if score.claim_ids else f"doc:{p.item.doc_id}"
+            group = groups[key]
+            group.add(p.item)
+            if score.score >= group.details.get("max_score", -1.0):
+                group.details.update(
+                    max_score=round(score.score, 3),
+                    top_doc_id=p.item.doc_id,
+                    reasons=[reason.model_dump() for reason in score.reasons],
+                    model=score.model.model_dump(),
+                )
+        return [self._candidate(key, group) for key, group in groups.items()]
+
+    def _candidate(self, key: str, group: _Group) -> AlertCandidate:
+        rule = self.rule
+        claim = key.removeprefix("claim:") if key.startswith("claim:") else None
+        what = f"lặp lại tin sai đã đăng ký '{claim}'" if claim else "có dấu hiệu thông tin sai lệch"
+        return AlertCandidate(
+            rule_id=rule.id,
+            rule_type=rule.type,
+            severity=rule.severity,
+            key=key,
+            title=f"Thông tin sai lệch: {len(group.doc_ids)} tài liệu {what}",
+            summary=(
+                f"Điểm thông tin sai lệch cao nhất {group.details['max_score']} (ngưỡng {rule.threshold}); {what}."
+            ),
+            details={"threshold": rule.threshold, "claim_id": claim, **group.details},
+            doc_ids=group.doc_ids,
+            event_start=group.first,
+            event_end=group.last,
+        )

@@ -1,0 +1,77 @@
+"""``trending_story``: a story cluster (``analysis.story_id``) gaining many members, from several sources, in
+one window. One alert per story: each window it trends in adds its new members to the same alert."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from monitor.alerts import AlertCandidate
+from monitor.durations import format_duration
+from monitor.rules.base import Prepared, RuleContext, WindowEvaluator
+from monitor.rules.specs import TrendingStoryRuleSpec
+from monitor.rules.windows import Selection, event_span, window_bounds, window_documents
+from monitor.store.base import CountField, DocumentFilter
+
+
+class TrendingStoryEvaluator(WindowEvaluator):
+    def __init__(self, rule: TrendingStoryRuleSpec, context: RuleContext) -> None:
+        self.rule = rule
+        self.context = context
+        self.selection = Selection.of(rule)
+        self.window_seconds = rule.window
+
+    def touches(self, p: Prepared) -> bool:
+        return p.item.analysis.story_id is not None and self.selection.matches(p)
+
+    def touched_filter(self, since: datetime, until: datetime) -> DocumentFilter:
+        return self.selection.filter(since, until)
+
+    def evaluate(self, start: datetime) -> list[AlertCandidate]:
+        end = start + timedelta(seconds=self.rule.window)
+        per_story = self.context.store.count_by_field(self.selection.filter(start, end), CountField.STORY)
+        candidates: list[AlertCandidate] = []
+        for story_id, new_members in sorted(per_story.items(), key=lambda pair: (-pair[1], str(pair[0]))):
+            if new_members < self.rule.min_new_members:
+                break  # sorted by count: the rest are smaller
+            if story_id:  # documents without a story are counted under an empty value
+                candidate = self._story(story_id, new_members, start, end)
+                if candidate is not None:
+                    candidates.append(candidate)
+        return candidates
+
+    def _story(self, story_id: str, new_members: int, start: datetime, end: datetime) -> AlertCandidate | None:
+        rule, store = self.rule, self.context.store
+        window_filter = self.selection.filter(start, end, story_ids=(story_id,))
+        sources = store.count_by_field(window_filter, CountField.SOURCE)
+        if len(sources) < rule.min_sources:
+            return None
+        # The story's size as it was at the end of the window, so a replay explains the same numbers.
+        size = store.count(DocumentFilter(story_ids=(story_id,), until=end))
+        items = window_documents(store, window_filter)
+        first, last = event_span(items, start, end)
+        span = format_duration(rule.window)
+        return AlertCandidate(
+            rule_id=rule.id,
+            rule_type=rule.type,
+            severity=rule.severity,
+            key=f"story:{story_id}",
+            title=f"Câu chuyện lan nhanh '{rule.label}': {new_members} bài mới trong {span} từ {len(sources)} nguồn",
+            summary=(
+                f"Câu chuyện {story_id} có thêm {new_members} tài liệu trong {span} từ {start.isoformat()}, "
+                f"từ {len(sources)} nguồn ({', '.join(sorted(sources))}); tổng cộng {size} tài liệu "
+                f"(ngưỡng {rule.min_new_members} tài liệu mới từ {rule.min_sources} nguồn)."
+            ),
+            details={
+                **window_bounds(rule, start),
+                "story_id": story_id,
+                "new_members": new_members,
+                "sources": dict(sorted(sources.items())),
+                "story_size": size,
+                "min_new_members": rule.min_new_members,
+                "min_sources": rule.min_sources,
+                "filter": self.selection.describe(),
+            },
+            doc_ids=tuple(item.doc_id for item in items),
+            event_start=first,
+            event_end=last,
+        )

@@ -1,0 +1,118 @@
+"""Rules on how many documents one window holds: ``threshold`` (a count) and ``negative_share`` (a share)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from monitor.alerts import AlertCandidate
+from monitor.analysis import SentimentLabel
+from monitor.durations import format_duration
+from monitor.rules.base import Prepared, RuleContext, WindowEvaluator
+from monitor.rules.specs import NegativeShareRuleSpec, ThresholdRuleSpec
+from monitor.rules.windows import Selection, event_span, window_bounds, window_documents
+from monitor.store.base import DocumentFilter
+
+
+class ThresholdEvaluator(WindowEvaluator):
+    """At least ``min_count`` matching documents in a window; one alert per window."""
+
+    def __init__(self, rule: ThresholdRuleSpec, context: RuleContext) -> None:
+        self.rule = rule
+        self.context = context
+        self.selection = Selection.of(rule)
+        self.window_seconds = rule.window
+
+    def touches(self, p: Prepared) -> bool:
+        return self.selection.matches(p)
+
+    def touched_filter(self, since: datetime, until: datetime) -> DocumentFilter:
+        return self.selection.filter(since, until)
+
+    def evaluate(self, start: datetime) -> list[AlertCandidate]:
+        rule, store = self.rule, self.context.store
+        end = start + timedelta(seconds=rule.window)
+        window_filter = self.selection.filter(start, end)
+        count = store.count(window_filter)
+        if count < rule.min_count:
+            return []
+        items = window_documents(store, window_filter)
+        first, last = event_span(items, start, end)
+        span = format_duration(rule.window)
+        return [
+            AlertCandidate(
+                rule_id=rule.id,
+                rule_type=rule.type,
+                severity=rule.severity,
+                key=f"window:{start.isoformat()}",
+                title=f"Vượt ngưỡng '{rule.label}': {count} tài liệu trong {span}",
+                summary=(
+                    f"{count} tài liệu khớp điều kiện trong {span} từ {start.isoformat()} (ngưỡng {rule.min_count})."
+                ),
+                details={
+                    **window_bounds(rule, start),
+                    "count": count,
+                    "min_count": rule.min_count,
+                    "filter": self.selection.describe(),
+                },
+                doc_ids=tuple(item.doc_id for item in items),
+                event_start=first,
+                event_end=last,
+            )
+        ]
+
+
+class NegativeShareEvaluator(WindowEvaluator):
+    """Negative documents make up at least ``min_share`` of a watch target's documents in a window."""
+
+    def __init__(self, rule: NegativeShareRuleSpec, context: RuleContext) -> None:
+        self.rule = rule
+        self.context = context
+        self.selection = Selection.of(rule)
+        self.window_seconds = rule.window
+
+    def touches(self, p: Prepared) -> bool:
+        # A neutral or positive document changes the share too, so every sentiment marks the window.
+        return self.selection.matches(p, any_sentiment=True)
+
+    def touched_filter(self, since: datetime, until: datetime) -> DocumentFilter:
+        return self.selection.filter(since, until, sentiments=())
+
+    def evaluate(self, start: datetime) -> list[AlertCandidate]:
+        rule, store = self.rule, self.context.store
+        end = start + timedelta(seconds=rule.window)
+        total = store.count(self.selection.filter(start, end, sentiments=()))
+        if total < rule.min_count:
+            return []
+        negative_filter = self.selection.filter(start, end, sentiments=(SentimentLabel.NEGATIVE,))
+        negative = store.count(negative_filter)
+        share = negative / total
+        if share < rule.min_share:
+            return []
+        items = window_documents(store, negative_filter)
+        first, last = event_span(items, start, end)
+        span = format_duration(rule.window)
+        return [
+            AlertCandidate(
+                rule_id=rule.id,
+                rule_type=rule.type,
+                severity=rule.severity,
+                key=f"window:{start.isoformat()}",
+                title=f"Tỷ lệ tiêu cực cao '{rule.label}': {share:.0%} trong {span}",
+                summary=(
+                    f'{negative}/{total} tài liệu về "{rule.query}" trong {span} từ {start.isoformat()} '
+                    f"là tiêu cực ({share:.0%}; ngưỡng {rule.min_share:.0%}, tối thiểu {rule.min_count} tài liệu)."
+                ),
+                details={
+                    **window_bounds(rule, start),
+                    "total": total,
+                    "negative": negative,
+                    "share": round(share, 3),
+                    "min_share": rule.min_share,
+                    "min_count": rule.min_count,
+                    "filter": self.selection.describe(),
+                },
+                doc_ids=tuple(item.doc_id for item in items),
+                event_start=first,
+                event_end=last,
+            )
+        ]

@@ -1,0 +1,108 @@
+"""Event-time windows and the document selection that windowed rules count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from monitor import query as query_syntax
+from monitor.analysis import AnalyzedDocument, SentimentLabel
+from monitor.durations import format_duration
+from monitor.rules.base import Prepared
+from monitor.rules.specs import RuleSpec, WindowedRuleSpec
+from monitor.store.base import DocumentFilter, DocumentStore, SearchRequest, SortOrder
+
+MAX_DOCS_PER_WINDOW_ALERT = 200
+
+
+def window_start(moment: datetime, window_seconds: int, tz_offset_seconds: int) -> datetime:
+    """Start of the window containing ``moment``; windows are aligned in local time."""
+    local = int(moment.timestamp()) + tz_offset_seconds
+    return datetime.fromtimestamp(local - local % window_seconds - tz_offset_seconds, UTC)
+
+
+def in_scope(rule: RuleSpec, item: AnalyzedDocument) -> bool:
+    """Whether the document comes from the rule's sources and platforms (empty lists mean any)."""
+    doc = item.document
+    if rule.sources and doc.source_id not in rule.sources:
+        return False
+    return not (rule.platforms and doc.platform not in rule.platforms)
+
+
+def window_bounds(rule: WindowedRuleSpec, start: datetime) -> dict[str, str]:
+    """The window as alert details show it."""
+    return {
+        "window_start": start.isoformat(),
+        "window_end": (start + timedelta(seconds=rule.window)).isoformat(),
+        "window": format_duration(rule.window),
+    }
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The documents a windowed rule counts, matched in memory (new documents) or by the store (windows).
+
+    Both paths must agree: a document that marks a window pending is one the window's count includes.
+    """
+
+    rule: WindowedRuleSpec
+    node: query_syntax.Node | None
+
+    @classmethod
+    def of(cls, rule: WindowedRuleSpec) -> Selection:
+        return cls(rule, query_syntax.parse(rule.query) if rule.query else None)
+
+    def matches(self, p: Prepared, *, any_sentiment: bool = False) -> bool:
+        analysis = p.item.analysis
+        if not in_scope(self.rule, p.item):
+            return False
+        if not any_sentiment and self.rule.sentiments and analysis.sentiment.label not in self.rule.sentiments:
+            return False
+        if self.rule.topics and not set(self.rule.topics) & set(analysis.topics.labels):
+            return False
+        return self.node is None or query_syntax.matches(self.node, p.matchable)
+
+    def filter(
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        sentiments: tuple[SentimentLabel, ...] | None = None,
+        story_ids: tuple[str, ...] = (),
+    ) -> DocumentFilter:
+        """The store filter for ``[since, until)``; ``sentiments`` replaces the rule's own."""
+        return DocumentFilter(
+            text=self.rule.query,
+            since=since,
+            until=until,
+            sources=self.rule.sources,
+            platforms=self.rule.platforms,
+            sentiments=self.rule.sentiments if sentiments is None else sentiments,
+            topics=self.rule.topics,
+            story_ids=story_ids,
+        )
+
+    def describe(self) -> dict[str, object]:
+        """The selection as alert details show it."""
+        return {
+            "query": self.rule.query,
+            "sources": list(self.rule.sources),
+            "platforms": [p.value for p in self.rule.platforms],
+            "sentiments": [s.value for s in self.rule.sentiments],
+            "topics": list(self.rule.topics),
+        }
+
+
+def window_documents(store: DocumentStore, document_filter: DocumentFilter) -> list[AnalyzedDocument]:
+    """The documents an alert lists: the newest :data:`MAX_DOCS_PER_WINDOW_ALERT`.
+
+    Newest first, so re-evaluating a busy window adds its latest documents to the (merged) alert.
+    """
+    page = store.search(SearchRequest(filter=document_filter, limit=MAX_DOCS_PER_WINDOW_ALERT, sort=SortOrder.NEWEST))
+    return page.items
+
+
+def event_span(items: list[AnalyzedDocument], start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """First and last publication among ``items``; the window itself when there are none."""
+    published = [item.document.published_at for item in items]
+    return (min(published), max(published)) if published else (start, end)
