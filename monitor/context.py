@@ -11,6 +11,7 @@ from monitor.claims import load_claims
 from monitor.config.catalog import load_spec_folder
 from monitor.config.settings import Settings
 from monitor.db import Database
+from monitor.delivery import Dispatcher, load_channels
 from monitor.feedback import FeedbackStore
 from monitor.health import HealthStore
 from monitor.hosts import HostLimiter
@@ -49,6 +50,7 @@ class Monitor:
     rules: list[RuleSpec]
     workers: Workers
     engine: RuleEngine
+    delivery: Dispatcher
     pipeline: Pipeline
     hosts: HostLimiter
 
@@ -94,6 +96,13 @@ def build_monitor(settings: Settings, registry: Registry | None = None) -> Monit
     health = HealthStore(db)
     quarantine = Quarantine(db)
     offset = settings.zone.utcoffset(datetime.now())
+    delivery = Dispatcher(
+        db,
+        load_channels(settings.config_dir),
+        rule_names={rule.id: rule.label for rule in rules},
+        source_urls=lambda ids: {item.doc_id: item.document.url for item in store.get_many(ids)},
+        zone=settings.zone,
+    )
     engine = RuleEngine(
         rules,
         store,
@@ -101,6 +110,7 @@ def build_monitor(settings: Settings, registry: Registry | None = None) -> Monit
         int(offset.total_seconds()) if offset else 0,
         calendar=load_holiday_calendar(settings.config_dir),
         health=health,
+        on_recorded=lambda recorded, new_ids: delivery.enqueue(recorded, new_ids=new_ids),
     )
     return Monitor(
         settings=settings,
@@ -116,6 +126,7 @@ def build_monitor(settings: Settings, registry: Registry | None = None) -> Monit
         rules=rules,
         workers=workers,
         engine=engine,
+        delivery=delivery,
         pipeline=Pipeline(
             store=store,
             workers=workers,

@@ -79,9 +79,11 @@ async def run_service(monitor: Monitor, progress: Progress | None = None, serve_
     """Run crawling, window rules and (optionally) the API until interrupted."""
     # Workers load their models now, not in the middle of the first crawl cycle.
     await asyncio.to_thread(monitor.workers.start)
+    stop_delivery = asyncio.Event()
     tasks = [
         asyncio.create_task(crawl_forever(monitor, progress), name="crawler"),
         asyncio.create_task(evaluate_windows_forever(monitor), name="window-rules"),
+        asyncio.create_task(monitor.delivery.run_forever(stop_delivery), name="delivery"),
     ]
     try:
         if serve_api:
@@ -89,6 +91,7 @@ async def run_service(monitor: Monitor, progress: Progress | None = None, serve_
         else:
             await asyncio.gather(*tasks)
     finally:
+        stop_delivery.set()
         for task in tasks:
             task.cancel()
         for task in tasks:

@@ -32,6 +32,10 @@ __all__ = ["RuleEngine", "window_start"]  # window_start: where callers have alw
 log = logging.getLogger(__name__)
 
 
+# Called with the alerts just recorded and the ids of those that are new (delivery queues them).
+RecordedHook = Callable[[Sequence[Alert], set[str]], object]
+
+
 class RuleEngine:
     """Runs the configured rules and records their alerts."""
 
@@ -44,8 +48,10 @@ class RuleEngine:
         *,
         calendar: HolidayCalendar | None = None,
         health: HealthStore | None = None,
+        on_recorded: RecordedHook | None = None,
     ) -> None:
         self.rules = [rule for rule in rules if rule.enabled]
+        self.on_recorded = on_recorded
         self.store = store
         self.alerts = alerts
         self.tz_offset_seconds = tz_offset_seconds
@@ -115,4 +121,11 @@ class RuleEngine:
             return []
 
     def _record(self, candidates: Iterable[AlertCandidate]) -> list[Alert]:
-        return [self.alerts.record(candidate)[0] for candidate in candidates]
+        recorded = [self.alerts.record(candidate) for candidate in candidates]
+        alerts = [alert for alert, _ in recorded]
+        if alerts and self.on_recorded is not None:
+            try:
+                self.on_recorded(alerts, {alert.alert_id for alert, new in recorded if new})
+            except Exception:  # the alerts are recorded; a delivery queue failure must not undo that
+                log.exception("recorded %d alerts but could not queue them for delivery", len(alerts))
+        return alerts

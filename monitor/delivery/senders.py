@@ -1,0 +1,49 @@
+"""The sender contract, the back-off between attempts, and the sender for each channel type."""
+
+from __future__ import annotations
+
+import random
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from monitor.delivery.channels import EmailChannelSpec, RetryPolicy, TelegramChannelSpec, WebhookChannelSpec
+from monitor.delivery.config import Channel
+from monitor.delivery.errors import Receipt
+from monitor.delivery.message import Envelope
+from monitor.delivery.smtp import EmailSender
+from monitor.delivery.telegram import TelegramSender
+from monitor.delivery.webhook import WebhookSender
+
+
+class Sender(Protocol):
+    """Delivers one envelope through one channel; raises ChannelError on failure."""
+
+    async def send(self, envelope: Envelope, client: httpx.AsyncClient) -> Receipt: ...
+
+
+def build_sender(channel: Channel, zone: ZoneInfo) -> Sender:
+    """The sender for ``channel``'s type."""
+    spec = channel.spec
+    if isinstance(spec, WebhookChannelSpec):
+        return WebhookSender(channel)
+    if isinstance(spec, EmailChannelSpec):
+        return EmailSender(channel, zone)
+    if isinstance(spec, TelegramChannelSpec):
+        return TelegramSender(channel, zone)
+    raise TypeError(f"no sender for channel type '{spec.type}'")
+
+
+def backoff_seconds(policy: RetryPolicy, failures: int, rng: random.Random, retry_after: float | None) -> float:
+    """Seconds to wait after the ``failures``-th failed attempt.
+
+    Exponential from ``initial_delay``, capped at ``max_delay``, with "equal jitter" (between half and all
+    of the step) so channels that failed together do not retry in lockstep. A server's Retry-After is a
+    floor, itself capped at ``max_retry_after`` so a hostile or broken server cannot park an alert forever.
+    """
+    step = min(float(policy.max_delay), policy.initial_delay * 2.0 ** max(0, failures - 1))
+    delay = step / 2 + rng.random() * step / 2
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, float(policy.max_retry_after)))
+    return delay

@@ -1,0 +1,120 @@
+"""E-mail delivery against a real SMTP server (aiosmtpd) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+
+from monitor.db import Database
+from monitor.delivery import AttemptOutcome, DeliveryState, Dispatcher
+from monitor.rules.specs import AlertSeverity
+from tests.monitor.delivery.conftest import ChannelsLoader, make_alert
+from tests.monitor.delivery.servers import SmtpServer, smtp_server
+
+
+def email_yaml(server: SmtpServer, *, extra: str = "", starttls: bool = False) -> str:
+    return f"""
+    channels:
+      - id: officers-mail
+        type: email
+        host: {server.host}
+        port: {server.port}
+        starttls: {str(starttls).lower()}
+        allow_private_network: true
+        from: Giám sát truyền thông <giamsat@dongnai.example.vn>
+        to: [truc-ban@dongnai.example.vn, lanh-dao@dongnai.example.vn]
+        retry: {{max_attempts: 2, initial_delay: 10s}}
+        {extra}
+    """
+
+
+def test_email_is_a_vietnamese_mime_message_with_text_and_html(db: Database, channels: ChannelsLoader) -> None:
+    with smtp_server() as server:
+        dispatcher = Dispatcher(db, channels(email_yaml(server)), rule_names={"watch-flooding": "Ngập lụt, mưa lớn"})
+        dispatcher.enqueue([make_alert(severity=AlertSeverity.HIGH)], new_ids={"alert-1"})
+        report = asyncio.run(dispatcher.deliver_due())
+
+    assert report.sent == 1
+    [mail] = server.mails
+    assert mail.mail_from == "giamsat@dongnai.example.vn"
+    assert mail.rcpt_tos == ["truc-ban@dongnai.example.vn", "lanh-dao@dongnai.example.vn"]
+    # On the wire the subject is RFC 2047 encoded (ASCII only); decoded it is the Vietnamese text.
+    raw_subject = next(line for line in mail.raw.split(b"\r\n") if line.startswith(b"Subject:"))
+    assert raw_subject.isascii()
+    message = mail.message
+    assert message["Subject"] == "[Giám sát truyền thông Đồng Nai] [Cao] Cảnh báo mới: Ngập sâu ở Biên Hòa sau mưa lớn"
+    assert message["From"] == "Giám sát truyền thông <giamsat@dongnai.example.vn>"
+    assert message["To"] == "truc-ban@dongnai.example.vn, lanh-dao@dongnai.example.vn"
+    assert message["X-Monitor-Alert-Id"] == "alert-1"
+    assert message["X-Monitor-Delivery"] == "alert-1:officers-mail:new"
+    assert message["Message-ID"].endswith("@dongnai.example.vn>")
+    assert message["Date"]
+    assert message.get_content_type() == "multipart/alternative"
+    plain = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert plain is not None
+    assert html is not None
+    assert plain.get_content_charset() == "utf-8"
+    text = plain.get_content()
+    assert "Cảnh báo mới — mức độ: Cao" in text
+    assert "Quy tắc: Ngập lụt, mưa lớn (watch-flooding)" in text
+    assert "người dân phản ánh <nước> & rác" in text
+    # Event 06:00-12:00 UTC is shown in Vietnam time.
+    assert "Thời gian sự kiện: 13:00 20/10/2026 – 19:00 20/10/2026" in text
+    page = html.get_content()
+    assert "<h2>Ngập sâu ở Biên Hòa sau mưa lớn</h2>" in page
+    assert "phản ánh &lt;nước&gt; &amp; rác" in page  # escaped in HTML
+
+    [entry] = dispatcher.log_for("alert-1")
+    assert (entry.outcome, entry.status) == (AttemptOutcome.SENT, 250)
+    assert entry.reply is not None
+    assert "queued as Q1" in entry.reply
+    assert "accepted for 2 recipient(s)" in entry.reply
+
+
+def test_smtp_login_with_the_password_from_the_environment(db: Database, channels: ChannelsLoader) -> None:
+    with smtp_server(credentials=("giamsat", "mat-khau-2026")) as server:
+        extra = "username: giamsat\n        password_env: SMTP_PASSWORD"
+        config = channels(email_yaml(server, extra=extra), env={"SMTP_PASSWORD": "mat-khau-2026"})
+        dispatcher = Dispatcher(db, config)
+        dispatcher.enqueue([make_alert()], new_ids={"alert-1"})
+        assert asyncio.run(dispatcher.deliver_due()).sent == 1
+    assert server.logins == [("giamsat", "mat-khau-2026")]
+    assert len(server.mails) == 1
+
+
+def test_wrong_smtp_password_is_a_permanent_failure(db: Database, channels: ChannelsLoader) -> None:
+    with smtp_server(credentials=("giamsat", "right")) as server:
+        extra = "username: giamsat\n        password_env: SMTP_PASSWORD"
+        dispatcher = Dispatcher(db, channels(email_yaml(server, extra=extra), env={"SMTP_PASSWORD": "wrong"}))
+        dispatcher.enqueue([make_alert()], new_ids={"alert-1"})
+        assert asyncio.run(dispatcher.deliver_due()).failed == 1
+    [entry] = dispatcher.log_for("alert-1")
+    assert entry.status == 535
+    assert server.mails == []
+
+
+def test_transient_smtp_reply_is_retried_permanent_reply_fails(db: Database, channels: ChannelsLoader) -> None:
+    with smtp_server() as server:
+        server.replies = ["451 4.3.0 Mailbox temporarily unavailable", "550 5.7.1 Rejected by policy"]
+        dispatcher = Dispatcher(db, channels(email_yaml(server)))
+        dispatcher.enqueue([make_alert()], new_ids={"alert-1"})
+        first = asyncio.run(dispatcher.deliver_due())
+        next_at = dispatcher.deliveries_for("alert-1")[0].next_attempt_at
+        assert next_at is not None
+        second = asyncio.run(dispatcher.deliver_due(next_at))
+    assert (first.retrying, second.failed) == (1, 1)
+    log = dispatcher.log_for("alert-1")
+    assert [(e.outcome, e.status) for e in log] == [(AttemptOutcome.RETRY, 451), (AttemptOutcome.FAILED, 550)]
+    assert log[1].reply == "5.7.1 Rejected by policy"
+    assert dispatcher.deliveries_for("alert-1")[0].state is DeliveryState.FAILED
+
+
+def test_starttls_required_but_not_offered_is_a_permanent_failure(db: Database, channels: ChannelsLoader) -> None:
+    with smtp_server() as server:
+        dispatcher = Dispatcher(db, channels(email_yaml(server, starttls=True)))
+        dispatcher.enqueue([make_alert()], new_ids={"alert-1"})
+        assert asyncio.run(dispatcher.deliver_due()).failed == 1
+    [entry] = dispatcher.log_for("alert-1")
+    assert entry.error is not None
+    assert "STARTTLS extension not supported by server" in entry.error
+    assert server.mails == []
