@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from api.deps import UNPROCESSABLE
-from api.routes import alerts, documents, meta
+from api.ratelimit import RateLimiter
+from api.routes import alerts, audit, documents, meta, rules, silences
+from monitor.alerts import AlertStateError
 from monitor.context import Monitor
-from monitor.errors import QueryError, StoreError
+from monitor.errors import NotFoundError, QueryError, StoreError
 from monitor.privacy import Pseudonymizer
 
 DESCRIPTION = """
@@ -21,19 +26,35 @@ Search is accent-insensitive: `dong nai` finds `Đồng Nai`.
 """
 
 
+class Problem(BaseModel):
+    """Every error body: a readable message naming the parameter or field; validation errors add details."""
+
+    detail: str
+    errors: list[dict[str, Any]] | None = Field(default=None, description="Pydantic's errors, for programs.")
+
+
 def _parameter_name(location: tuple[object, ...]) -> str:
     # FastAPI locations look like ("query", "limit"); the last string part is the parameter.
     names = [str(part) for part in location if part not in ("query", "path", "body", "header")]
+    if not names and location[:1] == ("body",):
+        return "body"
     return ".".join(names) or "request"
+
+
+def _message(error: Any) -> str:
+    if error["type"] == "json_invalid":  # the location is ("body", character offset), not a field
+        position = error["loc"][-1] if len(error["loc"]) > 1 else 0
+        reason = error.get("ctx", {}).get("error", "")
+        return f"body: invalid JSON at character {position} ({reason})"
+    return f"parameter '{_parameter_name(tuple(error['loc']))}': {error['msg']}"
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
-    messages = [f"parameter '{_parameter_name(tuple(e['loc']))}': {e['msg']}" for e in errors]
     return JSONResponse(
         status_code=UNPROCESSABLE,
-        content={"detail": "; ".join(messages), "errors": jsonable_encoder(errors)},
+        content={"detail": "; ".join(_message(e) for e in errors), "errors": jsonable_encoder(errors)},
     )
 
 
@@ -56,15 +77,50 @@ async def _store_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _not_found(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, NotFoundError)
+    return JSONResponse(status_code=status.HTTP_404_NOT_FOUND, content={"detail": exc.message})
+
+
+async def _conflict(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AlertStateError)
+    return JSONResponse(status_code=status.HTTP_409_CONFLICT, content={"detail": exc.message})
+
+
 def create_app(monitor: Monitor) -> FastAPI:
     """Build the API over an assembled :class:`Monitor` (which the caller owns and closes)."""
     app = FastAPI(title="Đồng Nai media monitor", version="0.1.0", description=DESCRIPTION)
     app.state.monitor = monitor
     app.state.pseudonymizer = Pseudonymizer.for_data_dir(monitor.settings.data_dir)
+    api = monitor.settings.api
+    app.state.rate_limiter = RateLimiter(api.rate_limit_per_minute, api.rate_limit_burst)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(QueryError, _query_error)
     app.add_exception_handler(StoreError, _store_error)
+    app.add_exception_handler(NotFoundError, _not_found)
+    app.add_exception_handler(AlertStateError, _conflict)
     app.include_router(meta.router)
     app.include_router(documents.router)
     app.include_router(alerts.router)
+    app.include_router(silences.router)
+    app.include_router(rules.router)
+    app.include_router(audit.router)
+    _document_error_bodies(app)
     return app
+
+
+def _document_error_bodies(app: FastAPI) -> None:
+    """Make the schema say what 422 bodies really are (FastAPI documents its default list of errors)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = generate()
+            schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas["HTTPValidationError"] = problem
+            schemas["Problem"] = problem
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

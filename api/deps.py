@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from api.ratelimit import RateLimiter, retry_after_header
+from monitor.audit import Actor
 from monitor.context import Monitor
 from monitor.errors import AuthError
 from monitor.keys import ApiKey, Role
@@ -29,10 +31,12 @@ MonitorDep = Annotated[Monitor, Depends(get_monitor)]
 
 
 def current_key(
+    request: Request,
     monitor: MonitorDep,
     api_key: Annotated[str | None, Security(_api_key_header)] = None,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
 ) -> ApiKey:
+    """The caller's active key (401 otherwise), within its rate limit (429 with Retry-After otherwise)."""
     secret = api_key or (bearer.credentials if bearer else None)
     if not secret:
         raise HTTPException(
@@ -41,9 +45,20 @@ def current_key(
             headers={"WWW-Authenticate": "Bearer"},
         )
     try:
-        return monitor.keys.authenticate(secret)
+        key = monitor.keys.authenticate(secret)
     except AuthError as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, exc.message, headers={"WWW-Authenticate": "Bearer"}) from exc
+    limiter: RateLimiter = request.app.state.rate_limiter
+    wait = limiter.acquire(key.key_id)
+    if wait > 0:
+        retry_after = retry_after_header(wait)
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"rate limit of this API key exceeded ({limiter.burst} at once, "
+            f"{round(limiter.rate * 60)} a minute): retry in {retry_after} s",
+            headers={"Retry-After": retry_after},
+        )
+    return key
 
 
 KeyDep = Annotated[ApiKey, Depends(current_key)]
@@ -71,6 +86,15 @@ ActOnAlerts = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
 CorrectLabels = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
 ReadRules = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
 ReadSources = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER, Role.RESEARCHER))]
+ReadSilences = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
+ManageSilences = Annotated[ApiKey, Depends(require(Role.ADMIN))]
+ManageRules = Annotated[ApiKey, Depends(require(Role.ADMIN))]
+ReadAuditLog = Annotated[ApiKey, Depends(require(Role.ADMIN))]
+
+
+def actor(key: ApiKey) -> Actor:
+    """The audit log's "who" for an API key: its name and id."""
+    return Actor(name=key.name, key_id=key.key_id)
 
 
 def aware(name: str, value: datetime | None) -> datetime | None:
@@ -79,4 +103,22 @@ def aware(name: str, value: datetime | None) -> datetime | None:
         raise HTTPException(
             UNPROCESSABLE, f"parameter '{name}' needs a time zone offset, e.g. 2026-11-03T00:00:00+07:00"
         )
+    if value is not None:
+        try:  # year 1 or 9999 with an offset cannot be converted to UTC
+            value.timestamp()
+            value.astimezone(UTC)
+        except (OverflowError, ValueError, OSError):
+            raise HTTPException(UNPROCESSABLE, f"parameter '{name}': timestamp out of range") from None
     return value
+
+
+def time_range(
+    since_name: str, since: datetime | None, until_name: str, until: datetime | None
+) -> tuple[datetime | None, datetime | None]:
+    """Check both ends with :func:`aware` and that the range is not reversed (422 naming both)."""
+    start, end = aware(since_name, since), aware(until_name, until)
+    if start is not None and end is not None and end < start:
+        raise HTTPException(
+            UNPROCESSABLE, f"parameters '{since_name}' and '{until_name}': '{until_name}' is before '{since_name}'"
+        )
+    return start, end

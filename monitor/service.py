@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from monitor.alerts import DEFAULT_ESCALATION_DEADLINES, Alert
 from monitor.context import Monitor
 from monitor.crawl import Progress, crawl_cycle
 from monitor.keys import Role
@@ -73,6 +74,22 @@ async def evaluate_windows_forever(monitor: Monitor) -> None:
             continue
         if alerts:
             log.info("window rules: %d alerts touched", len(alerts))
+        try:
+            escalated = await asyncio.to_thread(escalate, monitor)
+        except Exception:
+            log.exception("escalating overdue alerts failed")
+            continue
+        if escalated:
+            log.warning("escalated %d high-severity alerts still unacknowledged", len(escalated))
+
+
+def escalate(monitor: Monitor) -> list[Alert]:
+    """Escalate high-severity alerts past their acknowledgement deadline, and deliver them again."""
+    escalated = monitor.alerts.escalate_overdue(utc_now(), DEFAULT_ESCALATION_DEADLINES)
+    if escalated:
+        # An escalation is news for the people on call even if the alert itself was already sent.
+        monitor.delivery.enqueue_escalations(escalated)
+    return escalated
 
 
 async def run_service(monitor: Monitor, progress: Progress | None = None, serve_api: bool = True) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import UNPROCESSABLE, CorrectLabels, MonitorDep, ReadDocuments, aware
+from api.deps import UNPROCESSABLE, CorrectLabels, MonitorDep, ReadDocuments, time_range
 from monitor.analysis import AnalyzedDocument, SentimentLabel
 from monitor.durations import parse_duration
 from monitor.errors import NotFoundError
@@ -78,12 +78,13 @@ def _filter(
     topic: Annotated[list[str] | None, Query()] = None,
     min_misinformation: Annotated[float | None, Query(ge=0.0, le=1.0)] = None,
 ) -> DocumentFilter:
+    start, end = time_range("since", since, "until", until)
     document_filter = DocumentFilter(
         text=q,
         exact_accents=exact_accents,
         timezone=monitor.settings.timezone,
-        since=aware("since", since),
-        until=aware("until", until),
+        since=start,
+        until=end,
         sources=tuple(source or ()),
         platforms=tuple(platform or ()),
         sentiments=tuple(sentiment or ()),

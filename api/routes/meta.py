@@ -1,4 +1,4 @@
-"""Service health, the caller's identity, rules and sources."""
+"""Service health, the caller's identity and sources."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from api.deps import KeyDep, MonitorDep, ReadRules, ReadSources
+from api.deps import KeyDep, MonitorDep, ReadSources
 from monitor.errors import StoreError
 from monitor.health import SourceHealth
 from monitor.keys import ApiKey
@@ -60,11 +60,6 @@ def health(monitor: MonitorDep) -> Health:
 @router.get("/me", summary="The calling key's identity and role")
 def me(key: KeyDep) -> ApiKey:
     return key
-
-
-@router.get("/rules", summary="Configured alert rules", tags=["alerts"])
-def rules(monitor: MonitorDep, key: ReadRules) -> list[dict[str, Any]]:
-    return [rule.model_dump(mode="json") for rule in monitor.rules]
 
 
 @router.get("/sources", summary="Configured sources with their health", tags=["sources"])

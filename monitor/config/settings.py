@@ -27,6 +27,14 @@ class ApiSettings(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    rate_limit_per_minute: int = Field(
+        default=600, ge=0, le=1_000_000, description="Requests per minute per API key (refill rate); 0: no limit."
+    )
+    rate_limit_burst: int = Field(default=60, ge=1, le=100_000, description="Requests one key may send at once.")
+    stream_poll_seconds: float = Field(default=1.0, gt=0, le=60, description="How often the alert stream looks.")
+    stream_heartbeat_seconds: float = Field(
+        default=15.0, gt=0, le=300, description="Comment sent on an idle alert stream so proxies keep it open."
+    )
 
 
 class CrawlSettings(BaseModel):

@@ -146,9 +146,29 @@ class Dispatcher:
             for alert in alerts
             # A silenced alert is still recorded but not announced; it stays "never announced", so an
             # update after the silence ends goes out as new.
-            if not getattr(alert, "silenced", False)
+            if not alert.silenced
         ]
         added = self.outbox.enqueue(candidates, utc_now())
+        if added:
+            self.wake()
+        return added
+
+    def enqueue_escalations(self, alerts: Sequence[Alert]) -> int:
+        """Queue an announcement for each alert just escalated (once per escalation)."""
+        candidates = [
+            Candidate(
+                alert_id=alert.alert_id,
+                severity=alert.severity,
+                doc_count=alert.doc_count,
+                is_new=False,
+                channel_ids=self.route(alert),
+                message_json=functools.partial(self._message_json, alert),
+                escalated_at=alert.escalated_at,
+            )
+            for alert in alerts
+            if alert.escalated_at is not None and not alert.silenced
+        ]
+        added = self.outbox.enqueue(candidates, utc_now()) if candidates and self.channels else 0
         if added:
             self.wake()
         return added

@@ -128,6 +128,7 @@ class Candidate:
     is_new: bool
     channel_ids: Sequence[str]
     message_json: Callable[[], str]  # built only when a trigger fires
+    escalated_at: datetime | None = None  # set when this is an escalation (still unacknowledged past deadline)
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,11 @@ class Outbox:
                     ).fetchone()
                     announced = None if row is None else Announced(AlertSeverity(row[0]), row[1])
                     trigger = trigger_for(
-                        candidate.severity, candidate.doc_count, is_new=candidate.is_new, announced=announced
+                        candidate.severity,
+                        candidate.doc_count,
+                        is_new=candidate.is_new,
+                        announced=announced,
+                        escalated_at=candidate.escalated_at,
                     )
                     if trigger is None:
                         continue

@@ -19,11 +19,15 @@ which makes enqueuing idempotent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from monitor.delivery.channels import SEVERITY_RANK
 from monitor.rules.specs import AlertSeverity
 
 NEW = "new"
+
+
+ESCALATED = "escalated"
 
 
 @dataclass(frozen=True)
@@ -34,8 +38,21 @@ class Announced:
     doc_count: int
 
 
-def trigger_for(severity: AlertSeverity, doc_count: int, *, is_new: bool, announced: Announced | None) -> str | None:
-    """The trigger key for an alert now at ``severity`` with ``doc_count`` documents, or None (stay quiet)."""
+def trigger_for(
+    severity: AlertSeverity,
+    doc_count: int,
+    *,
+    is_new: bool,
+    announced: Announced | None,
+    escalated_at: datetime | None = None,
+) -> str | None:
+    """The trigger key for an alert now at ``severity`` with ``doc_count`` documents, or None (stay quiet).
+
+    An escalation (a high-severity alert nobody acknowledged in time) is always announced, once per
+    escalation: its key carries the escalation time.
+    """
+    if escalated_at is not None:
+        return f"{ESCALATED}-{int(escalated_at.timestamp())}"
     if is_new or announced is None:
         return NEW
     if SEVERITY_RANK[severity] > SEVERITY_RANK[announced.severity]:
@@ -57,6 +74,8 @@ def describe(trigger: str) -> str:
     if trigger == NEW:
         return "Cảnh báo mới"
     kind, _, value = trigger.partition("-")
+    if kind == ESCALATED:
+        return "Chưa được xác nhận quá thời hạn: cảnh báo được nâng cấp"
     if kind == "severity":
         return f"Mức độ tăng lên {severity_label(value)}"
     if kind == "docs":

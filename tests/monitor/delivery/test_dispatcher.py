@@ -222,3 +222,36 @@ def test_a_slow_channel_does_not_hold_up_another(db: Database, channels: Channel
         assert asyncio.run(scenario())
     assert [r.json()["alert"]["id"] for r in fast.received] == ["a1", "a2"]
     assert dispatcher.deliveries_for("a1")[0].state is DeliveryState.SENT
+
+
+def test_an_alert_escalated_by_the_store_is_announced_once_per_escalation(
+    db: Database, channels: ChannelsLoader
+) -> None:
+    store = AlertStore(db)
+    with http_receiver() as receiver:
+        dispatcher = Dispatcher(db, channels("channels:\n" + webhook("hook", receiver.url)))
+        candidate = AlertCandidate(
+            rule_id="misinfo-high",
+            rule_type="misinformation",
+            severity=AlertSeverity.HIGH,
+            key="claim:thien-tan-water",
+            title="Tin sai về nước máy Thiện Tân lan rộng",
+            summary="20 bài đăng lặp lại tin sai đã được cải chính.",
+            doc_ids=("doc-1",),
+            event_start=T0,
+            event_end=T0,
+        )
+        alert, new = store.record(candidate)
+        assert dispatcher.enqueue([alert], new_ids={alert.alert_id} if new else set()) == 1
+        # Nobody acknowledged it: past the deadline the store escalates it, and it is announced again.
+        later = alert.created_at + timedelta(hours=2)
+        escalated = store.escalate_overdue(later, {AlertSeverity.HIGH: timedelta(minutes=30)})
+        assert [a.alert_id for a in escalated] == [alert.alert_id]
+        assert dispatcher.enqueue_escalations(escalated) == 1
+        assert dispatcher.enqueue_escalations(escalated) == 0  # the same escalation, not twice
+        asyncio.run(dispatcher.deliver_due(later))
+
+    triggers = sorted(d.trigger.split("-")[0] for d in dispatcher.deliveries_for(alert.alert_id))
+    assert triggers == ["escalated", "new"]
+    texts = sorted(r.json()["delivery"]["trigger_text"] for r in receiver.received)
+    assert texts == ["Chưa được xác nhận quá thời hạn: cảnh báo được nâng cấp", "Cảnh báo mới"]
