@@ -10,6 +10,7 @@ import asyncio
 import json
 import logging
 import re
+import signal
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -60,7 +61,21 @@ def _open(args: argparse.Namespace) -> Monitor:
     return build_monitor(settings)
 
 
+def _exit_on_sigterm() -> None:
+    """Make SIGTERM (a service manager's stop) unwind like Ctrl-C, so the monitor closes cleanly.
+
+    uvicorn handles SIGTERM while it serves, then raises it again once the server has stopped; with the
+    default handler the process would die there, before the worker processes and the database are closed.
+    """
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
+    _exit_on_sigterm()
     monitor = _open(args)
     try:
         ensure_admin_key(monitor, _say)
@@ -77,6 +92,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    _exit_on_sigterm()
     monitor = _open(args)
     try:
         ensure_admin_key(monitor, _say)

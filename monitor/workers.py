@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -82,8 +83,20 @@ def score_documents(analyzer: Analyzer, documents: Sequence[Document]) -> Scored
 _worker_analyzer: Analyzer | None = None
 
 
+PARENT_CHECK_SECONDS = 1.0
+
+
+def _exit_with_parent(parent: int) -> None:
+    # A pool worker waits for work forever; if the service dies without shutting the pool down (killed,
+    # or a signal handler that exits at once), the worker would outlive it holding its models in memory.
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(0)
+
+
 def _start_worker(factory: AnalyzerFactory, context: AnalysisContext) -> None:
     global _worker_analyzer  # noqa: PLW0603  (one analyzer per worker process, built once)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="parent-watch", daemon=True).start()
     _worker_analyzer = factory(context)
 
 

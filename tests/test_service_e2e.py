@@ -8,6 +8,7 @@ health while the run goes on. The process is stopped by its own PID.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -67,12 +68,26 @@ def service(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
             assert secret, f"no admin key printed; log:\n{log_path.read_text(encoding='utf-8')}"
             yield f"http://127.0.0.1:{port}", secret, log_path
         finally:
+            workers = _children(process.pid)
             os.kill(process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.kill(process.pid, signal.SIGKILL)
                 process.wait(timeout=10)
+            # A stopped service leaves no worker process behind.
+            assert _wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), 15)
+
+
+def _children(pid: int) -> list[int]:
+    """The process ids whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        with contextlib.suppress(OSError):
+            fields = dict(line.split(":\t", 1) for line in status.read_text().splitlines() if ":\t" in line)
+            if fields.get("PPid", "").strip() == str(pid):
+                found.append(int(status.parent.name))
+    return found
 
 
 def _wait_for(check: Any, limit: float) -> Any:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -92,3 +95,38 @@ def test_a_broken_analyzer_fails_at_start_up_not_in_a_worker(tmp_path: Path) -> 
     with pytest.raises(Exception, match=r"topics\.yaml"):
         workers.check()
     workers.close()
+
+
+PARENT = """
+import os, sys, time
+from pathlib import Path
+from models.plugin import register
+from monitor.registry import Registry
+from monitor.scoring import AnalysisContext
+from monitor.workers import Workers
+registry = Registry()
+register(registry)
+workers = Workers(1, registry.analyzer("builtin"), AnalysisContext(config_dir=Path(sys.argv[1])))
+workers.start()
+import asyncio
+print(asyncio.run(workers.run(os.getpid)), flush=True)
+time.sleep(120)
+"""
+
+
+def test_workers_exit_when_the_service_is_killed() -> None:
+    # SIGKILL leaves no chance to shut the pool down: the workers notice their parent is gone.
+    parent = subprocess.Popen(
+        [sys.executable, "-c", PARENT, str(CONFIGS)], stdout=subprocess.PIPE, text=True, cwd=CONFIGS.parent
+    )
+    try:
+        assert parent.stdout is not None
+        worker = int(parent.stdout.readline())
+        assert Path(f"/proc/{worker}").exists()
+    finally:
+        parent.kill()
+        parent.wait(timeout=10)
+    deadline = time.monotonic() + 15
+    while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not Path(f"/proc/{worker}").exists()
