@@ -45,11 +45,15 @@ class AuditAction(StrEnum):
     ESCALATE = "escalate"
     SILENCE_CREATE = "silence.create"
     SILENCE_DELETE = "silence.delete"
+    RULE_CREATE = "rule.create"
+    RULE_UPDATE = "rule.update"
+    RULE_DELETE = "rule.delete"
 
 
 class AuditObject(StrEnum):
     ALERT = "alert"
     SILENCE = "silence"
+    RULE = "rule"
 
 
 class Actor(BaseModel):

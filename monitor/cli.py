@@ -259,9 +259,9 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
     """What a rule would have fired over a past period; nothing is recorded and nobody is notified."""
     monitor = _open(args)
     try:
-        rule = next((r for r in monitor.rules if r.id == args.rule), None)
+        rule = next((r for r in monitor.engine.all_rules if r.id == args.rule), None)
         if rule is None:
-            known = ", ".join(sorted(r.id for r in monitor.rules))
+            known = ", ".join(sorted(r.id for r in monitor.engine.all_rules))
             raise ConfigError(f"no rule with id '{args.rule}' in {monitor.settings.config_dir}/rules (known: {known})")
         until = utc_now() - timedelta(seconds=args.until or 0)
         since = utc_now() - timedelta(seconds=args.since)

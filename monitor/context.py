@@ -22,6 +22,7 @@ from monitor.quarantine import Quarantine
 from monitor.registry import Registry
 from monitor.rules.calendar import load_holiday_calendar
 from monitor.rules.engine import RuleEngine
+from monitor.rules.managed import ManagedRules
 from monitor.rules.specs import RuleSpec, rule_spec_class
 from monitor.scoring import AnalysisContext
 from monitor.sources import Source, SourceSpec
@@ -111,6 +112,7 @@ def build_monitor(settings: Settings, registry: Registry | None = None) -> Monit
         calendar=load_holiday_calendar(settings.config_dir),
         health=health,
         on_recorded=lambda recorded, new_ids: delivery.enqueue(recorded, new_ids=new_ids),
+        managed=ManagedRules(db),
     )
     return Monitor(
         settings=settings,

@@ -18,11 +18,12 @@ from datetime import datetime
 
 from monitor.alerts import Alert, AlertCandidate, AlertStore
 from monitor.analysis import AnalyzedDocument
-from monitor.errors import StoreError
+from monitor.errors import NotFoundError, StoreError
 from monitor.health import HealthStore
 from monitor.rules.base import DocumentEvaluator, Prepared, RuleContext, ScheduledEvaluator, WindowEvaluator
 from monitor.rules.calendar import HolidayCalendar
 from monitor.rules.evaluators import evaluator_for
+from monitor.rules.managed import ManagedRules
 from monitor.rules.specs import RuleSpec
 from monitor.rules.windows import window_start
 from monitor.store.base import DocumentStore
@@ -49,18 +50,48 @@ class RuleEngine:
         calendar: HolidayCalendar | None = None,
         health: HealthStore | None = None,
         on_recorded: RecordedHook | None = None,
+        managed: ManagedRules | None = None,
     ) -> None:
-        self.rules = [rule for rule in rules if rule.enabled]
         self.on_recorded = on_recorded
         self.store = store
         self.alerts = alerts
         self.tz_offset_seconds = tz_offset_seconds
-        context = RuleContext(store, tz_offset_seconds, calendar or HolidayCalendar(), health)
+        self.file_rules = list(rules)
+        self.managed = managed
+        self._context = RuleContext(store, tz_offset_seconds, calendar or HolidayCalendar(), health)
+        self._version: int | None = None
+        self._managed_rules: list[RuleSpec] = []
+        self._install(self.file_rules)
+        self.refresh()
+
+    @property
+    def all_rules(self) -> list[RuleSpec]:
+        """Every rule, enabled or not: the files' and then the API's."""
+        return [*self.file_rules, *self._managed_rules]
+
+    def managed_rules(self) -> ManagedRules:
+        """The store of rules created through the API (an error if this engine runs the files only)."""
+        if self.managed is None:
+            raise NotFoundError("this service runs the configured rules only; no rule can be managed through it")
+        return self.managed
+
+    def refresh(self) -> None:
+        """Reload the rules if one was created, changed or removed through the API (in any process)."""
+        if self.managed is None:
+            return
+        version = self.managed.version()
+        if version != self._version:
+            self._managed_rules = self.managed.list()
+            self._install([*self.file_rules, *self._managed_rules])
+            self._version = version
+
+    def _install(self, rules: Sequence[RuleSpec]) -> None:
+        self.rules = [rule for rule in rules if rule.enabled]
         self._documents: dict[str, DocumentEvaluator] = {}
         self._windows: dict[str, WindowEvaluator] = {}
         self._scheduled: dict[str, ScheduledEvaluator] = {}
         for rule in self.rules:
-            evaluator = evaluator_for(rule, context)
+            evaluator = evaluator_for(rule, self._context)
             if isinstance(evaluator, DocumentEvaluator):
                 self._documents[rule.id] = evaluator
             elif isinstance(evaluator, WindowEvaluator):
@@ -72,6 +103,7 @@ class RuleEngine:
         """Evaluate per-document rules for new or changed documents and mark the windows they touch."""
         if not items:
             return []
+        self.refresh()
         prepared = [Prepared.of(item) for item in items]
         candidates: list[AlertCandidate] = []
         for evaluator in self._documents.values():
@@ -86,6 +118,7 @@ class RuleEngine:
 
     def evaluate_pending(self) -> list[Alert]:
         """Evaluate every window that new documents touched since the last evaluation."""
+        self.refresh()
         alerts: list[Alert] = []
         for rule_id, start in self.alerts.pending_windows():
             windowed = self._windows.get(rule_id)

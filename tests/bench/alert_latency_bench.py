@@ -54,7 +54,7 @@ def rules_yaml() -> str:
             "  - type: watch",
             f"    id: bench-watch-{number:02d}",
             f"    query: '\"{problem}\"'",
-            "    group_window: 1h",
+            "    group_window: 6h",
         ]
     return "\n".join(lines) + "\n"
 
@@ -128,7 +128,7 @@ def main() -> int:
         (config / "rules" / "bench.yaml").write_text(rules_yaml(), encoding="utf-8")
         (config / "channels.yaml").write_text(
             f"channels:\n  - {{id: hook, type: webhook, url: '{url}/hook', secret_env: {SECRET_ENV}, "
-            "allow_private_network: true}\n",
+            "allow_private_network: true, concurrency: 16}\n",
             encoding="utf-8",
         )
         monitor = build_monitor(load_settings(config))
