@@ -15,10 +15,9 @@ from datetime import datetime, timedelta
 
 from monitor.alerts import AlertCandidate
 from monitor.durations import format_duration
-from monitor.rules.base import Prepared, RuleContext, WindowEvaluator
+from monitor.rules.base import RuleContext
 from monitor.rules.specs import DAY_SECONDS, WEEK_DAYS, BaselineKind, CompareDays, HolidayHandling, SpikeRuleSpec
-from monitor.rules.windows import Selection, event_span, window_bounds, window_documents
-from monitor.store.base import DocumentFilter
+from monitor.rules.windows import SelectedWindowEvaluator, event_span, window_bounds, window_documents
 
 # Skipping holiday windows reaches back at most this many times the configured baseline length, which
 # covers Tết (six days) for any baseline of two days or more.
@@ -70,19 +69,7 @@ def baseline_starts(rule: SpikeRuleSpec, start: datetime, context: RuleContext) 
     return chosen, skipped
 
 
-class SpikeEvaluator(WindowEvaluator):
-    def __init__(self, rule: SpikeRuleSpec, context: RuleContext) -> None:
-        self.rule = rule
-        self.context = context
-        self.selection = Selection.of(rule)
-        self.window_seconds = rule.window
-
-    def touches(self, p: Prepared) -> bool:
-        return self.selection.matches(p)
-
-    def touched_filter(self, since: datetime, until: datetime) -> DocumentFilter:
-        return self.selection.filter(since, until)
-
+class SpikeEvaluator(SelectedWindowEvaluator[SpikeRuleSpec]):
     def baseline(self, start: datetime) -> Baseline:
         starts, skipped = baseline_starts(self.rule, start, self.context)
         if not starts:

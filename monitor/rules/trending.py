@@ -7,24 +7,15 @@ from datetime import datetime, timedelta
 
 from monitor.alerts import AlertCandidate
 from monitor.durations import format_duration
-from monitor.rules.base import Prepared, RuleContext, WindowEvaluator
+from monitor.rules.base import Prepared
 from monitor.rules.specs import TrendingStoryRuleSpec
-from monitor.rules.windows import Selection, event_span, window_bounds, window_documents
+from monitor.rules.windows import SelectedWindowEvaluator, event_span, window_bounds, window_documents
 from monitor.store.base import CountField, DocumentFilter
 
 
-class TrendingStoryEvaluator(WindowEvaluator):
-    def __init__(self, rule: TrendingStoryRuleSpec, context: RuleContext) -> None:
-        self.rule = rule
-        self.context = context
-        self.selection = Selection.of(rule)
-        self.window_seconds = rule.window
-
+class TrendingStoryEvaluator(SelectedWindowEvaluator[TrendingStoryRuleSpec]):
     def touches(self, p: Prepared) -> bool:
         return p.item.analysis.story_id is not None and self.selection.matches(p)
-
-    def touched_filter(self, since: datetime, until: datetime) -> DocumentFilter:
-        return self.selection.filter(since, until)
 
     def evaluate(self, start: datetime) -> list[AlertCandidate]:
         end = start + timedelta(seconds=self.rule.window)

@@ -7,26 +7,14 @@ from datetime import datetime, timedelta
 from monitor.alerts import AlertCandidate
 from monitor.analysis import SentimentLabel
 from monitor.durations import format_duration
-from monitor.rules.base import Prepared, RuleContext, WindowEvaluator
+from monitor.rules.base import Prepared
 from monitor.rules.specs import NegativeShareRuleSpec, ThresholdRuleSpec
-from monitor.rules.windows import Selection, event_span, window_bounds, window_documents
+from monitor.rules.windows import SelectedWindowEvaluator, event_span, window_bounds, window_documents
 from monitor.store.base import DocumentFilter
 
 
-class ThresholdEvaluator(WindowEvaluator):
+class ThresholdEvaluator(SelectedWindowEvaluator[ThresholdRuleSpec]):
     """At least ``min_count`` matching documents in a window; one alert per window."""
-
-    def __init__(self, rule: ThresholdRuleSpec, context: RuleContext) -> None:
-        self.rule = rule
-        self.context = context
-        self.selection = Selection.of(rule)
-        self.window_seconds = rule.window
-
-    def touches(self, p: Prepared) -> bool:
-        return self.selection.matches(p)
-
-    def touched_filter(self, since: datetime, until: datetime) -> DocumentFilter:
-        return self.selection.filter(since, until)
 
     def evaluate(self, start: datetime) -> list[AlertCandidate]:
         rule, store = self.rule, self.context.store
@@ -61,14 +49,8 @@ class ThresholdEvaluator(WindowEvaluator):
         ]
 
 
-class NegativeShareEvaluator(WindowEvaluator):
+class NegativeShareEvaluator(SelectedWindowEvaluator[NegativeShareRuleSpec]):
     """Negative documents make up at least ``min_share`` of a watch target's documents in a window."""
-
-    def __init__(self, rule: NegativeShareRuleSpec, context: RuleContext) -> None:
-        self.rule = rule
-        self.context = context
-        self.selection = Selection.of(rule)
-        self.window_seconds = rule.window
 
     def touches(self, p: Prepared) -> bool:
         # A neutral or positive document changes the share too, so every sentiment marks the window.

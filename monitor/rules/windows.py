@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Generic, TypeVar
 
 from monitor import query as query_syntax
 from monitor.analysis import AnalyzedDocument, SentimentLabel
 from monitor.durations import format_duration
-from monitor.rules.base import Prepared
+from monitor.rules.base import Prepared, RuleContext, WindowEvaluator
 from monitor.rules.specs import RuleSpec, WindowedRuleSpec
 from monitor.store.base import DocumentFilter, DocumentStore, SearchRequest, SortOrder
 
@@ -106,3 +107,22 @@ def event_span(items: list[AnalyzedDocument], start: datetime, end: datetime) ->
     """First and last publication among ``items``; the window itself when there are none."""
     published = [item.document.published_at for item in items]
     return (min(published), max(published)) if published else (start, end)
+
+
+WindowedSpecT = TypeVar("WindowedSpecT", bound=WindowedRuleSpec)
+
+
+class SelectedWindowEvaluator(WindowEvaluator, Generic[WindowedSpecT]):
+    """A windowed rule over the documents its :class:`Selection` picks; subclasses say what a window means."""
+
+    def __init__(self, rule: WindowedSpecT, context: RuleContext) -> None:
+        self.rule = rule
+        self.context = context
+        self.selection = Selection.of(rule)
+        self.window_seconds = rule.window
+
+    def touches(self, p: Prepared) -> bool:
+        return self.selection.matches(p)
+
+    def touched_filter(self, since: datetime, until: datetime) -> DocumentFilter:
+        return self.selection.filter(since, until)
