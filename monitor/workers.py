@@ -150,8 +150,15 @@ class Workers:
         """Start the worker processes now and wait until each has built its analyzer (service start-up)."""
         pool = self._executor()
         if pool is not None:
-            for future in [pool.submit(os.getpid) for _ in range(self.count * 2)]:
-                future.result()
+            try:
+                for future in [pool.submit(os.getpid) for _ in range(self.count * 2)]:
+                    future.result()
+            except BrokenProcessPool as exc:
+                self._discard(pool)
+                raise ModelError(
+                    f"the worker processes could not start ({exc}); their error is logged above. "
+                    "Set 'workers: 0' in settings.yaml to score in the service process instead"
+                ) from exc
 
     def score(self, documents: Sequence[Document]) -> ScoredBatch:
         """Score ``documents``, split across the workers; results keep the input order."""
