@@ -14,6 +14,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -294,6 +295,38 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
         monitor.close()
 
 
+def cmd_export_dataset(args: argparse.Namespace) -> int:
+    from monitor.dataset_export import export_dataset  # noqa: PLC0415  (pyarrow only for this command)
+
+    monitor = _open(args)
+    try:
+        count = export_dataset(monitor, args.out, since=args.since, until=args.until, progress=_progress)
+    finally:
+        monitor.close()
+    _say(f"{count:,} documents written to {args.out} (authors, channels and mentions pseudonymized)")
+    return 0
+
+
+def _aware_time(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected an ISO-8601 time, e.g. 2026-11-01T00:00:00+07:00: {exc}") from exc
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"'{value}' has no time zone offset (add +07:00 for Vietnam time)")
+    return moment
+
+
+def _add_export_commands(commands: Any) -> None:
+    export = commands.add_parser("export", help="exports for researchers")
+    export_commands = export.add_subparsers(dest="export_command", required=True)
+    dataset = export_commands.add_parser("dataset", help="documents as Parquet, authors pseudonymized")
+    dataset.add_argument("out", type=Path, help="the .parquet file to write")
+    dataset.add_argument("--since", type=_aware_time, help="published at or after (ISO-8601 with offset)")
+    dataset.add_argument("--until", type=_aware_time, help="published before (ISO-8601 with offset)")
+    export.set_defaults(handler=cmd_export_dataset)
+
+
 def _add_rules_commands(commands: Any) -> None:
     rules = commands.add_parser("rules", help="alert rules")
     rules_commands = rules.add_subparsers(dest="rules_command", required=True)
@@ -466,6 +499,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_config_commands(commands)
     _add_rules_commands(commands)
+    _add_export_commands(commands)
     for install in load_plugins().command_installers:  # e.g. "monitor models ..." from the NLP package
         install(commands)
     return parser
