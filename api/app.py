@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import UNPROCESSABLE
 from api.ratelimit import RateLimiter
-from api.routes import alerts, audit, documents, meta, rules, silences
+from api.routes import alerts, audit, cases, documents, meta, rules, silences
 from monitor.alerts import AlertStateError
 from monitor.context import Monitor
 from monitor.errors import NotFoundError, QueryError, StoreError
@@ -91,6 +91,7 @@ def create_app(monitor: Monitor) -> FastAPI:
     """Build the API over an assembled :class:`Monitor` (which the caller owns and closes)."""
     app = FastAPI(title="Đồng Nai media monitor", version="0.1.0", description=DESCRIPTION)
     app.state.monitor = monitor
+    app.state.cases = monitor.cases
     app.state.pseudonymizer = Pseudonymizer.for_data_dir(monitor.settings.data_dir)
     api = monitor.settings.api
     app.state.rate_limiter = RateLimiter(api.rate_limit_per_minute, api.rate_limit_burst)
@@ -105,6 +106,7 @@ def create_app(monitor: Monitor) -> FastAPI:
     app.include_router(silences.router)
     app.include_router(rules.router)
     app.include_router(audit.router)
+    app.include_router(cases.router)
     _document_error_bodies(app)
     return app
 

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from monitor.alerts import AlertStore
 from monitor.archive import RawArchive
+from monitor.cases import Cases, open_cases
 from monitor.claims import load_claims
 from monitor.config.catalog import load_spec_folder
 from monitor.config.settings import Settings
@@ -52,6 +53,7 @@ class Monitor:
     workers: Workers
     engine: RuleEngine
     delivery: Dispatcher
+    cases: Cases
     pipeline: Pipeline
     hosts: HostLimiter
 
@@ -114,6 +116,10 @@ def build_monitor(settings: Settings, registry: Registry | None = None) -> Monit
         on_recorded=lambda recorded, new_ids: delivery.enqueue(recorded, new_ids=new_ids),
         managed=ManagedRules(db),
     )
+    archive = RawArchive(settings.data_dir / ARCHIVE_FOLDER)
+    cases = open_cases(
+        db, config_dir=settings.config_dir, data_dir=settings.data_dir, documents=store, archive=archive, alerts=alerts
+    )
     return Monitor(
         settings=settings,
         registry=plugins,
@@ -129,13 +135,14 @@ def build_monitor(settings: Settings, registry: Registry | None = None) -> Monit
         workers=workers,
         engine=engine,
         delivery=delivery,
+        cases=cases,
         pipeline=Pipeline(
             store=store,
             workers=workers,
             engine=engine,
             health=health,
             quarantine=quarantine,
-            archive=RawArchive(settings.data_dir / ARCHIVE_FOLDER),
+            archive=archive,
             stories=StoryIndex(db),
         ),
         hosts=HostLimiter(settings.crawl.per_host_concurrency, settings.crawl.per_host_interval_seconds),

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 
 from monitor.alerts import DEFAULT_ESCALATION_DEADLINES, Alert
 from monitor.context import Monitor
@@ -81,6 +82,26 @@ async def evaluate_windows_forever(monitor: Monitor) -> None:
             continue
         if escalated:
             log.warning("escalated %d high-severity alerts still unacknowledged", len(escalated))
+        try:
+            breaches = await asyncio.to_thread(case_deadlines, monitor)
+        except Exception:
+            log.exception("checking case deadlines failed")
+            continue
+        if breaches:
+            log.warning("%d case deadlines passed", len(breaches))
+
+
+def case_deadlines(monitor: Monitor, now: datetime | None = None) -> list[Alert]:
+    """Alert on cases past a service level (verify or respond in time); one alert per case and stage."""
+    moment = now or utc_now()
+    recorded = [
+        monitor.alerts.record(monitor.cases.breach_candidate(breach, moment))
+        for breach in monitor.cases.overdue(moment)
+    ]
+    alerts = [alert for alert, _ in recorded]
+    if alerts:
+        monitor.delivery.enqueue(alerts, new_ids={alert.alert_id for alert, new in recorded if new})
+    return alerts
 
 
 def escalate(monitor: Monitor) -> list[Alert]:

@@ -1,0 +1,355 @@
+"""Cases: open from alerts or documents, work them through the workflow, share with agencies, attach
+evidence and see it (each view logged with a reason), check deadlines.
+
+Officers and admins work cases; a liaison sees only the cases shared with its agency (configured in
+``configs/cases.yaml``) and cannot change them; researchers see no cases. A case not shared with a
+liaison's agency answers 404, as an unknown one does, so liaisons learn nothing of other agencies' cases.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import UNPROCESSABLE, MonitorDep, actor, require
+from monitor.audit import Actor
+from monitor.cases import (
+    TRANSITIONS,
+    Breach,
+    Case,
+    CaseComment,
+    CaseOpen,
+    CasePriority,
+    CaseQuery,
+    Cases,
+    CaseState,
+    CaseStateError,
+    Correction,
+    CustodyEntry,
+    Evidence,
+    EvidenceTamperedError,
+    EvidenceView,
+    ServiceRecord,
+    TimelineEvent,
+    Verification,
+    open_cases,
+)
+from monitor.cases.evidence import MAX_REASON_CHARS
+from monitor.cases.model import MAX_CLAIM_CHARS, MAX_COMMENT_CHARS
+from monitor.context import Monitor
+from monitor.errors import NotFoundError
+from monitor.keys import ApiKey, Role
+
+router = APIRouter(prefix="/cases", tags=["cases"])
+
+WorkCases = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
+SeeCases = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER, Role.LIAISON))]
+
+_build_lock = threading.Lock()
+
+
+def get_cases(request: Request, monitor: MonitorDep) -> Cases:
+    """The case service: ``app.state.cases`` if the app set one, else built once from the monitor."""
+    cases: Cases | None = getattr(request.app.state, "cases", None)
+    if cases is None:
+        with _build_lock:
+            cases = getattr(request.app.state, "cases", None)
+            if cases is None:
+                cases = _build(monitor)
+                request.app.state.cases = cases
+    return cases
+
+
+def _build(monitor: Monitor) -> Cases:
+    return open_cases(
+        monitor.db,
+        config_dir=monitor.settings.config_dir,
+        data_dir=monitor.settings.data_dir,
+        documents=monitor.store,
+        archive=monitor.pipeline.archive,
+        alerts=monitor.alerts,
+    )
+
+
+CasesDep = Annotated[Cases, Depends(get_cases)]
+
+
+@contextmanager
+def _answers() -> Iterator[None]:
+    """Map case errors to HTTP (the app's own handlers know alerts, not cases)."""
+    try:
+        yield
+    except (CaseStateError, EvidenceTamperedError) as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, exc.message) from exc
+    except ValueError as exc:
+        raise HTTPException(UNPROCESSABLE, str(exc)) from exc
+
+
+def _agency(key: ApiKey, cases: Cases) -> str | None:
+    """None for officers and admins (every case); the liaison's agency, or 403 if it has none."""
+    if key.role is not Role.LIAISON:
+        return None
+    agency = cases.config.agency_of(key)
+    if agency is None:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"liaison key '{key.name}' ({key.key_id}) belongs to no agency: an administrator must list it "
+            "under an agency in configs/cases.yaml",
+        )
+    return agency
+
+
+def _visible(case_id: str, key: ApiKey, cases: Cases) -> Case:
+    agency = _agency(key, cases)
+    case = cases.store.get(case_id)
+    if agency is not None and agency not in case.agencies:
+        raise NotFoundError(f"no case with id '{case_id}'")  # the same answer as for an unknown case
+    return case
+
+
+class CasePage(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[Case]
+
+
+class OpenedCase(BaseModel):
+    case: Case
+    evidence: list[Evidence]
+
+
+class CaseDetail(BaseModel):
+    case: Case
+    allowed_transitions: list[CaseState]
+    service: ServiceRecord
+
+
+class TransitionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: CaseState
+    note: str | None = Field(default=None, max_length=2000, description="Why (kept in the timeline).")
+
+
+class PriorityRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    priority: CasePriority
+
+
+class AssigneeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key_id: str | None = Field(description="An active officer or admin key (monitor keys list); null unassigns.")
+
+
+class ShareRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    agency: str = Field(min_length=1, max_length=64)
+
+
+class CommentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=MAX_COMMENT_CHARS)
+
+
+class ClaimRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    claim: str = Field(min_length=1, max_length=MAX_CLAIM_CHARS, description="The false claim, in a sentence.")
+
+
+class EvidenceRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    doc_id: str = Field(min_length=1, max_length=200)
+
+
+Reason = Annotated[
+    str, Query(min_length=1, max_length=MAX_REASON_CHARS, description="Why you look (chain-of-custody log).")
+]
+
+
+@router.post("", summary="Open a case from an alert and/or documents", status_code=status.HTTP_201_CREATED)
+def open_case(spec: CaseOpen, cases: CasesDep, key: WorkCases) -> OpenedCase:
+    if spec.alert_id is None and not spec.doc_ids:
+        raise HTTPException(UNPROCESSABLE, "a case comes from an alert ('alert_id') or documents ('doc_ids')")
+    with _answers():
+        case, evidence = cases.open_case(spec, actor(key))
+    return OpenedCase(case=case, evidence=evidence)
+
+
+@router.get("", summary="List cases, most recently opened first (liaisons: those shared with their agency)")
+def list_cases(
+    cases: CasesDep,
+    key: SeeCases,
+    state: Annotated[list[CaseState] | None, Query()] = None,
+    priority: Annotated[list[CasePriority] | None, Query()] = None,
+    assignee: Annotated[str | None, Query(max_length=64, description="Assignee key id.")] = None,
+    agency: Annotated[str | None, Query(max_length=64, description="Shared with this agency.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> CasePage:
+    own = _agency(key, cases)
+    if own is not None and agency is not None and agency != own:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, f"a liaison of '{own}' sees only cases shared with '{own}'")
+    request = CaseQuery(
+        states=tuple(state or ()),
+        priorities=tuple(priority or ()),
+        assignee_id=assignee,
+        agency=own or agency,
+        limit=limit,
+        offset=offset,
+    )
+    total, items = cases.store.search(request)
+    return CasePage(total=total, limit=limit, offset=offset, items=items)
+
+
+@router.get("/overdue", summary="Deadlines missed now by cases still being worked")
+def list_overdue(cases: CasesDep, key: WorkCases) -> list[Breach]:
+    return cases.overdue(cases.store.clock())
+
+
+@router.get("/{case_id}", summary="One case, the moves allowed from its state, and its service record")
+def get_case(case_id: str, cases: CasesDep, key: SeeCases) -> CaseDetail:
+    case = _visible(case_id, key, cases)
+    return CaseDetail(
+        case=case,
+        allowed_transitions=sorted(TRANSITIONS[case.state]),
+        service=cases.service_record(case_id),
+    )
+
+
+@router.post("/{case_id}/transition", summary="Move a case to another state (409 if the move is not allowed)")
+def transition(case_id: str, body: TransitionRequest, cases: CasesDep, key: WorkCases) -> Case:
+    with _answers():
+        return cases.store.transition(case_id, body.to, actor(key), body.note)
+
+
+@router.put("/{case_id}/priority", summary="Set the priority (deadlines follow it)")
+def set_priority(case_id: str, body: PriorityRequest, cases: CasesDep, key: WorkCases) -> Case:
+    with _answers():
+        return cases.store.set_priority(case_id, body.priority, actor(key))
+
+
+@router.put("/{case_id}/assignee", summary="Assign to an officer's key (null unassigns)")
+def assign(case_id: str, body: AssigneeRequest, cases: CasesDep, monitor: MonitorDep, key: WorkCases) -> Case:
+    assignee: Actor | None = None
+    if body.key_id is not None:
+        target = next((k for k in monitor.keys.all_keys() if k.key_id == body.key_id), None)
+        if target is None or not target.active or target.role not in (Role.OFFICER, Role.ADMIN):
+            raise HTTPException(
+                UNPROCESSABLE, f"parameter 'key_id': '{body.key_id}' is not an active officer or admin key"
+            )
+        assignee = actor(target)
+    with _answers():
+        return cases.store.assign(case_id, assignee, actor(key))
+
+
+@router.post("/{case_id}/shares", summary="Share with an agency (its liaisons then see the case)")
+def share(case_id: str, body: ShareRequest, cases: CasesDep, key: WorkCases) -> Case:
+    if body.agency not in cases.config.agencies:
+        known = ", ".join(sorted(cases.config.agencies)) or "none configured"
+        raise HTTPException(UNPROCESSABLE, f"parameter 'agency': unknown agency '{body.agency}' (known: {known})")
+    return cases.store.share(case_id, body.agency, actor(key))
+
+
+@router.delete("/{case_id}/shares/{agency}", summary="Stop sharing with an agency")
+def unshare(case_id: str, agency: str, cases: CasesDep, key: WorkCases) -> Case:
+    return cases.store.unshare(case_id, agency, actor(key))
+
+
+@router.post("/{case_id}/comments", summary="Comment on a case", status_code=status.HTTP_201_CREATED)
+def add_comment(case_id: str, body: CommentCreate, cases: CasesDep, key: WorkCases) -> CaseComment:
+    with _answers():
+        return cases.store.comment(case_id, actor(key), body.text)
+
+
+@router.get("/{case_id}/comments", summary="A case's comments, oldest first")
+def list_comments(case_id: str, cases: CasesDep, key: SeeCases) -> list[CaseComment]:
+    _visible(case_id, key, cases)
+    return cases.store.comments(case_id)
+
+
+@router.get("/{case_id}/timeline", summary="Everything that happened to a case, oldest first")
+def timeline(case_id: str, cases: CasesDep, key: SeeCases) -> list[TimelineEvent]:
+    _visible(case_id, key, cases)
+    return cases.store.timeline(case_id)
+
+
+@router.put("/{case_id}/claim", summary="Record the false claim in a sentence")
+def set_claim(case_id: str, body: ClaimRequest, cases: CasesDep, key: WorkCases) -> Case:
+    with _answers():
+        return cases.store.set_claim(case_id, body.claim, actor(key))
+
+
+@router.put("/{case_id}/correction", summary="Record the official correction (statement, URL, issuing body, time)")
+def set_correction(case_id: str, body: Correction, cases: CasesDep, key: WorkCases) -> Case:
+    with _answers():
+        return cases.store.set_correction(case_id, body, actor(key))
+
+
+@router.post(
+    "/{case_id}/evidence",
+    summary="Attach a document as evidence (201 new snapshot; 200 with the first snapshot if already attached)",
+    status_code=status.HTTP_201_CREATED,
+)
+def attach_evidence(
+    case_id: str, body: EvidenceRequest, cases: CasesDep, key: WorkCases, response: Response
+) -> Evidence:
+    with _answers():
+        evidence, new = cases.evidence.attach(case_id, body.doc_id, actor(key))
+    if not new:
+        response.status_code = status.HTTP_200_OK
+    return evidence
+
+
+@router.get("/{case_id}/evidence", summary="A case's evidence: documents, capture times and file hashes")
+def list_evidence(case_id: str, cases: CasesDep, key: SeeCases) -> list[Evidence]:
+    _visible(case_id, key, cases)
+    return cases.evidence.attached(case_id)
+
+
+@router.post("/{case_id}/evidence/verify", summary="Re-hash every evidence file; names any missing or changed")
+def verify_evidence(case_id: str, cases: CasesDep, key: WorkCases) -> Verification:
+    return cases.evidence.verify(case_id, actor(key))
+
+
+@router.get("/{case_id}/evidence/{evidence_id}", summary="See one snapshot's content (logged with your reason)")
+def view_evidence(case_id: str, evidence_id: str, reason: Reason, cases: CasesDep, key: SeeCases) -> EvidenceView:
+    _visible(case_id, key, cases)
+    with _answers():
+        return cases.evidence.view(case_id, evidence_id, actor(key), reason)
+
+
+@router.get(
+    "/{case_id}/evidence/{evidence_id}/files/{name}",
+    summary="Download one evidence file (logged with your reason; 409 if it changed since attached)",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
+)
+def download_evidence(
+    case_id: str, evidence_id: str, name: str, reason: Reason, cases: CasesDep, key: SeeCases
+) -> Response:
+    _visible(case_id, key, cases)
+    with _answers():
+        record, data = cases.evidence.read_file(case_id, evidence_id, name, actor(key), reason)
+    media = "application/json" if name.endswith(".json") else "application/octet-stream"
+    return Response(
+        data,
+        media_type=media,
+        headers={"X-Evidence-SHA256": record.sha256, "Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/{case_id}/custody", summary="The chain of custody of a case's evidence: who saw what, when, why")
+def custody(case_id: str, cases: CasesDep, key: WorkCases) -> list[CustodyEntry]:
+    return cases.evidence.custody(case_id)
