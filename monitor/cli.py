@@ -327,6 +327,27 @@ def _add_export_commands(commands: Any) -> None:
     export.set_defaults(handler=cmd_export_dataset)
 
 
+def cmd_evidence_verify(args: argparse.Namespace) -> int:
+    from monitor.cases.exports import verify_package  # noqa: PLC0415  (only this command needs it)
+
+    problems = verify_package(args.package)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        _say(f"{args.package}: {len(problems)} problem(s): the package is not as exported")
+        return 1
+    _say(f"{args.package}: intact (every file matches manifest.sha256)")
+    return 0
+
+
+def _add_evidence_commands(commands: Any) -> None:
+    evidence = commands.add_parser("evidence", help="evidence packages")
+    evidence_commands = evidence.add_subparsers(dest="evidence_command", required=True)
+    verify = evidence_commands.add_parser("verify", help="check a police evidence package against manifest.sha256")
+    verify.add_argument("package", type=Path, help="the .zip package")
+    evidence.set_defaults(handler=cmd_evidence_verify)
+
+
 def _add_rules_commands(commands: Any) -> None:
     rules = commands.add_parser("rules", help="alert rules")
     rules_commands = rules.add_subparsers(dest="rules_command", required=True)
@@ -440,6 +461,18 @@ def _add_config_commands(commands: Any) -> None:
     config.set_defaults(handler=cmd_check)
 
 
+def _add_keys_commands(commands: Any) -> None:
+    keys = commands.add_parser("keys", help="manage API keys")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
+    create = keys_commands.add_parser("create", help="create a key and print its secret once")
+    create.add_argument("--role", required=True, choices=[r.value for r in Role])
+    create.add_argument("--name", help="who or what the key is for")
+    keys_commands.add_parser("list", help="list keys (never their secrets)")
+    revoke = keys_commands.add_parser("revoke", help="revoke a key")
+    revoke.add_argument("key_id")
+    keys.set_defaults(handler=cmd_keys)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="monitor", description="Đồng Nai media monitor")
     parser.add_argument("--config-dir", help="configuration folder (default: $MONITOR_CONFIG_DIR or ./configs)")
@@ -485,21 +518,14 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.add_argument("--json", action="store_true")
     alerts.set_defaults(handler=cmd_alerts)
 
-    keys = commands.add_parser("keys", help="manage API keys")
-    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
-    create = keys_commands.add_parser("create", help="create a key and print its secret once")
-    create.add_argument("--role", required=True, choices=[r.value for r in Role])
-    create.add_argument("--name", help="who or what the key is for")
-    keys_commands.add_parser("list", help="list keys (never their secrets)")
-    revoke = keys_commands.add_parser("revoke", help="revoke a key")
-    revoke.add_argument("key_id")
-    keys.set_defaults(handler=cmd_keys)
+    _add_keys_commands(commands)
 
     _add_index_commands(commands)
 
     _add_config_commands(commands)
     _add_rules_commands(commands)
     _add_export_commands(commands)
+    _add_evidence_commands(commands)
     for install in load_plugins().command_installers:  # e.g. "monitor models ..." from the NLP package
         install(commands)
     return parser

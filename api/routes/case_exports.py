@@ -1,0 +1,150 @@
+"""Exports of cases: the police evidence package (ZIP), the foreign-affairs briefing (DOCX), the register (XLSX).
+
+Every export needs a stated purpose (422 without one) and is written to the case's custody log before its
+content leaves. Officers and admins export any case; a liaison only cases shared with its agency (another
+case answers 404, as in ``api/routes/cases.py``); researchers never. The register is the office's own
+report: officers and admins only.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi.responses import FileResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.background import BackgroundTask
+
+from api.deps import UNPROCESSABLE, MonitorDep, actor, require
+from api.routes.cases import CasesDep
+from monitor.cases import Cases, EvidenceTamperedError
+from monitor.cases.exports import (
+    MAX_ENGLISH_SUMMARY_CHARS,
+    MAX_PURPOSE_CHARS,
+    Requester,
+    prepare_police_package,
+    write_briefing,
+    write_register,
+)
+from monitor.keys import ApiKey, Role
+from monitor.privacy import Pseudonymizer
+
+router = APIRouter(prefix="/cases", tags=["case exports"])
+
+ExportCases = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER, Role.LIAISON))]
+ExportRegister = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ExportRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: str = Field(
+        min_length=1, max_length=MAX_PURPOSE_CHARS, description="Why the export is needed (custody log)."
+    )
+
+
+class BriefingRequest(ExportRequest):
+    english_summary: str | None = Field(
+        default=None, max_length=MAX_ENGLISH_SUMMARY_CHARS, description="Printed as given, in its own section."
+    )
+
+
+@contextmanager
+def _answers() -> Iterator[None]:
+    """Map export errors to HTTP (NotFoundError is the app's own 404 handler)."""
+    try:
+        yield
+    except EvidenceTamperedError as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, exc.message) from exc
+    except ValueError as exc:  # a blank purpose
+        raise HTTPException(UNPROCESSABLE, str(exc)) from exc
+
+
+def _requester(key: ApiKey, cases: Cases, monitor: MonitorDep, purpose: str) -> Requester:
+    """The export's requester; a liaison's agency limits it (403 if the key is in no agency, as in cases.py)."""
+    agency: str | None = None
+    if key.role is Role.LIAISON:
+        agency = cases.config.agency_of(key)
+        if agency is None:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                f"liaison key '{key.name}' ({key.key_id}) belongs to no agency: an administrator must list it "
+                "under an agency in configs/cases.yaml",
+            )
+    with _answers():
+        return Requester(by=actor(key), purpose=purpose, agency=agency, zone=monitor.settings.zone)
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+@router.post(
+    "/{case_id}/exports/police",
+    summary="Evidence package for the police (ZIP, streamed; logged with your purpose; 409 if evidence changed)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}},
+)
+def police_package(
+    case_id: str, body: ExportRequest, cases: CasesDep, monitor: MonitorDep, key: ExportCases
+) -> StreamingResponse:
+    requester = _requester(key, cases, monitor, body.purpose)
+    with _answers():  # access, verification and the custody entry happen here, before the first byte
+        package = prepare_police_package(cases, case_id, requester)
+    return StreamingResponse(package.chunks(), media_type="application/zip", headers=_attachment(package.filename))
+
+
+@router.post(
+    "/{case_id}/exports/briefing",
+    summary="Briefing for foreign affairs (DOCX, Vietnamese, private individuals redacted; logged)",
+    response_class=Response,
+    responses={200: {"content": {DOCX: {"schema": {"type": "string", "format": "binary"}}}}},
+)
+def briefing(case_id: str, body: BriefingRequest, cases: CasesDep, monitor: MonitorDep, key: ExportCases) -> Response:
+    requester = _requester(key, cases, monitor, body.purpose)
+    out = io.BytesIO()
+    with _answers():
+        write_briefing(
+            cases,
+            case_id,
+            requester,
+            out,
+            pseudonyms=Pseudonymizer.for_data_dir(monitor.settings.data_dir),
+            english_summary=body.english_summary,
+        )
+    name = f"ban-tin-{case_id}-{requester.export_id[:8]}.docx"
+    return Response(out.getvalue(), media_type=DOCX, headers=_attachment(name))
+
+
+@router.get(
+    "/exports/register.xlsx",
+    summary="Register of all cases with their timings (XLSX; officers and admins; logged in each case)",
+    response_class=FileResponse,
+    responses={200: {"content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}},
+)
+def register(
+    cases: CasesDep,
+    monitor: MonitorDep,
+    key: ExportRegister,
+    purpose: Annotated[str, Query(min_length=1, max_length=MAX_PURPOSE_CHARS, description="Why (custody log).")],
+) -> FileResponse:
+    requester = _requester(key, cases, monitor, purpose)
+    # write_only openpyxl streams rows to a file; the file is served, then removed.
+    handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115  (removed after sending)
+    path = Path(handle.name)
+    try:
+        with handle:
+            write_register(cases, requester, handle)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    name = f"so-vu-viec-{requester.at.astimezone(requester.zone):%Y%m%d-%H%M}.xlsx"
+    return FileResponse(path, media_type=XLSX, filename=name, background=BackgroundTask(path.unlink, missing_ok=True))
