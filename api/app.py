@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import UNPROCESSABLE
 from api.ratelimit import RateLimiter
-from api.routes import alerts, audit, case_exports, cases, documents, meta, rules, silences
+from api.routes import alerts, audit, case_exports, cases, documents, meta, reports, rules, silences
 from monitor.alerts import AlertStateError
 from monitor.context import Monitor
 from monitor.errors import NotFoundError, QueryError, StoreError
@@ -108,6 +108,7 @@ def create_app(monitor: Monitor) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(cases.router)
     app.include_router(case_exports.router)
+    app.include_router(reports.router)
     _document_error_bodies(app)
     return app
 

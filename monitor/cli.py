@@ -13,7 +13,7 @@ import re
 import signal
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -340,6 +340,33 @@ def cmd_evidence_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from monitor.reports import build_report, write_report  # noqa: PLC0415  (matplotlib only when needed)
+
+    monitor = _open(args)
+    try:
+        try:
+            report = build_report(monitor, args.kind, end=args.end, campaign=args.campaign)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
+        folder = args.out or monitor.settings.data_dir / "reports"
+        for path in write_report(report, folder, args.formats or ["docx", "pdf", "html"], monitor.settings.timezone):
+            _say(str(path))
+    finally:
+        monitor.close()
+    return 0
+
+
+def _add_report_commands(commands: Any) -> None:
+    report = commands.add_parser("report", help="write a daily, weekly or campaign report (DOCX, PDF, HTML)")
+    report.add_argument("kind", choices=["daily", "weekly", "campaign"])
+    report.add_argument("campaign", nargs="?", help="campaign id from configs/campaigns.yaml (kind campaign)")
+    report.add_argument("--end", type=date.fromisoformat, help="last local day included (default: yesterday)")
+    report.add_argument("--out", type=Path, default=None, help="folder (default: <data_dir>/reports)")
+    report.add_argument("--format", dest="formats", action="append", choices=["docx", "pdf", "html"])
+    report.set_defaults(handler=cmd_report)
+
+
 def _add_evidence_commands(commands: Any) -> None:
     evidence = commands.add_parser("evidence", help="evidence packages")
     evidence_commands = evidence.add_subparsers(dest="evidence_command", required=True)
@@ -526,6 +553,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_rules_commands(commands)
     _add_export_commands(commands)
     _add_evidence_commands(commands)
+    _add_report_commands(commands)
     for install in load_plugins().command_installers:  # e.g. "monitor models ..." from the NLP package
         install(commands)
     return parser

@@ -18,6 +18,8 @@ from monitor.scheduling import Cadence
 
 log = logging.getLogger(__name__)
 
+REPORTS_FOLDER = "reports"
+
 SCHEDULER_TICK_SECONDS = 1.0
 
 
@@ -115,6 +117,8 @@ def escalate(monitor: Monitor) -> list[Alert]:
 
 async def run_service(monitor: Monitor, progress: Progress | None = None, serve_api: bool = True) -> None:
     """Run crawling, window rules and (optionally) the API until interrupted."""
+    from monitor.reports import reports_forever  # noqa: PLC0415  (matplotlib loads only where reports are made)
+
     # Workers load their models now, not in the middle of the first crawl cycle.
     await asyncio.to_thread(monitor.workers.start)
     stop_delivery = asyncio.Event()
@@ -122,6 +126,10 @@ async def run_service(monitor: Monitor, progress: Progress | None = None, serve_
         asyncio.create_task(crawl_forever(monitor, progress), name="crawler"),
         asyncio.create_task(evaluate_windows_forever(monitor), name="window-rules"),
         asyncio.create_task(monitor.delivery.run_forever(stop_delivery), name="delivery"),
+        # Yesterday's daily and last week's report, written once each to <data_dir>/reports.
+        asyncio.create_task(
+            reports_forever(monitor, monitor.settings.data_dir / "reports", channel_ids=()), name="reports"
+        ),
     ]
     try:
         if serve_api:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 from monitor.cases import Case, CaseQuery, Cases
@@ -97,6 +98,11 @@ def register_row(cases: Cases, case: Case, requester: Requester) -> list[object]
     ]
 
 
+def _cells(values: list[object]) -> list[object]:
+    # XLSX cannot hold most control characters; a title or purpose typed with one must not fail the export.
+    return [ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value for value in values]
+
+
 def write_register(cases: Cases, requester: Requester, out: Path | IO[bytes]) -> RegisterResult:
     """Write the register of every case to ``out`` and log it in each case's custody log.
 
@@ -112,7 +118,7 @@ def write_register(cases: Cases, requester: Requester, out: Path | IO[bytes]) ->
         sheet.column_dimensions[get_column_letter(index + 1)].width = width
     sheet.append(list(HEADERS))
     for case in listed:
-        sheet.append(register_row(cases, case, requester))
+        sheet.append(_cells(register_row(cases, case, requester)))
     info = book.create_sheet(INFO_SHEET)
     for label, value in (
         ("Mã lần xuất", requester.export_id),
@@ -122,7 +128,7 @@ def write_register(cases: Cases, requester: Requester, out: Path | IO[bytes]) ->
         ("Múi giờ của các cột thời gian", str(requester.zone)),
         ("Số vụ việc", len(listed)),
     ):
-        info.append([label, value])
+        info.append(_cells([label, value]))
     book.save(out)
     ids = tuple(case.case_id for case in listed)
     detail = requester.about(ExportKind.REGISTER, cases=len(ids))

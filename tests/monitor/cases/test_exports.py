@@ -277,3 +277,10 @@ def test_redaction_rule() -> None:
     assert "@UBND tỉnh" in text
     assert "vp@dongnai.gov.vn" in text
     assert "[SĐT đã ẩn]" in text
+
+
+def test_register_survives_control_characters_in_the_purpose(world: World, tmp_path: Path) -> None:
+    path = tmp_path / "register.xlsx"
+    write_register(world.cases, Requester(by=ADMIN, purpose="Báo cáo\x0b quý\x01"), path)
+    info = openpyxl.load_workbook(path, read_only=True)["Thông tin"]
+    assert ["Mục đích", "Báo cáo quý"] in [[cell.value for cell in row] for row in info.iter_rows()]

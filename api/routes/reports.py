@@ -1,0 +1,50 @@
+"""Reports on demand: ``GET /reports/{kind}?end=...&format=docx|pdf|html`` returns the file."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+
+from api.deps import UNPROCESSABLE, MonitorDep, require
+from monitor.errors import NotFoundError
+from monitor.keys import ApiKey, Role
+from monitor.reports import MEDIA_TYPES, ReportFormat, ReportKind, build_report, render
+
+router = APIRouter(prefix="/reports", tags=["reports"])
+
+ReadReports = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER, Role.RESEARCHER))]
+
+
+# Reports cover the monitoring era; far-off dates would only overflow the period arithmetic.
+EARLIEST_END = date(2000, 1, 1)
+LATEST_END = date(2100, 12, 31)
+
+
+@router.get("/{kind}", response_class=Response, responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}})
+def get_report(
+    kind: ReportKind,
+    monitor: MonitorDep,
+    _key: ReadReports,
+    end: Annotated[
+        date | None, Query(description="Last local day included (daily, weekly); default yesterday.")
+    ] = None,
+    fmt: Annotated[ReportFormat, Query(alias="format", description="docx, pdf or html.")] = ReportFormat.HTML,
+    campaign: Annotated[str | None, Query(max_length=64, description="Campaign id (kind=campaign).")] = None,
+) -> Response:
+    """Build the report now and return it as one file (a plain ``def``: FastAPI runs it in a thread)."""
+    if end is not None and not EARLIEST_END <= end <= LATEST_END:
+        raise HTTPException(UNPROCESSABLE, f"parameter 'end': must be between {EARLIEST_END} and {LATEST_END}")
+    if kind is ReportKind.CAMPAIGN and not campaign:
+        raise HTTPException(UNPROCESSABLE, "parameter 'campaign': required for a campaign report")
+    try:
+        report = build_report(monitor, kind, end=end, campaign=campaign)
+    except NotFoundError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    body = render(report, fmt, monitor.settings.timezone)
+    return Response(
+        body,
+        media_type=MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{report.slug}.{fmt.value}"'},
+    )
