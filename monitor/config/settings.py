@@ -88,6 +88,14 @@ class RuleSettings(BaseModel):
     )
 
 
+class ReportSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    email_channels: tuple[str, ...] = Field(
+        default=(), description="E-mail channels (ids in channels.yaml) that receive the scheduled reports."
+    )
+
+
 class Settings(BaseSettings):
     """Everything the service needs to start. Paths are relative to the working directory."""
 
@@ -113,6 +121,7 @@ class Settings(BaseSettings):
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     rules: RuleSettings = Field(default_factory=RuleSettings)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
 
     @property
     def sqlite_path(self) -> Path:

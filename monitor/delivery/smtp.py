@@ -58,6 +58,12 @@ class EmailSender:
         message = self.compose(envelope)
         return await asyncio.to_thread(self._send_blocking, message)
 
+    async def send_message(self, message: EmailMessage) -> Receipt:
+        """Send a message composed elsewhere (a report with attachments) through this channel's relay."""
+        if not self.spec.allow_private_network:
+            await require_public_host(self.spec.host, what=f"e-mail {self.spec.id}")
+        return await asyncio.to_thread(self._send_blocking, message)
+
     def _send_blocking(self, message: EmailMessage) -> Receipt:
         spec = self.spec
         context = ssl.create_default_context()

@@ -79,18 +79,17 @@ def report_message(channel: Channel, subject: str, files: Sequence[Path]) -> Ema
     return message
 
 
-def email_report(channel: Channel, subject: str, files: Sequence[Path]) -> Receipt:
-    """Send ``files`` through the SMTP relay of ``channel`` (blocking; raises ChannelError on failure).
-
-    The SMTP transaction (TLS, login, per-recipient refusals, error classes) is EmailSender's; it has no
-    public method for a message that is not an alert, so its blocking sender is reused here.
-    """
-    return EmailSender(channel)._send_blocking(report_message(channel, subject, files))
+async def email_report(channel: Channel, subject: str, files: Sequence[Path]) -> Receipt:
+    """Send ``files`` through the SMTP relay of ``channel`` (raises ChannelError on failure)."""
+    return await EmailSender(channel).send_message(report_message(channel, subject, files))
 
 
 async def reports_forever(monitor: Monitor, folder: Path, channel_ids: Sequence[str] = ()) -> None:
     """Every few minutes, write the reports that are due and mail new ones to ``channel_ids``."""
-    channels = [c for c in monitor.delivery.config.channels if c.id in set(channel_ids)] if channel_ids else []
+    channels = [c for c in monitor.delivery.config.channels if c.id in set(channel_ids)]
+    unknown = set(channel_ids) - {c.id for c in channels}
+    if unknown:
+        log.error("reports.email_channels names channels not in channels.yaml: %s", ", ".join(sorted(unknown)))
     while True:
         try:
             files = await asyncio.to_thread(scheduled_reports, monitor, datetime.now().astimezone(), folder)
@@ -99,7 +98,7 @@ async def reports_forever(monitor: Monitor, folder: Path, channel_ids: Sequence[
                 by_report.setdefault(path.stem, []).append(path)
             for stem, paths in by_report.items():
                 for channel in channels:
-                    await asyncio.to_thread(email_report, channel, f"Báo cáo {stem}", paths)
+                    await email_report(channel, f"Báo cáo {stem}", paths)
         except Exception:  # keep the loop alive: a failing SMTP relay must not stop the next reports
             log.exception("scheduled reports failed")
         await asyncio.sleep(CHECK_INTERVAL_SECONDS)

@@ -63,3 +63,24 @@ def test_report_command_writes_the_files(config_dir: Path, tmp_path: Path, capsy
     written = sorted(Path(line).suffix for line in capsys.readouterr().out.split())
     assert written == [".docx", ".html"]
     assert all(path.stat().st_size > 1000 for path in out.iterdir())
+
+
+def test_a_report_is_emailed_with_its_files_attached(tmp_path: Path) -> None:
+    import asyncio
+
+    from monitor.delivery import load_channels
+    from monitor.reports import email_report
+    from tests.monitor.delivery.servers import smtp_server
+    from tests.monitor.delivery.test_email import email_yaml
+
+    files = [tmp_path / "weekly-2026-11-03.html", tmp_path / "weekly-2026-11-03.pdf"]
+    files[0].write_text("<html><body>Báo cáo tuần</body></html>", encoding="utf-8")
+    files[1].write_bytes(b"%PDF-1.4 test")
+    with smtp_server() as server:
+        (tmp_path / "channels.yaml").write_text(email_yaml(server), encoding="utf-8")
+        [channel] = load_channels(tmp_path).channels
+        asyncio.run(email_report(channel, "Báo cáo tuần 03/11–09/11", files))
+    [mail] = server.mails
+    assert "Báo cáo tuần 03/11–09/11" in mail.message["Subject"]
+    attached = sorted(part.get_filename() for part in mail.message.iter_attachments())
+    assert attached == ["weekly-2026-11-03.html", "weekly-2026-11-03.pdf"]
