@@ -17,6 +17,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from monitor.alert_types import Alert, AlertQuery
 from monitor.analysis import AnalyzedDocument, SentimentLabel
 from monitor.cases import CaseQuery, Cases
+from monitor.config.yamlfile import load_yaml
 from monitor.health import HealthStore
 from monitor.research import ENGAGEMENT, iter_documents
 from monitor.rules.specs import MisinformationRuleSpec, RuleSpec, WatchRuleSpec
@@ -269,11 +271,26 @@ def engagement(store: DocumentStore, document_filter: DocumentFilter) -> Engagem
     return counter.result()
 
 
-def topic_shares(store: DocumentStore, document_filter: DocumentFilter) -> list[Share]:
+TOPICS_FILE = "topics.yaml"
+
+
+def topic_labels(config_dir: Path) -> dict[str, str]:
+    """Topic id → its name in ``topics.yaml`` (what reports print); empty if the file is absent."""
+    path = config_dir / TOPICS_FILE
+    if not path.exists():
+        return {}
+    topics = (load_yaml(path).data or {}).get("topics") or {}
+    return {str(key): str(value.get("label") or key) for key, value in topics.items() if isinstance(value, dict)}
+
+
+def topic_shares(
+    store: DocumentStore, document_filter: DocumentFilter, labels: Mapping[str, str] | None = None
+) -> list[Share]:
     """Each topic's share of all matching documents, largest first (shares may add up to over 1)."""
     total = store.count(document_filter)
     counted = store.count_by_field(document_filter, CountField.TOPIC)
-    shares = [Share(name=topic, label=topic, count=n, total=total) for topic, n in counted.items()]
+    names = labels or {}
+    shares = [Share(name=topic, label=names.get(topic, topic), count=n, total=total) for topic, n in counted.items()]
     return sorted(shares, key=lambda share: (-share.count, share.name))
 
 
@@ -434,7 +451,7 @@ def compute_metrics(monitor: Monitor, period: Period, document_filter: DocumentF
         period=period,
         volume=volume(store, base),
         engagement=engagement(store, base),
-        topics=topic_shares(store, base),
+        topics=topic_shares(store, base, topic_labels(monitor.settings.config_dir)),
         targets=target_shares(store, base, watch_targets(monitor.rules)),
         sentiment=sentiment_index(store, base, monitor.settings.zone),
         misinformation=misinformation(store, monitor.alerts, monitor.rules, base),
