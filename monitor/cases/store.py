@@ -296,40 +296,30 @@ class CaseStore:
 
     def share(self, case_id: str, agency: str, by: Actor) -> Case:
         """Share with an agency (idempotent). Allowed in every state: agencies may ask for closed cases."""
-        with Transaction(self.db) as conn:
-            row = require_case(conn, case_id)
-            now = self._now()
-            cursor = conn.execute(
-                "INSERT OR IGNORE INTO case_shares (case_id, agency, shared_ts, shared_by) VALUES (?,?,?,?)",
-                (case_id, agency, now, by.label),
-            )
-            if cursor.rowcount:
-                conn.execute("UPDATE cases SET updated_ts = ? WHERE case_id = ?", (now, case_id))
-                write_event(
-                    conn,
-                    case_id,
-                    by,
-                    TimelineKind.SHARE,
-                    now,
-                    from_state=row["state"],
-                    to_state=row["state"],
-                    detail={"agency": agency},
-                )
-        return self.get(case_id)
+        return self._change_sharing(case_id, agency, by, TimelineKind.SHARE)
 
     def unshare(self, case_id: str, agency: str, by: Actor) -> Case:
         """Stop sharing with an agency (idempotent); its liaisons no longer see the case."""
+        return self._change_sharing(case_id, agency, by, TimelineKind.UNSHARE)
+
+    def _change_sharing(self, case_id: str, agency: str, by: Actor, kind: TimelineKind) -> Case:
         with Transaction(self.db) as conn:
             row = require_case(conn, case_id)
             now = self._now()
-            cursor = conn.execute("DELETE FROM case_shares WHERE case_id = ? AND agency = ?", (case_id, agency))
-            if cursor.rowcount:
+            if kind is TimelineKind.SHARE:
+                cursor = conn.execute(
+                    "INSERT OR IGNORE INTO case_shares (case_id, agency, shared_ts, shared_by) VALUES (?,?,?,?)",
+                    (case_id, agency, now, by.label),
+                )
+            else:
+                cursor = conn.execute("DELETE FROM case_shares WHERE case_id = ? AND agency = ?", (case_id, agency))
+            if cursor.rowcount:  # a repeated share or unshare changes nothing and is not an event
                 conn.execute("UPDATE cases SET updated_ts = ? WHERE case_id = ?", (now, case_id))
                 write_event(
                     conn,
                     case_id,
                     by,
-                    TimelineKind.UNSHARE,
+                    kind,
                     now,
                     from_state=row["state"],
                     to_state=row["state"],
