@@ -17,7 +17,7 @@ from monitor.alerts import AlertCandidate
 from monitor.durations import format_duration
 from monitor.rules.base import RuleContext
 from monitor.rules.specs import DAY_SECONDS, WEEK_DAYS, BaselineKind, CompareDays, HolidayHandling, SpikeRuleSpec
-from monitor.rules.windows import SelectedWindowEvaluator, event_span, window_bounds, window_documents
+from monitor.rules.windows import SelectedWindowEvaluator
 
 # Skipping holiday windows reaches back at most this many times the configured baseline length, which
 # covers Tết (six days) for any baseline of two days or more.
@@ -93,16 +93,12 @@ class SpikeEvaluator(SelectedWindowEvaluator[SpikeRuleSpec]):
         floor = max(baseline.mean, 1.0)
         if count < rule.factor * floor:
             return []
-        items = window_documents(store, self.selection.filter(start, end))
-        first, last = event_span(items, start, end)
         span = format_duration(rule.window)
         holiday = self.context.calendar.holiday_in(start, end, self.context.tz_offset_seconds)
         return [
-            AlertCandidate(
-                rule_id=rule.id,
-                rule_type=rule.type,
-                severity=rule.severity,
-                key=f"window:{start.isoformat()}",
+            self.window_alert(
+                start,
+                self.selection.filter(start, end),
                 title=f"Tăng đột biến '{rule.label}': {count} tài liệu trong {span}",
                 summary=(
                     f"{count} tài liệu trong {span} từ {start.isoformat()}, so với trung bình "
@@ -110,7 +106,6 @@ class SpikeEvaluator(SelectedWindowEvaluator[SpikeRuleSpec]):
                     f"tối thiểu {rule.min_count})." + (f" Khung này rơi vào {holiday}." if holiday else "")
                 ),
                 details={
-                    **window_bounds(rule, start),
                     "count": count,
                     "baseline": rule.baseline.value,
                     "compare": rule.compare.value,
@@ -124,11 +119,7 @@ class SpikeEvaluator(SelectedWindowEvaluator[SpikeRuleSpec]):
                     "factor": rule.factor,
                     "min_count": rule.min_count,
                     "ratio": round(count / floor, 2),
-                    "filter": self.selection.describe(),
                 },
-                doc_ids=tuple(item.doc_id for item in items),
-                event_start=first,
-                event_end=last,
             )
         ]
 

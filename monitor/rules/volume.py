@@ -9,7 +9,7 @@ from monitor.analysis import SentimentLabel
 from monitor.durations import format_duration
 from monitor.rules.base import Prepared
 from monitor.rules.specs import NegativeShareRuleSpec, ThresholdRuleSpec
-from monitor.rules.windows import SelectedWindowEvaluator, event_span, window_bounds, window_documents
+from monitor.rules.windows import SelectedWindowEvaluator
 from monitor.store.base import DocumentFilter
 
 
@@ -23,28 +23,19 @@ class ThresholdEvaluator(SelectedWindowEvaluator[ThresholdRuleSpec]):
         count = store.count(window_filter)
         if count < rule.min_count:
             return []
-        items = window_documents(store, window_filter)
-        first, last = event_span(items, start, end)
         span = format_duration(rule.window)
         return [
-            AlertCandidate(
-                rule_id=rule.id,
-                rule_type=rule.type,
-                severity=rule.severity,
-                key=f"window:{start.isoformat()}",
+            self.window_alert(
+                start,
+                window_filter,
                 title=f"Vượt ngưỡng '{rule.label}': {count} tài liệu trong {span}",
                 summary=(
                     f"{count} tài liệu khớp điều kiện trong {span} từ {start.isoformat()} (ngưỡng {rule.min_count})."
                 ),
                 details={
-                    **window_bounds(rule, start),
                     "count": count,
                     "min_count": rule.min_count,
-                    "filter": self.selection.describe(),
                 },
-                doc_ids=tuple(item.doc_id for item in items),
-                event_start=first,
-                event_end=last,
             )
         ]
 
@@ -70,31 +61,22 @@ class NegativeShareEvaluator(SelectedWindowEvaluator[NegativeShareRuleSpec]):
         share = negative / total
         if share < rule.min_share:
             return []
-        items = window_documents(store, negative_filter)
-        first, last = event_span(items, start, end)
         span = format_duration(rule.window)
         return [
-            AlertCandidate(
-                rule_id=rule.id,
-                rule_type=rule.type,
-                severity=rule.severity,
-                key=f"window:{start.isoformat()}",
+            self.window_alert(
+                start,
+                negative_filter,
                 title=f"Tỷ lệ tiêu cực cao '{rule.label}': {share:.0%} trong {span}",
                 summary=(
                     f'{negative}/{total} tài liệu về "{rule.query}" trong {span} từ {start.isoformat()} '
                     f"là tiêu cực ({share:.0%}; ngưỡng {rule.min_share:.0%}, tối thiểu {rule.min_count} tài liệu)."
                 ),
                 details={
-                    **window_bounds(rule, start),
                     "total": total,
                     "negative": negative,
                     "share": round(share, 3),
                     "min_share": rule.min_share,
                     "min_count": rule.min_count,
-                    "filter": self.selection.describe(),
                 },
-                doc_ids=tuple(item.doc_id for item in items),
-                event_start=first,
-                event_end=last,
             )
         ]

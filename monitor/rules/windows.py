@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from monitor import query as query_syntax
+from monitor.alerts import AlertCandidate
 from monitor.analysis import AnalyzedDocument, SentimentLabel
 from monitor.durations import format_duration
 from monitor.rules.base import Prepared, RuleContext, WindowEvaluator
@@ -126,3 +127,23 @@ class SelectedWindowEvaluator(WindowEvaluator, Generic[WindowedSpecT]):
 
     def touched_filter(self, since: datetime, until: datetime) -> DocumentFilter:
         return self.selection.filter(since, until)
+
+    def window_alert(
+        self, start: datetime, documents: DocumentFilter, *, title: str, summary: str, details: dict[str, Any]
+    ) -> AlertCandidate:
+        """The alert for the window at ``start``: its key, bounds, filter and newest ``documents``."""
+        end = start + timedelta(seconds=self.rule.window)
+        items = window_documents(self.context.store, documents)
+        first, last = event_span(items, start, end)
+        return AlertCandidate(
+            rule_id=self.rule.id,
+            rule_type=self.rule.type,
+            severity=self.rule.severity,
+            key=f"window:{start.isoformat()}",
+            title=title,
+            summary=summary,
+            details={**window_bounds(self.rule, start), **details, "filter": self.selection.describe()},
+            doc_ids=tuple(item.doc_id for item in items),
+            event_start=first,
+            event_end=last,
+        )
