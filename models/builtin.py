@@ -22,7 +22,7 @@ from models.topics import KeywordTopics, load_taxonomy
 from models.toxicity import LexiconToxicity
 from monitor.analysis import Analysis, EntityMention, MisinfoScore, ModelRef, SentimentScore, ToxicityScore
 from monitor.records import Document
-from monitor.scoring import AnalysisContext
+from monitor.scoring import AnalysisContext, Claim
 
 if TYPE_CHECKING:
     from models.trained_scorers import TrainedMisinformation, TrainedSentiment, TrainedTopic, TrainedToxicity
@@ -55,6 +55,9 @@ class BuiltinAnalyzer:
                     trained.misinformation, models_file
                 )
         self.entities = EntityRecognizer.from_config_dir(context.config_dir, settings.entities.ner)
+
+    def use_claims(self, claims: Sequence[Claim]) -> None:
+        self.misinformation.use_claims(claims)
 
     def identify_languages(self, texts: Sequence[str]) -> list[str]:
         return self.languages.identify_batch(texts)

@@ -28,9 +28,15 @@ _STOPWORDS = frozenset(
     "la cua va cac nhung mot co khong duoc cho o tai da se bi thi ma nay do de voi trong tren tu "
     "nguoi dan ve ra vao lai con cung nhu rat qua roi di den khi thi oi nha".split()
 )
-_NEGATORS = frozenset({"chưa", "không", "chẳng", "chả", "chua", "khong", "chang"})
+# Words that, just before a correction cue, say no correction exists yet ("chưa có thông báo chính thức",
+# "đợi thông báo chính thức").
+_NEGATORS = frozenset({"chưa", "không", "chẳng", "chả", "chua", "khong", "chang", "đợi", "chờ"})
 NEGATION_LOOKBACK = 2
 CLAIM_MATCH_MIN = 0.5
+# Share of the correction's wording a document must carry to count as relaying it without a denial cue;
+# with one ("sai sự thật", "tin giả"), a smaller share is enough.
+CORRECTION_MATCH_MIN = 0.6
+CORRECTION_WITH_CUE_MIN = 0.25
 KEYWORD_SIMILARITY = 0.9
 CLAIM_WEIGHT = 0.85
 CUE_CAP = 0.65
@@ -54,26 +60,54 @@ def _bigrams(words: Sequence[str]) -> set[tuple[str, str]]:
 
 
 @dataclass(frozen=True)
-class _ClaimIndex:
-    claim: Claim
+class _Wording:
+    """The content words of one sentence (a claim or its correction), for overlap measures."""
+
     words: frozenset[str]
     bigrams: frozenset[tuple[str, str]]
+
+    @classmethod
+    def of(cls, text: str) -> _Wording:
+        words = _content_words(text)
+        return cls(frozenset(words), frozenset(_bigrams(words)))
+
+    def overlap(self, words: set[str], bigrams: set[tuple[str, str]]) -> float:
+        """Share of the sentence's content found in the document, in [0, 1]."""
+        unigram = len(self.words & words) / len(self.words) if self.words else 0.0
+        bigram = len(self.bigrams & bigrams) / len(self.bigrams) if self.bigrams else unigram
+        return (unigram + bigram) / 2
+
+
+@dataclass(frozen=True)
+class _ClaimIndex:
+    claim: Claim
+    wording: _Wording
+    correction: _Wording
     keywords: tuple[tuple[str, ...], ...]
 
     @classmethod
     def of(cls, claim: Claim) -> _ClaimIndex:
-        words = _content_words(claim.text)
         keywords = tuple(tuple(_content_words(k)) for k in claim.keywords if _content_words(k))
-        return cls(claim, frozenset(words), frozenset(_bigrams(words)), keywords)
+        return cls(claim, _Wording.of(claim.text), _Wording.of(claim.correction), keywords)
 
     def similarity(self, words: set[str], bigrams: set[tuple[str, str]], folded_text: str) -> float:
-        """Share of the claim's content found in the document, in [0, 1]."""
-        unigram = len(self.words & words) / len(self.words) if self.words else 0.0
-        bigram = len(self.bigrams & bigrams) / len(self.bigrams) if self.bigrams else unigram
-        text_similarity = (unigram + bigram) / 2
+        """How much of the claim the document repeats, in [0, 1]."""
         # Keywords are alternative phrasings of the claim: any one of them is strong evidence.
         keyword_hit = KEYWORD_SIMILARITY if any(" ".join(k) in folded_text for k in self.keywords) else 0.0
-        return max(text_similarity, keyword_hit)
+        return max(self.wording.overlap(words, bigrams), keyword_hit)
+
+    def relays_correction(
+        self, document: Document, words: set[str], bigrams: set[tuple[str, str]], *, similarity: float, cue: bool
+    ) -> bool:
+        """Whether the document relays this claim's official correction: it links to the statement, repeats
+        most of its wording, or denies the claim (a correction cue) while naming it or the statement."""
+        url = self.claim.correction_url
+        if url and (url in document.text or url == document.url):
+            return True
+        overlap = self.correction.overlap(words, bigrams)
+        if overlap >= CORRECTION_MATCH_MIN:
+            return True
+        return cue and (similarity >= CLAIM_MATCH_MIN or overlap >= CORRECTION_WITH_CUE_MIN)
 
 
 class CueMisinformation:
@@ -83,7 +117,8 @@ class CueMisinformation:
 
     def __init__(self, claims: Sequence[Claim], credibility: Mapping[str, Credibility]) -> None:
         data = load_resource("misinfo_cues_vi.yaml")
-        self._claims = [_ClaimIndex.of(claim) for claim in claims]
+        self._claims: list[_ClaimIndex] = []
+        self.use_claims(claims)
         self._credibility = dict(credibility)
         self._cues = PhraseMatcher(
             {
@@ -94,13 +129,19 @@ class CueMisinformation:
         )
         self._corrections = PhraseMatcher({str(phrase): float(w) for phrase, w in data["correction"].items()})
 
+    def use_claims(self, claims: Sequence[Claim]) -> None:
+        """Match against ``claims`` from now on (the registry changed: a case registered a claim)."""
+        self._claims = [_ClaimIndex.of(claim) for claim in claims]
+
     def score(self, document: Document) -> MisinfoScore:
         content = document.content
         tokens = word_tokens(content)
         reasons: list[Reason] = []
 
+        correction = next((m for m in self._corrections.find(tokens) if not self._negated(tokens, m.start)), None)
         claim_component = 0.0
         claim_ids: list[str] = []
+        relayed: list[str] = []  # claims whose official correction the document relays
         if self._claims:
             words = [word for word in fold(" ".join(tokens)).split() if word not in _STOPWORDS]
             folded_text = " ".join(words)
@@ -120,6 +161,10 @@ class CueMisinformation:
                         )
                     )
                     claim_component = max(claim_component, weight)
+                if index.relays_correction(
+                    document, word_set, bigram_set, similarity=similarity, cue=correction is not None
+                ):
+                    relayed.append(index.claim.id)
 
         remaining = 1.0
         for match in self._cues.find(tokens):
@@ -143,15 +188,17 @@ class CueMisinformation:
         cue_component = min(CUE_CAP, 1 - remaining)
 
         score = 1 - (1 - claim_component) * (1 - cue_component)
-        correction = next((m for m in self._corrections.find(tokens) if not self._negated(tokens, m.start)), None)
-        if correction is not None and score > 0:
+        if correction is not None or relayed:
+            # Recorded even when nothing else scored: a reply citing a denial relays the correction of
+            # whatever claim its thread is about (the claim registry links it through the parent).
             score *= CORRECTION_FACTOR
+            cited = f"'{correction.phrase}'" if correction is not None else f"the correction of '{relayed[0]}'"
             reasons.append(
                 Reason(
                     kind="cites_correction",
-                    ref=correction.phrase,
+                    ref=correction.phrase if correction is not None else relayed[0],
                     weight=1 - CORRECTION_FACTOR,
-                    detail=f"cites a denial or correction ('{correction.phrase}'): lowers the score",
+                    detail=f"cites a denial or correction ({cited}): lowers the score",
                 )
             )
         credibility = self._credibility.get(document.source_id, Credibility.UNKNOWN)
@@ -171,7 +218,8 @@ class CueMisinformation:
             score=round(min(1.0, score), 4),
             reasons=tuple(reasons),
             model=self.model,
-            claim_ids=tuple(claim_ids) if correction is None else (),
+            claim_ids=tuple(claim_id for claim_id in claim_ids if claim_id not in relayed),
+            corrected_claim_ids=tuple(relayed),
         )
 
     @staticmethod

@@ -85,7 +85,10 @@ class MisinfoScore(BaseModel):
     score: float = Field(ge=0.0, le=1.0)
     reasons: tuple[Reason, ...] = ()
     model: ModelRef
-    claim_ids: tuple[str, ...] = ()
+    claim_ids: tuple[str, ...] = Field(default=(), description="Registered false claims the document repeats.")
+    corrected_claim_ids: tuple[str, ...] = Field(
+        default=(), description="Registered claims whose official correction the document relays."
+    )
 
 
 class EntityMention(BaseModel):

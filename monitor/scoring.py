@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -50,4 +50,17 @@ class Analyzer(Protocol):
 
     def analyze(self, documents: Sequence[Document]) -> list[Analysis]:
         """One :class:`Analysis` per document, in order."""
+        ...
+
+
+@runtime_checkable
+class ClaimAware(Protocol):
+    """An analyzer that takes a new claim registry while running.
+
+    Cases register claims while the service runs; an analyzer without this method keeps the claims it
+    was built with until the service restarts.
+    """
+
+    def use_claims(self, claims: Sequence[Claim]) -> None:
+        """Match documents against ``claims`` (the whole registry) from now on."""
         ...
