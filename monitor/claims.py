@@ -1,6 +1,6 @@
-"""The claim registry: false claims the office has verified, with their official corrections.
+"""The reviewed claims file, ``configs/claims.yaml``: false claims verified before start-up.
 
-For now the registry is ``configs/claims.yaml``; the case workflow will add claims registered from cases.
+Claims registered from cases while the service runs are added by :mod:`monitor.claim_registry`.
 """
 
 from __future__ import annotations

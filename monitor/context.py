@@ -8,6 +8,7 @@ from datetime import datetime
 from monitor.alerts import AlertStore
 from monitor.archive import RawArchive
 from monitor.cases import Cases, open_cases
+from monitor.claim_registry import ClaimRegistry
 from monitor.claims import load_claims
 from monitor.config.catalog import load_spec_folder
 from monitor.config.settings import Settings
@@ -54,6 +55,7 @@ class Monitor:
     engine: RuleEngine
     delivery: Dispatcher
     cases: Cases
+    claims: ClaimRegistry
     pipeline: Pipeline
     hosts: HostLimiter
 
@@ -81,11 +83,13 @@ def build_monitor(settings: Settings, registry: Registry | None = None) -> Monit
     plugins = registry if registry is not None else load_plugins()
     source_specs = load_source_specs(settings, plugins)
     rules = load_rule_specs(settings)
-    claims = load_claims(settings.config_dir)
+    file_claims = load_claims(settings.config_dir)
+    db = Database(settings.sqlite_path)
+    claims = ClaimRegistry(db, file_claims)
     context = AnalysisContext(
         config_dir=settings.config_dir,
         source_credibility={spec.id: spec.credibility for spec in source_specs},
-        claims=claims,
+        claims=claims.claims(),
     )
     workers = Workers(
         default_worker_count() if settings.workers is None else settings.workers,
@@ -93,7 +97,6 @@ def build_monitor(settings: Settings, registry: Registry | None = None) -> Monit
         context,
     )
     workers.check()
-    db = Database(settings.sqlite_path)
     store = open_document_store(settings, db)
     alerts = AlertStore(db)
     health = HealthStore(db)
@@ -118,7 +121,13 @@ def build_monitor(settings: Settings, registry: Registry | None = None) -> Monit
     )
     archive = RawArchive(settings.data_dir / ARCHIVE_FOLDER)
     cases = open_cases(
-        db, config_dir=settings.config_dir, data_dir=settings.data_dir, documents=store, archive=archive, alerts=alerts
+        db,
+        config_dir=settings.config_dir,
+        data_dir=settings.data_dir,
+        documents=store,
+        archive=archive,
+        alerts=alerts,
+        claims=claims,
     )
     return Monitor(
         settings=settings,
@@ -136,6 +145,7 @@ def build_monitor(settings: Settings, registry: Registry | None = None) -> Monit
         engine=engine,
         delivery=delivery,
         cases=cases,
+        claims=claims,
         pipeline=Pipeline(
             store=store,
             workers=workers,
@@ -144,6 +154,7 @@ def build_monitor(settings: Settings, registry: Registry | None = None) -> Monit
             quarantine=quarantine,
             archive=archive,
             stories=StoryIndex(db),
+            claims=claims,
         ),
         hosts=HostLimiter(settings.crawl.per_host_concurrency, settings.crawl.per_host_interval_seconds),
     )

@@ -16,6 +16,7 @@ from datetime import datetime
 from monitor.alerts import Alert
 from monitor.analysis import AnalyzedDocument
 from monitor.archive import RawArchive
+from monitor.claim_registry import ClaimRegistry
 from monitor.health import CycleCounts, HealthStore
 from monitor.quarantine import Quarantine
 from monitor.rules.engine import RuleEngine
@@ -23,7 +24,7 @@ from monitor.sources import Collected, Problem, Severity
 from monitor.store.base import DocumentStore
 from monitor.stories import StoryIndex
 from monitor.text import prime_tokens
-from monitor.workers import Scored, Workers
+from monitor.workers import ClaimSet, Scored, Workers
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,11 @@ class Pipeline:
         quarantine: Quarantine,
         archive: RawArchive,
         stories: StoryIndex,
+        claims: ClaimRegistry | None = None,
     ) -> None:
         self.archive = archive
+        self.claims = claims
+        self._claims_revision: int | None = None
         self.stories = stories
         self.store = store
         self.workers = workers
@@ -80,6 +84,24 @@ class Pipeline:
             for item in scored
         ]
 
+    def refresh_claims(self) -> None:
+        """Hand the scorers the claim registry if a case registered or withdrew a claim since last time."""
+        if self.claims is None:
+            return
+        revision = self.claims.revision()
+        if revision != self._claims_revision:
+            claims = self.claims.claims()
+            self.workers.use_claims(ClaimSet(revision, tuple(claims)))
+            if self._claims_revision is not None:
+                log.info("claim registry changed (revision %d): scoring with %d claims", revision, len(claims))
+            self._claims_revision = revision
+
+    def _after_store(self, analyzed: Sequence[AnalyzedDocument]) -> list[Alert]:
+        """Link stored documents to the claims they repeat or correct, then run per-document rules."""
+        if self.claims is not None:
+            self.claims.link(analyzed)
+        return self.engine.on_documents(analyzed)
+
     def flush_pending(self) -> list[Alert]:
         """Finish a cycle: replay documents kept aside during a store outage, then evaluate the windows
         that this cycle's documents touched."""
@@ -88,7 +110,7 @@ class Pipeline:
             alerts: list[Alert] = []
             if replayed:
                 log.info("replayed %d documents kept aside while the store was unavailable", len(replayed))
-                alerts.extend(self.engine.on_documents(replayed))
+                alerts.extend(self._after_store(replayed))
             return alerts + self.engine.evaluate_pending()
 
     def process(self, source_id: str, collected: Collected, started: datetime, replay: bool = False) -> SourceOutcome:
@@ -106,6 +128,7 @@ class Pipeline:
         alerts: list[Alert] = []
         for start in range(0, len(collected.documents), BATCH_SIZE):
             batch = collected.documents[start : start + BATCH_SIZE]
+            self.refresh_claims()
             scored = self.workers.score(batch)
             problems.extend(scored.problems)
             with self._writing:
@@ -113,7 +136,7 @@ class Pipeline:
                 result = self.store.upsert(analyzed)
                 # Spooled documents are safe on disk; per-document rules need not wait for the store.
                 changed = set(result.changed) | set(result.spooled)
-                alerts.extend(self.engine.on_documents([item for item in analyzed if item.doc_id in changed]))
+                alerts.extend(self._after_store([item for item in analyzed if item.doc_id in changed]))
             inserted += len(result.inserted)
             updated += len(result.updated)
             unchanged += len(result.unchanged)

@@ -28,7 +28,7 @@ from monitor.errors import ModelError
 from monitor.normalize import normalize_document
 from monitor.records import Document
 from monitor.registry import AnalyzerFactory
-from monitor.scoring import AnalysisContext, Analyzer
+from monitor.scoring import AnalysisContext, Analyzer, Claim, ClaimAware
 from monitor.sources import Problem
 from monitor.stories import Fingerprint, fingerprint
 from monitor.text import TextTokens, text_tokens
@@ -57,6 +57,22 @@ class ScoredBatch:
     problems: list[Problem]
 
 
+@dataclass(frozen=True)
+class ClaimSet:
+    """The claim registry at one revision; workers compare revisions to know when to re-index."""
+
+    revision: int
+    claims: tuple[Claim, ...]
+
+
+def apply_claims(analyzer: Analyzer, claims: ClaimSet) -> bool:
+    """Give ``analyzer`` the registry; False when it cannot take claims while running."""
+    if not isinstance(analyzer, ClaimAware):
+        return False
+    analyzer.use_claims(claims.claims)
+    return True
+
+
 def score_documents(analyzer: Analyzer, documents: Sequence[Document]) -> ScoredBatch:
     """Normalize, identify the language, score and fingerprint; documents left without text are problems."""
     normalized: list[Document] = []
@@ -81,6 +97,7 @@ def score_documents(analyzer: Analyzer, documents: Sequence[Document]) -> Scored
 # -- inside a worker process ----------------------------------------------------------------------
 
 _worker_analyzer: Analyzer | None = None
+_worker_claims_revision: int | None = None
 
 
 PARENT_CHECK_SECONDS = 1.0
@@ -100,9 +117,16 @@ def _start_worker(factory: AnalyzerFactory, context: AnalysisContext) -> None:
     _worker_analyzer = factory(context)
 
 
-def _score_in_worker(documents: Sequence[Document]) -> ScoredBatch:
+def _score_in_worker(documents: Sequence[Document], claims: ClaimSet | None) -> ScoredBatch:
+    global _worker_claims_revision  # noqa: PLW0603  (the revision this worker's analyzer matches)
     if _worker_analyzer is None:  # pragma: no cover - the initializer always runs first
         raise ModelError("worker process started without an analyzer")
+    # The registry travels with every batch (it is small) so each worker catches up on its next batch,
+    # whichever worker the pool hands it to.
+    if claims is not None and claims.revision != _worker_claims_revision:
+        if not apply_claims(_worker_analyzer, claims):
+            log.warning("the analyzer cannot take new claims while running; restart to match them")
+        _worker_claims_revision = claims.revision
     return score_documents(_worker_analyzer, documents)
 
 
@@ -124,6 +148,7 @@ class Workers:
         self._context = context
         self._pool: ProcessPoolExecutor | None = None
         self._local: Analyzer | None = None
+        self._claims: ClaimSet | None = None
         self._lock = threading.Lock()
 
     @property
@@ -132,7 +157,21 @@ class Workers:
         with self._lock:
             if self._local is None:
                 self._local = self._factory(self._context)
+                if self._claims is not None:
+                    apply_claims(self._local, self._claims)
             return self._local
+
+    def use_claims(self, claims: ClaimSet) -> None:
+        """Score with ``claims`` from the next batch on, in this process and in every worker."""
+        with self._lock:
+            self._claims = claims
+            local = self._local
+        if local is not None and not apply_claims(local, claims):
+            log.warning(
+                "the analyzer %s cannot take new claims while running; restart the service to match "
+                "claims registered since start-up",
+                type(local).__name__,
+            )
 
     def check(self) -> None:
         """Build the analyzer once now, so a broken model configuration fails at start-up, not in a worker.
@@ -169,7 +208,9 @@ class Workers:
             return score_documents(self.analyzer, documents)
         size = max(MIN_CHUNK, -(-len(documents) // self.count))
         chunks = [documents[start : start + size] for start in range(0, len(documents), size)]
-        futures = [pool.submit(_score_in_worker, chunk) for chunk in chunks]
+        with self._lock:
+            claims = self._claims
+        futures = [pool.submit(_score_in_worker, chunk, claims) for chunk in chunks]
         batches = [self._result(future) for future in futures]
         return ScoredBatch(
             [item for batch in batches for item in batch.scored],

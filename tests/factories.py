@@ -9,6 +9,7 @@ from monitor.analysis import (
     AnalyzedDocument,
     MisinfoScore,
     ModelRef,
+    Reason,
     SentimentLabel,
     SentimentScore,
     TopicScore,
@@ -39,8 +40,11 @@ def analyzed(
     topics: tuple[str, ...] = (),
     misinformation: float = 0.0,
     claim_ids: tuple[str, ...] = (),
+    corrected_claim_ids: tuple[str, ...] = (),
+    reasons: tuple[Reason, ...] = (),
     author: str | None = "Nguyễn Văn A",
     story_id: str | None = None,
+    parent_post_id: str | None = None,
 ) -> AnalyzedDocument:
     document = Document(
         doc_id=doc_id_for_post(platform, post_id),
@@ -54,12 +58,19 @@ def analyzed(
         published_at=published,
         fetched_at=datetime.now(UTC),
         engagement=Engagement(likes=3, shares=1),
+        parent_id=doc_id_for_post(platform, parent_post_id) if parent_post_id else None,
     )
     analysis = Analysis(
         sentiment=SentimentScore(label=sentiment, probabilities={sentiment: 1.0}, model=TEST_MODEL),
         topics=TopicsResult(topics=tuple(TopicScore(topic=t, score=0.9) for t in topics), model=TEST_MODEL),
         toxicity=ToxicityScore(label=ToxicityLabel.CLEAN, probabilities={ToxicityLabel.CLEAN: 1.0}, model=TEST_MODEL),
-        misinformation=MisinfoScore(score=misinformation, model=TEST_MODEL, claim_ids=claim_ids),
+        misinformation=MisinfoScore(
+            score=misinformation,
+            model=TEST_MODEL,
+            claim_ids=claim_ids,
+            corrected_claim_ids=corrected_claim_ids,
+            reasons=reasons,
+        ),
         story_id=story_id,
     )
     return AnalyzedDocument(document=document, analysis=analysis)

@@ -17,8 +17,8 @@ from crawlers.articles import extract_article
 from models.plugin import register
 from monitor.errors import ModelError
 from monitor.registry import Registry
-from monitor.scoring import AnalysisContext
-from monitor.workers import Workers
+from monitor.scoring import AnalysisContext, Claim
+from monitor.workers import ClaimSet, Workers
 from tests.factories import analyzed, at
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -102,8 +102,8 @@ import os, sys, time
 from pathlib import Path
 from models.plugin import register
 from monitor.registry import Registry
-from monitor.scoring import AnalysisContext
-from monitor.workers import Workers
+from monitor.scoring import AnalysisContext, Claim
+from monitor.workers import ClaimSet, Workers
 registry = Registry()
 register(registry)
 workers = Workers(1, registry.analyzer("builtin"), AnalysisContext(config_dir=Path(sys.argv[1])))
@@ -130,3 +130,29 @@ def test_workers_exit_when_the_service_is_killed() -> None:
     while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not Path(f"/proc/{worker}").exists()
+
+
+DAM = Claim(
+    id="case-dam",
+    text="Hồ Trị An sắp vỡ đập, người dân hạ du sông Đồng Nai phải sơ tán ngay trong đêm nay.",
+    correction="Công ty Thủy điện Trị An khẳng định đập an toàn, thông tin vỡ đập là sai sự thật.",
+)
+
+
+def test_a_registered_claim_reaches_every_worker_process(pool: Workers) -> None:
+    rumours = [
+        analyzed(
+            f"Nghe nói hồ Trị An sắp vỡ đập, hạ du sông Đồng Nai sơ tán ngay đêm nay (tin {i})",
+            post_id=f"dam{i}",
+            published=at("2026-11-05 21:00"),
+        ).document
+        for i in range(40)
+    ]
+    assert all(item.analysis.misinformation.claim_ids == () for item in pool.score(rumours).scored)
+    pool.use_claims(ClaimSet(1, (DAM,)))
+    try:
+        scored = pool.score(rumours).scored
+        assert [item.analysis.misinformation.claim_ids for item in scored] == [("case-dam",)] * len(rumours)
+    finally:
+        pool.use_claims(ClaimSet(2, ()))
+    assert all(item.analysis.misinformation.claim_ids == () for item in pool.score(rumours).scored)
