@@ -14,6 +14,7 @@ from monitor.alert_types import AlertCandidate
 from monitor.alerts import AlertStore
 from monitor.archive import RawArchive
 from monitor.audit import SYSTEM, Actor
+from monitor.cases.claims import CaseClaims, ClaimSpread, SpreadDay
 from monitor.cases.config import Agency, CasesConfig, ServiceLevel, load_cases_config
 from monitor.cases.evidence import (
     CustodyAction,
@@ -41,6 +42,7 @@ from monitor.cases.model import (
 )
 from monitor.cases.sla import Breach, ServiceRecord, SlaStage, breach_candidate, overdue, service_record
 from monitor.cases.store import CaseStore, Clock
+from monitor.claim_registry import ClaimRegistry
 from monitor.db import Database
 from monitor.errors import NotFoundError
 from monitor.records import utc_now
@@ -51,6 +53,7 @@ __all__ = [
     "Agency",
     "Breach",
     "Case",
+    "CaseClaims",
     "CaseComment",
     "CaseOpen",
     "CasePriority",
@@ -60,6 +63,7 @@ __all__ = [
     "CaseStore",
     "Cases",
     "CasesConfig",
+    "ClaimSpread",
     "Correction",
     "CustodyAction",
     "CustodyEntry",
@@ -72,6 +76,7 @@ __all__ = [
     "ServiceLevel",
     "ServiceRecord",
     "SlaStage",
+    "SpreadDay",
     "TimelineEvent",
     "TimelineKind",
     "Verification",
@@ -87,12 +92,39 @@ class Cases:
     """The case service used by the API, the scheduler and the CLI."""
 
     def __init__(
-        self, store: CaseStore, evidence: EvidenceLocker, config: CasesConfig, alerts: AlertStore | None = None
+        self,
+        store: CaseStore,
+        evidence: EvidenceLocker,
+        config: CasesConfig,
+        alerts: AlertStore | None = None,
+        claims: ClaimRegistry | None = None,
     ) -> None:
         self.store = store
         self.evidence = evidence
         self.config = config
         self.alerts = alerts
+        self.claims = CaseClaims(store, claims) if claims is not None else None
+
+    def transition(self, case_id: str, target: CaseState, by: Actor, note: str | None = None) -> Case:
+        """Move the case (see :meth:`CaseStore.transition`); dismissing it withdraws its registered claim."""
+        return self._followed(self.store.transition(case_id, target, by, note), by)
+
+    def set_claim(self, case_id: str, claim: str, by: Actor) -> Case:
+        """Record the claim; a registered claim is updated in the registry too."""
+        if self.claims is not None:
+            self.claims.check_edit(case_id, claim)
+        return self._followed(self.store.set_claim(case_id, claim, by), by)
+
+    def set_correction(self, case_id: str, correction: Correction, by: Actor) -> Case:
+        """Record the correction; a registered claim is updated in the registry too."""
+        if self.claims is not None:
+            self.claims.check_edit(case_id, correction.statement)
+        return self._followed(self.store.set_correction(case_id, correction, by), by)
+
+    def _followed(self, case: Case, by: Actor) -> Case:
+        if self.claims is not None:
+            self.claims.follow(case, by)
+        return case
 
     def open_case(self, spec: CaseOpen, by: Actor) -> tuple[Case, list[Evidence]]:
         """Open a case from an alert and/or documents, attaching the documents as evidence.
@@ -144,10 +176,11 @@ def open_cases(
     documents: DocumentStore,
     archive: RawArchive | None,
     alerts: AlertStore | None = None,
+    claims: ClaimRegistry | None = None,
     clock: Clock = utc_now,
 ) -> Cases:
     """Build the case service: configuration from ``config_dir``, evidence under ``data_dir/evidence``."""
     config = load_cases_config(config_dir)
     store = CaseStore(db, clock)
     locker = EvidenceLocker(db, data_dir / EVIDENCE_FOLDER, documents, archive, clock)
-    return Cases(store, locker, config, alerts)
+    return Cases(store, locker, config, alerts, claims)

@@ -86,6 +86,8 @@ class TimelineKind(StrEnum):
     COMMENT = "comment"
     CLAIM = "claim"
     CORRECTION = "correction"
+    REGISTER = "register"
+    WITHDRAW = "withdraw"
     EVIDENCE = "evidence"
 
 

@@ -247,6 +247,12 @@ class CaseStore:
             )
         return self.get(case_id)
 
+    def note_event(self, case_id: str, by: Actor, kind: TimelineKind, detail: dict[str, Any]) -> None:
+        """Append an event about something recorded elsewhere (the claim registry) to the case's timeline."""
+        with Transaction(self.db) as conn:
+            require_case(conn, case_id)
+            write_event(conn, case_id, by, kind, self._now(), detail=detail)
+
     def set_priority(self, case_id: str, priority: CasePriority, by: Actor) -> Case:
         """Change the priority (the deadlines follow: they are computed from the current priority)."""
         with Transaction(self.db) as conn:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import IO
@@ -17,7 +17,7 @@ from typing import IO
 import docx
 from docx.document import Document as DocxDocument
 
-from monitor.cases import Case, Cases, Evidence
+from monitor.cases import Case, Cases, ClaimSpread, Evidence
 from monitor.cases.exports.common import ExportKind, Requester, evidence_document, exportable_case, record_export
 from monitor.cases.exports.labels import PRIORITY_VI, STATE_VI, hours, yes_no
 from monitor.cases.exports.redact import Redactor
@@ -95,8 +95,39 @@ def _facts(doc: DocxDocument, facts: Iterable[tuple[str, str]]) -> None:
         paragraph.add_run(value)
 
 
+def _after_correction(doc: DocxDocument, spread: ClaimSpread, t: Callable[[datetime | None], str]) -> None:
+    """Repeats of the registered claim against posts relaying the correction, per day."""
+    doc.add_paragraph(
+        "Sau khi thông tin được đăng ký là sai sự thật, hệ thống đối chiếu mọi tài liệu mới thu thập: "
+        "tài liệu lặp lại tin sai và tài liệu dẫn lại thông tin đính chính."
+    )
+    _facts(
+        doc,
+        [
+            ("Đăng ký lúc", t(spread.registered.registered_at if spread.registered else None)),
+            ("Lặp lại tin sai (tổng / sau đính chính)", f"{spread.repeats} / {spread.repeats_after_correction}"),
+            (
+                "Dẫn lại đính chính (tổng / sau đính chính)",
+                f"{spread.corrections} / {spread.corrections_after_correction}",
+            ),
+        ],
+    )
+    _table(
+        doc,
+        ["Ngày", "Lặp lại tin sai", "Dẫn lại đính chính"],
+        ([day.day.strftime("%d/%m/%Y"), str(day.repeats), str(day.corrections)] for day in spread.days),
+    )
+
+
 def render_briefing(
-    cases: Cases, case: Case, spread: Spread, redactor: Redactor, requester: Requester, *, english_summary: str | None
+    cases: Cases,
+    case: Case,
+    spread: Spread,
+    redactor: Redactor,
+    requester: Requester,
+    *,
+    english_summary: str | None,
+    claim_spread: ClaimSpread | None = None,
 ) -> DocxDocument:
     """Lay the briefing out (pure: no logging); :func:`write_briefing` is the entry point."""
     t = requester.local
@@ -145,6 +176,10 @@ def render_briefing(
                 for when, platform, who, link, text in spread.rows
             ),
         )
+
+    if claim_spread is not None and claim_spread.registered is not None:
+        doc.add_heading("Diễn biến sau đính chính", level=2)
+        _after_correction(doc, claim_spread, t)
 
     doc.add_heading("3. Quan điểm chính thức", level=1)
     if case.correction is None:
@@ -223,8 +258,15 @@ def write_briefing(
     evidence = cases.evidence.attached(case_id)
     spread = _spread(cases, evidence, redactor, requester)
     buffer = io.BytesIO()  # bounded: the document list is capped at MAX_LISTED_DOCUMENTS rows
+    claim_spread = cases.claims.spread(case_id, requester.zone) if cases.claims is not None else None
     render_briefing(
-        cases, case, spread, redactor, requester, english_summary=(english_summary or "").strip() or None
+        cases,
+        case,
+        spread,
+        redactor,
+        requester,
+        english_summary=(english_summary or "").strip() or None,
+        claim_spread=claim_spread,
     ).save(buffer)
     detail = requester.about(ExportKind.BRIEFING, documents=spread.total, redacted=True)
     detail.pop("purpose")

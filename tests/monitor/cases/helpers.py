@@ -10,7 +10,8 @@ from monitor.alerts import AlertStore
 from monitor.analysis import AnalyzedDocument
 from monitor.archive import RawArchive
 from monitor.audit import Actor
-from monitor.cases import Cases, open_cases
+from monitor.cases import Cases, CaseState, open_cases
+from monitor.claim_registry import ClaimRegistry
 from monitor.db import Database
 from monitor.records import RawItem
 from monitor.store.sqlite import SqliteDocumentStore
@@ -18,6 +19,16 @@ from tests.factories import analyzed, at
 
 OFFICER = Actor(name="Cán bộ Trần Thị B", key_id="k-officer")
 ADMIN = Actor(name="Quản trị", key_id="k-admin")
+
+# The path from triage to each state through allowed moves only.
+PATH_TO = {
+    CaseState.TRIAGE: [],
+    CaseState.VERIFYING: [CaseState.VERIFYING],
+    CaseState.RESPONDING: [CaseState.VERIFYING, CaseState.RESPONDING],
+    CaseState.RESOLVED: [CaseState.VERIFYING, CaseState.RESPONDING, CaseState.RESOLVED],
+    CaseState.CLOSED: [CaseState.VERIFYING, CaseState.RESPONDING, CaseState.RESOLVED, CaseState.CLOSED],
+    CaseState.DISMISSED: [CaseState.DISMISSED],
+}
 
 
 class Clock:
@@ -64,6 +75,7 @@ def build_world(tmp_path: Path, config_dir: Path | None = None) -> World:
         documents=documents,
         archive=archive,
         alerts=alerts,
+        claims=ClaimRegistry(db, [], clock),
         clock=clock,
     )
     return World(cases, documents, archive, alerts, clock, data_dir)

@@ -10,17 +10,8 @@ from monitor.cases import TRANSITIONS, CaseOpen, CasePriority, CaseState, CaseSt
 from monitor.cases.model import FINAL_STATES
 from monitor.errors import NotFoundError
 from tests.factories import at
-from tests.monitor.cases.helpers import ADMIN, OFFICER, World, build_world
+from tests.monitor.cases.helpers import ADMIN, OFFICER, PATH_TO, World, build_world
 
-# The path from triage to each state through allowed moves only.
-PATH_TO = {
-    CaseState.TRIAGE: [],
-    CaseState.VERIFYING: [CaseState.VERIFYING],
-    CaseState.RESPONDING: [CaseState.VERIFYING, CaseState.RESPONDING],
-    CaseState.RESOLVED: [CaseState.VERIFYING, CaseState.RESPONDING, CaseState.RESOLVED],
-    CaseState.CLOSED: [CaseState.VERIFYING, CaseState.RESPONDING, CaseState.RESOLVED, CaseState.CLOSED],
-    CaseState.DISMISSED: [CaseState.DISMISSED],
-}
 ALL_MOVES = [(a, b) for a in CaseState for b in CaseState]
 
 
