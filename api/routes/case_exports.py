@@ -23,6 +23,7 @@ from starlette.background import BackgroundTask
 from api.deps import UNPROCESSABLE, MonitorDep, actor, require
 from api.routes.cases import CasesDep
 from monitor.cases import Cases, EvidenceTamperedError
+from monitor.cases.access import EXPORT_ROLES, REGISTER_ROLES, agency_scope
 from monitor.cases.exports import (
     MAX_ENGLISH_SUMMARY_CHARS,
     MAX_PURPOSE_CHARS,
@@ -31,13 +32,14 @@ from monitor.cases.exports import (
     write_briefing,
     write_register,
 )
-from monitor.keys import ApiKey, Role
+from monitor.errors import AuthError
+from monitor.keys import ApiKey
 from monitor.privacy import Pseudonymizer
 
 router = APIRouter(prefix="/cases", tags=["case exports"])
 
-ExportCases = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER, Role.LIAISON))]
-ExportRegister = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
+ExportCases = Annotated[ApiKey, Depends(require(*EXPORT_ROLES))]
+ExportRegister = Annotated[ApiKey, Depends(require(*REGISTER_ROLES))]
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -70,15 +72,10 @@ def _answers() -> Iterator[None]:
 
 def _requester(key: ApiKey, cases: Cases, monitor: MonitorDep, purpose: str) -> Requester:
     """The export's requester; a liaison's agency limits it (403 if the key is in no agency, as in cases.py)."""
-    agency: str | None = None
-    if key.role is Role.LIAISON:
-        agency = cases.config.agency_of(key)
-        if agency is None:
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN,
-                f"liaison key '{key.name}' ({key.key_id}) belongs to no agency: an administrator must list it "
-                "under an agency in configs/cases.yaml",
-            )
+    try:
+        agency = agency_scope(key, cases.config)
+    except AuthError as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, exc.message) from exc
     with _answers():
         return Requester(by=actor(key), purpose=purpose, agency=agency, zone=monitor.settings.zone)
 

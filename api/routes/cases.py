@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,6 +29,7 @@ from monitor.cases import (
     Cases,
     CaseState,
     CaseStateError,
+    ClaimSpread,
     Correction,
     CustodyEntry,
     Evidence,
@@ -39,16 +40,19 @@ from monitor.cases import (
     Verification,
     open_cases,
 )
+from monitor.cases.access import SEE_ROLES, WORK_ROLES, agency_scope, visible_case
+from monitor.cases.claims import MAX_KEYWORDS, CaseClaims
 from monitor.cases.evidence import MAX_REASON_CHARS
 from monitor.cases.model import MAX_CLAIM_CHARS, MAX_COMMENT_CHARS
+from monitor.claim_registry import ClaimLink, RegisteredClaim
 from monitor.context import Monitor
-from monitor.errors import NotFoundError
+from monitor.errors import AuthError, NotFoundError
 from monitor.keys import ApiKey, Role
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
-WorkCases = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
-SeeCases = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER, Role.LIAISON))]
+WorkCases = Annotated[ApiKey, Depends(require(*WORK_ROLES))]
+SeeCases = Annotated[ApiKey, Depends(require(*SEE_ROLES))]
 
 _build_lock = threading.Lock()
 
@@ -73,6 +77,7 @@ def _build(monitor: Monitor) -> Cases:
         documents=monitor.store,
         archive=monitor.pipeline.archive,
         alerts=monitor.alerts,
+        claims=monitor.claims,
     )
 
 
@@ -92,24 +97,15 @@ def _answers() -> Iterator[None]:
 
 def _agency(key: ApiKey, cases: Cases) -> str | None:
     """None for officers and admins (every case); the liaison's agency, or 403 if it has none."""
-    if key.role is not Role.LIAISON:
-        return None
-    agency = cases.config.agency_of(key)
-    if agency is None:
-        raise HTTPException(
-            status.HTTP_403_FORBIDDEN,
-            f"liaison key '{key.name}' ({key.key_id}) belongs to no agency: an administrator must list it "
-            "under an agency in configs/cases.yaml",
-        )
-    return agency
+    try:
+        return agency_scope(key, cases.config)
+    except AuthError as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, exc.message) from exc
 
 
 def _visible(case_id: str, key: ApiKey, cases: Cases) -> Case:
-    agency = _agency(key, cases)
-    case = cases.store.get(case_id)
-    if agency is not None and agency not in case.agencies:
-        raise NotFoundError(f"no case with id '{case_id}'")  # the same answer as for an unknown case
-    return case
+    _agency(key, cases)  # 403 before 404 for a liaison in no agency
+    return visible_case(cases.store, cases.config, key, case_id)
 
 
 class CasePage(BaseModel):
@@ -165,6 +161,22 @@ class ClaimRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     claim: str = Field(min_length=1, max_length=MAX_CLAIM_CHARS, description="The false claim, in a sentence.")
+
+
+class RegisterRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    keywords: list[Annotated[str, Field(min_length=2, max_length=200)]] | None = Field(
+        default=None,
+        max_length=MAX_KEYWORDS,
+        description="Other phrasings that signal the claim on their own; null keeps the registered ones.",
+    )
+
+
+class WithdrawRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    why: str = Field(min_length=1, max_length=2000, description="Why the claim stops being matched (timeline).")
 
 
 class EvidenceRequest(BaseModel):
@@ -231,7 +243,7 @@ def get_case(case_id: str, cases: CasesDep, key: SeeCases) -> CaseDetail:
 @router.post("/{case_id}/transition", summary="Move a case to another state (409 if the move is not allowed)")
 def transition(case_id: str, body: TransitionRequest, cases: CasesDep, key: WorkCases) -> Case:
     with _answers():
-        return cases.store.transition(case_id, body.to, actor(key), body.note)
+        return cases.transition(case_id, body.to, actor(key), body.note)
 
 
 @router.put("/{case_id}/priority", summary="Set the priority (deadlines follow it)")
@@ -288,13 +300,63 @@ def timeline(case_id: str, cases: CasesDep, key: SeeCases) -> list[TimelineEvent
 @router.put("/{case_id}/claim", summary="Record the false claim in a sentence")
 def set_claim(case_id: str, body: ClaimRequest, cases: CasesDep, key: WorkCases) -> Case:
     with _answers():
-        return cases.store.set_claim(case_id, body.claim, actor(key))
+        return cases.set_claim(case_id, body.claim, actor(key))
 
 
 @router.put("/{case_id}/correction", summary="Record the official correction (statement, URL, issuing body, time)")
 def set_correction(case_id: str, body: Correction, cases: CasesDep, key: WorkCases) -> Case:
     with _answers():
-        return cases.store.set_correction(case_id, body, actor(key))
+        return cases.set_correction(case_id, body, actor(key))
+
+
+def _claims(cases: Cases) -> CaseClaims:
+    if cases.claims is None:  # pragma: no cover - the app always connects the registry
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the claim registry is not connected")
+    return cases.claims
+
+
+@router.post(
+    "/{case_id}/claim/registration",
+    summary="Register the claim and its correction: later repeats are flagged and linked to the case",
+)
+def register_claim(case_id: str, body: RegisterRequest, cases: CasesDep, key: WorkCases) -> RegisteredClaim:
+    keywords = tuple(body.keywords) if body.keywords is not None else None
+    with _answers():
+        return _claims(cases).register(case_id, actor(key), keywords)
+
+
+@router.get("/{case_id}/claim/registration", summary="The case's claim as registered (404 if never registered)")
+def get_registration(case_id: str, cases: CasesDep, key: SeeCases) -> RegisteredClaim:
+    _visible(case_id, key, cases)
+    registered = _claims(cases).registered(case_id)
+    if registered is None:
+        raise NotFoundError(f"case '{case_id}' has not registered its claim")
+    return registered
+
+
+@router.post("/{case_id}/claim/withdrawal", summary="Stop matching the case's registered claim")
+def withdraw_claim(case_id: str, body: WithdrawRequest, cases: CasesDep, key: WorkCases) -> RegisteredClaim:
+    with _answers():
+        return _claims(cases).withdraw(case_id, actor(key), body.why)
+
+
+@router.get("/{case_id}/spread", summary="Posts repeating the claim vs posts relaying the correction, per day")
+def spread(case_id: str, cases: CasesDep, monitor: MonitorDep, key: SeeCases) -> ClaimSpread:
+    _visible(case_id, key, cases)
+    return _claims(cases).spread(case_id, monitor.settings.zone)
+
+
+@router.get("/{case_id}/linked", summary="Documents linked to the registered claim, newest published first")
+def linked(
+    case_id: str,
+    cases: CasesDep,
+    key: SeeCases,
+    kind: Annotated[Literal["repeat", "correction"] | None, Query(description="Only this kind of link.")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+) -> list[ClaimLink]:
+    _visible(case_id, key, cases)
+    return _claims(cases).linked(case_id, kind=kind, limit=limit, offset=offset)
 
 
 @router.post(

@@ -181,7 +181,30 @@ def test_liaisons_see_only_their_agency(service: tuple[TestClient, Monitor], key
     assert "belongs to no agency" in unmapped.json()["detail"]
 
 
-# (method, path, body, roles allowed); {c} is a case shared with the police, {e} its evidence.
+CLAIM_TEXT = "Nước máy Thiện Tân bị nhiễm độc, người dân không được dùng nước máy."
+CORRECTION = {
+    "statement": "Sở Y tế khẳng định nước máy đạt QCVN 01-1:2018/BYT, tin nhiễm độc là sai sự thật.",
+    "url": "https://dongnai-gov.example/dinh-chinh/nuoc-may.html",
+    "issued_by": "Sở Y tế tỉnh Đồng Nai",
+    "issued_at": "2026-10-21T08:00:00Z",
+}
+
+
+def _verifying_case(client: TestClient, monitor: Monitor, keys: Any, *, registered: bool) -> str:
+    case_id: str = _open(client, keys["officer"], doc_ids=[_doc(monitor, 0)])["case"]["case_id"]
+    officer = keys["officer"]
+    client.post(f"/cases/{case_id}/shares", json={"agency": "police"}, headers=officer)
+    client.put(f"/cases/{case_id}/claim", json={"claim": CLAIM_TEXT}, headers=officer)
+    client.put(f"/cases/{case_id}/correction", json=CORRECTION, headers=officer)
+    client.post(f"/cases/{case_id}/transition", json={"to": "verifying"}, headers=officer)
+    if registered:
+        response = client.post(f"/cases/{case_id}/claim/registration", json={}, headers=officer)
+        assert response.status_code == 200, response.text
+    return case_id
+
+
+# (method, path, body, roles allowed); {c} is a verifying case shared with the police, its claim and
+# correction recorded and registered; {e} its evidence.
 MATRIX: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("POST", "/cases", {"title": "Mới", "doc_ids": ["{d}"]}, {"admin", "officer"}),
     ("GET", "/cases", None, {"admin", "officer", "liaison"}),
@@ -195,7 +218,7 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("POST", "/cases/{c}/comments", {"text": "Ghi chú"}, {"admin", "officer"}),
     ("GET", "/cases/{c}/comments", None, {"admin", "officer", "liaison"}),
     ("GET", "/cases/{c}/timeline", None, {"admin", "officer", "liaison"}),
-    ("PUT", "/cases/{c}/claim", {"claim": "Tin sai."}, {"admin", "officer"}),
+    ("PUT", "/cases/{c}/claim", {"claim": "Tin sai về nước máy Thiện Tân."}, {"admin", "officer"}),
     (
         "PUT",
         "/cases/{c}/correction",
@@ -213,8 +236,13 @@ MATRIX: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("GET", "/cases/{c}/evidence/{e}?reason=kiểm+tra", None, {"admin", "officer", "liaison"}),
     ("GET", "/cases/{c}/evidence/{e}/files/document.json?reason=kiểm+tra", None, {"admin", "officer", "liaison"}),
     ("GET", "/cases/{c}/custody", None, {"admin", "officer"}),
+    ("POST", "/cases/{c}/claim/registration", {}, {"admin", "officer"}),
+    ("GET", "/cases/{c}/claim/registration", None, {"admin", "officer", "liaison"}),
+    ("POST", "/cases/{c}/claim/withdrawal", {"why": "Nhầm"}, {"admin", "officer"}),
+    ("GET", "/cases/{c}/spread", None, {"admin", "officer", "liaison"}),
+    ("GET", "/cases/{c}/linked", None, {"admin", "officer", "liaison"}),
 ]
-ROLES = ("admin", "officer", "liaison", "researcher")
+ROLES = ("admin", "officer", "liaison", "researcher", "liaison_other")
 
 
 @pytest.mark.parametrize(("method", "path", "body", "allowed"), MATRIX, ids=[f"{m} {p}" for m, p, _, _ in MATRIX])
@@ -230,9 +258,8 @@ def test_roles_by_endpoint(
 ) -> None:
     client, monitor = service
     doc_id = _doc(monitor, 0)
-    opened = _open(client, keys["officer"], doc_ids=[doc_id])
-    case_id, evidence_id = opened["case"]["case_id"], opened["evidence"][0]["evidence_id"]
-    client.post(f"/cases/{case_id}/shares", json={"agency": "police"}, headers=keys["officer"])
+    case_id = _verifying_case(client, monitor, keys, registered=True)
+    evidence_id = client.get(f"/cases/{case_id}/evidence", headers=keys["officer"]).json()[0]["evidence_id"]
     url = path.format(c=case_id, e=evidence_id)
     payload = None if body is None else {k: (doc_id if v == "{d}" else v) for k, v in body.items()}
     if payload and "doc_ids" in payload:
@@ -242,3 +269,42 @@ def test_roles_by_endpoint(
         assert response.status_code in (200, 201), response.text
     else:
         assert response.status_code == 403, response.text
+
+
+def test_claim_registration_through_the_api(service: tuple[TestClient, Monitor], keys: Any) -> None:
+    client, monitor = service
+    officer = keys["officer"]
+    case_id = _verifying_case(client, monitor, keys, registered=False)
+    assert client.get(f"/cases/{case_id}/claim/registration", headers=officer).status_code == 404
+    too_many = {"keywords": [f"cụm từ {i}" for i in range(21)]}
+    assert client.post(f"/cases/{case_id}/claim/registration", json=too_many, headers=officer).status_code == 422
+    registered = client.post(
+        f"/cases/{case_id}/claim/registration", json={"keywords": ["nước máy nhiễm độc"]}, headers=officer
+    )
+    assert registered.status_code == 200, registered.text
+    body = registered.json()
+    assert body["claim"]["keywords"] == ["nước máy nhiễm độc"]
+    assert body["claim"]["id"] in [claim.id for claim in monitor.claims.claims()]
+    assert client.get(f"/cases/{case_id}/claim/registration", headers=keys["liaison"]).json() == body
+    short = client.put(f"/cases/{case_id}/claim", json={"claim": "Tin sai."}, headers=officer)
+    assert short.status_code == 422
+    assert "registered claim" in short.json()["detail"]
+    assert client.post(f"/cases/{case_id}/claim/withdrawal", json={}, headers=officer).status_code == 422
+    withdrawn = client.post(f"/cases/{case_id}/claim/withdrawal", json={"why": "Đăng ký nhầm"}, headers=officer)
+    assert withdrawn.status_code == 200
+    assert withdrawn.json()["withdrawn_at"] is not None
+    again = client.post(f"/cases/{case_id}/claim/withdrawal", json={"why": "Lần hai"}, headers=officer)
+    assert again.status_code == 409
+    spread = client.get(f"/cases/{case_id}/spread", headers=officer).json()
+    assert (spread["repeats"], spread["corrections"], spread["days"]) == (0, 0, [])
+    assert client.get(f"/cases/{case_id}/linked", params={"kind": "other"}, headers=officer).status_code == 422
+
+
+def test_claim_registry_endpoints_hide_cases_of_other_agencies(service: tuple[TestClient, Monitor], keys: Any) -> None:
+    client, monitor = service
+    case_id = _verifying_case(client, monitor, keys, registered=True)
+    client.delete(f"/cases/{case_id}/shares/police", headers=keys["officer"])
+    for path in ("claim/registration", "spread", "linked"):
+        hidden = client.get(f"/cases/{case_id}/{path}", headers=keys["liaison"])
+        assert hidden.status_code == 404
+        assert hidden.json() == {"detail": f"no case with id '{case_id}'"}
