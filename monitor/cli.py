@@ -22,6 +22,7 @@ import httpx
 
 from monitor.alerts import AlertQuery, AlertState
 from monitor.analysis import SentimentLabel
+from monitor.cases.cli import add_case_commands
 from monitor.config.settings import Settings, load_settings
 from monitor.context import Monitor, build_monitor
 from monitor.crawl import crawl_cycle
@@ -553,6 +554,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_rules_commands(commands)
     _add_export_commands(commands)
     _add_evidence_commands(commands)
+    add_case_commands(commands, _open)
     _add_report_commands(commands)
     for install in load_plugins().command_installers:  # e.g. "monitor models ..." from the NLP package
         install(commands)
