@@ -49,13 +49,19 @@ SCHEMA = (
 
 Clock = Callable[[], datetime]
 
+CASE_CLAIM_PREFIX = "case-"
 REPEAT = "repeat"
 CORRECTION = "correction"
 
 
 def case_claim_id(case_id: str) -> str:
     """The registry id of a case's claim (case ids are UUIDs, so this fits the claim id pattern)."""
-    return f"case-{case_id.lower()}"
+    return f"{CASE_CLAIM_PREFIX}{case_id.lower()}"
+
+
+def case_of_claim(claim_id: str) -> str | None:
+    """The case that registered ``claim_id``, or None for a claim from claims.yaml."""
+    return claim_id.removeprefix(CASE_CLAIM_PREFIX) if claim_id.startswith(CASE_CLAIM_PREFIX) else None
 
 
 class RegisteredClaim(BaseModel):

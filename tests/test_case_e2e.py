@@ -170,6 +170,7 @@ def test_false_claim_story_from_alert_to_closed_case(office: tuple[TestClient, M
         assert claim_id in item.analysis.misinformation.claim_ids, item.document.text
     [claim_alert] = [a for a in monitor.alerts.search(AlertQuery(limit=500))[1] if a.key == f"claim:{claim_id}"]
     assert late <= set(claim_alert.doc_ids) <= repeats | late
+    assert claim_alert.details["case_id"] == case_id  # the alert leads to the case
 
     linked = _ok(client.get(f"/cases/{case_id}/linked", params={"limit": 500}, headers=keys["police"]))
     linked_repeats = {link["doc_id"] for link in linked if link["kind"] == "repeat"}

@@ -11,6 +11,7 @@ from typing import Any
 from monitor import query as query_syntax
 from monitor.alerts import AlertCandidate
 from monitor.analysis import AnalyzedDocument
+from monitor.claim_registry import case_of_claim
 from monitor.durations import format_duration
 from monitor.rules.base import DocumentEvaluator, Prepared, RuleContext
 from monitor.rules.specs import MisinformationRuleSpec, WatchRuleSpec
@@ -119,7 +120,12 @@ class MisinformationEvaluator(DocumentEvaluator):
             summary=(
                 f"Điểm thông tin sai lệch cao nhất {group.details['max_score']} (ngưỡng {rule.threshold}); {what}."
             ),
-            details={"threshold": rule.threshold, "claim_id": claim, **group.details},
+            details={
+                "threshold": rule.threshold,
+                "claim_id": claim,
+                "case_id": case_of_claim(claim) if claim else None,
+                **group.details,
+            },
             doc_ids=group.doc_ids,
             event_start=group.first,
             event_end=group.last,
