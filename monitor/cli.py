@@ -391,7 +391,15 @@ def cmd_keys(args: argparse.Namespace) -> int:
     monitor = _open(args)
     try:
         if args.keys_command == "create":
-            key, secret = monitor.keys.create(Role(args.role), args.name or "")
+            if args.agency is not None and args.agency not in monitor.cases.config.agencies:
+                known = ", ".join(sorted(monitor.cases.config.agencies)) or "none configured in cases.yaml"
+                print(f"error: unknown agency '{args.agency}' (known: {known})", file=sys.stderr)
+                return 2
+            try:
+                key, secret = monitor.keys.create(Role(args.role), args.name or "", agency=args.agency)
+            except ValueError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
             _say(f"Created {key.role.value} key {key.key_id} ({key.name}). The secret is shown only once:")
             _say(secret)
         elif args.keys_command == "revoke":
@@ -400,7 +408,8 @@ def cmd_keys(args: argparse.Namespace) -> int:
         else:
             for key in monitor.keys.all_keys():
                 state = "revoked" if key.revoked_at else "active"
-                _say(f"{key.key_id}  {key.role.value:<10} {state:<8} {key.hint}…  {key.name}")
+                agency = f"  [{key.agency}]" if key.agency else ""
+                _say(f"{key.key_id}  {key.role.value:<10} {state:<8} {key.hint}…  {key.name}{agency}")
         return 0
     finally:
         monitor.close()
@@ -495,6 +504,7 @@ def _add_keys_commands(commands: Any) -> None:
     create = keys_commands.add_parser("create", help="create a key and print its secret once")
     create.add_argument("--role", required=True, choices=[r.value for r in Role])
     create.add_argument("--name", help="who or what the key is for")
+    create.add_argument("--agency", help="for a liaison key: its agency (an id under agencies: in cases.yaml)")
     keys_commands.add_parser("list", help="list keys (never their secrets)")
     revoke = keys_commands.add_parser("revoke", help="revoke a key")
     revoke.add_argument("key_id")

@@ -29,7 +29,8 @@ SCHEMA = (
         secret_sha256 TEXT NOT NULL UNIQUE,
         hint TEXT NOT NULL,
         created_ts REAL NOT NULL,
-        revoked_ts REAL
+        revoked_ts REAL,
+        agency TEXT
     )""",
 )
 
@@ -37,7 +38,7 @@ SCHEMA = (
 class Role(StrEnum):
     ADMIN = "admin"  # everything, including configuration and keys
     OFFICER = "officer"  # monitoring: documents, alerts (and acknowledging them), rules, sources
-    LIAISON = "liaison"  # police / foreign affairs: only cases shared with their agency (later)
+    LIAISON = "liaison"  # police / foreign affairs: only cases shared with their agency
     RESEARCHER = "researcher"  # documents and statistics, with author names pseudonymized
 
 
@@ -50,6 +51,7 @@ class ApiKey(BaseModel):
     hint: str  # first characters of the secret, to recognise a key in listings
     created_at: UtcDatetime
     revoked_at: UtcDatetime | None = None
+    agency: str | None = None  # a liaison key's agency (an id in configs/cases.yaml)
 
     @property
     def active(self) -> bool:
@@ -64,9 +66,22 @@ class KeyStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.apply_schema(SCHEMA)
+        self._add_agency_column()
 
-    def create(self, role: Role, name: str = "") -> tuple[ApiKey, str]:
-        """Create a key; return it and its secret, which is never shown again."""
+    def _add_agency_column(self) -> None:
+        # Databases created before keys carried an agency lack the column; SQLite adds it in place.
+        conn = self.db.connection()
+        columns = {row["name"] for row in conn.execute("PRAGMA table_info(api_keys)")}
+        if "agency" not in columns:
+            conn.execute("ALTER TABLE api_keys ADD COLUMN agency TEXT")
+
+    def create(self, role: Role, name: str = "", agency: str | None = None) -> tuple[ApiKey, str]:
+        """Create a key; return it and its secret, which is never shown again.
+
+        ``agency`` is for liaison keys only: the agency whose shared cases the key sees.
+        """
+        if agency is not None and role is not Role.LIAISON:
+            raise ValueError(f"only liaison keys belong to an agency, not {role.value} keys")
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
         key = ApiKey(
             key_id=str(uuid.uuid4()),
@@ -74,12 +89,22 @@ class KeyStore:
             role=role,
             hint=secret[: len(KEY_PREFIX) + 6],
             created_at=utc_now(),
+            agency=agency,
         )
         try:
             with Transaction(self.db) as conn:
                 conn.execute(
-                    "INSERT INTO api_keys (key_id, name, role, secret_sha256, hint, created_ts) VALUES (?,?,?,?,?,?)",
-                    (key.key_id, key.name, key.role.value, _digest(secret), key.hint, key.created_at.timestamp()),
+                    """INSERT INTO api_keys (key_id, name, role, secret_sha256, hint, created_ts, agency)
+                       VALUES (?,?,?,?,?,?,?)""",
+                    (
+                        key.key_id,
+                        key.name,
+                        key.role.value,
+                        _digest(secret),
+                        key.hint,
+                        key.created_at.timestamp(),
+                        agency,
+                    ),
                 )
         except sqlite3.Error as exc:
             raise StoreError(f"cannot store the new key: {exc}") from exc
@@ -129,4 +154,5 @@ class KeyStore:
             hint=row["hint"],
             created_at=row["created_ts"],
             revoked_at=row["revoked_ts"],
+            agency=row["agency"],
         )

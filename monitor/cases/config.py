@@ -81,7 +81,12 @@ class CasesConfig(BaseModel):
         return self
 
     def agency_of(self, key: ApiKey) -> str | None:
-        """The agency a key belongs to (by key id, else by name), or None."""
+        """The agency a key belongs to: the one it was created for, else by key id or name here; or None.
+
+        A key created for an agency this file no longer lists belongs to none (its liaison is refused).
+        """
+        if key.agency is not None:
+            return key.agency if key.agency in self.agencies else None
         for agency_id, agency in self.agencies.items():
             if key.key_id in agency.key_ids:
                 return agency_id

@@ -216,3 +216,30 @@ def test_keys_roles_and_bad_input(
     code, _, err = _cases(capsys, monkeypatch, config_dir, officer, "share", case_id, "interpol")
     assert code == 2
     assert "unknown agency 'interpol'" in err
+
+
+def test_a_key_created_for_an_agency_sees_that_agencys_cases(
+    office: tuple[Path, dict[str, str], str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_dir, secrets, doc_id = office
+    cfg = ["--config-dir", str(config_dir)]
+    assert main([*cfg, "keys", "create", "--role", "liaison", "--name", "Sở Ngoại vụ", "--agency", "nowhere"]) == 2
+    assert "unknown agency 'nowhere' (known: foreign_affairs, police)" in capsys.readouterr().err
+    assert main([*cfg, "keys", "create", "--role", "officer", "--agency", "police"]) == 2
+    assert "only liaison keys" in capsys.readouterr().err
+    assert (
+        main([*cfg, "keys", "create", "--role", "liaison", "--name", "Sở Ngoại vụ", "--agency", "foreign_affairs"]) == 0
+    )
+    foreign = capsys.readouterr().out.splitlines()[-1]
+    assert main([*cfg, "keys", "list"]) == 0
+    assert "[foreign_affairs]" in capsys.readouterr().out
+
+    code, out, _ = _cases(
+        capsys, monkeypatch, config_dir, secrets["officer"], "open", "--title", "Tin đồn", "--doc", doc_id
+    )
+    case_id = out.split()[2]
+    code, out, _ = _cases(capsys, monkeypatch, config_dir, foreign, "list", "--json")
+    assert (code, json.loads(out)) == (0, [])
+    _cases(capsys, monkeypatch, config_dir, secrets["officer"], "share", case_id, "foreign_affairs")
+    code, out, _ = _cases(capsys, monkeypatch, config_dir, foreign, "list", "--json")
+    assert [case["case_id"] for case in json.loads(out)] == [case_id]
