@@ -104,6 +104,7 @@ class Pipeline:
 
     def _mark_writer(self) -> None:
         self._on_writer.active = True
+        self.stories.db.mark_writer_thread()
 
     def close(self) -> None:
         """Stop the writer thread (a later write starts a new one)."""
