@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
-from monitor.text import tokens as folded_tokens
+from monitor.text import uncached_tokens
 
 # Frequent Vietnamese syllables, folded (written for this project from general knowledge of the language).
 COMMON_SYLLABLES = frozenset(
@@ -42,7 +42,9 @@ def _identifier() -> Any:
 
 class LanguageIdentifier:
     def identify(self, text: str) -> str:
-        words = folded_tokens(text)
+        # Uncached: a text is identified once, and through the shared cache this also computed its
+        # exact-accent tokens and kept a whole document's tokens in every worker process for nothing.
+        words = uncached_tokens(text)
         if len(words) >= MIN_TOKENS:
             alphabetic = [w for w in words if w.isalpha()]
             if alphabetic and sum(w in COMMON_SYLLABLES for w in alphabetic) / len(alphabetic) >= VIETNAMESE_SHARE:

@@ -64,6 +64,7 @@ class Monitor:
 
     def close(self) -> None:
         self.workers.close()
+        self.pipeline.close()
         self.store.close()
         self.db.close()
 

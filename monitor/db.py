@@ -15,6 +15,18 @@ from pathlib import Path
 
 from monitor.errors import StoreError
 
+# SQLite checkpoints the WAL into the database file (and syncs it) once the WAL holds this many pages; its
+# default of 1,000 (4 MB) meant a checkpoint nearly every crawl batch, since each batch dirties pages all
+# over the story-band and full-text indexes (their keys are hashes and words, not in insertion order).
+# Checkpointing less often writes a page that several batches changed once instead of once per batch:
+# assigning 6,000 benchmark articles to stories in batches of 20 took a third less wall time and 14% less
+# CPU (and ~40% less of both with the writer's larger cache below). The WAL grows to ~40 MB before that.
+WAL_AUTOCHECKPOINT_PAGES = 10_000
+# The page cache of the thread that writes the crawl's batches (see :meth:`Database.mark_writer_thread`).
+# SQLite's default of 2 MB holds a small part of those indexes once a few thousand documents are stored;
+# every insert then re-reads its path through the tree. Other threads keep the default: the API has many.
+WRITER_CACHE_KIB = 65_536
+
 
 class Database:
     """A SQLite file shared by the embedded stores."""
@@ -41,10 +53,22 @@ class Database:
             conn.execute("PRAGMA busy_timeout=30000")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+            if getattr(self._local, "writer", False):
+                conn.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
         return conn
+
+    def mark_writer_thread(self) -> None:
+        """Give the calling thread's connection a large page cache: for the one thread writing in bulk.
+
+        The cache only pays while the thread is the only writer: SQLite empties a connection's cache
+        whenever another connection has written since.
+        """
+        self._local.writer = True
+        self.connection().execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
 
     def apply_schema(self, statements: Iterable[str]) -> None:
         """Run idempotent DDL statements in one transaction."""

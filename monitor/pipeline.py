@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from monitor.alerts import Alert
 from monitor.analysis import AnalyzedDocument
@@ -21,7 +23,7 @@ from monitor.health import CycleCounts, HealthStore
 from monitor.quarantine import Quarantine
 from monitor.rules.engine import RuleEngine
 from monitor.sources import Collected, Problem, Severity
-from monitor.store.base import DocumentStore
+from monitor.store.base import DocumentStore, UpsertResult
 from monitor.stories import StoryIndex
 from monitor.text import prime_tokens
 from monitor.workers import ClaimSet, Scored, Workers
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 
 MAX_PROBLEMS_SHOWN = 20
 BATCH_SIZE = 256
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -61,9 +65,15 @@ class Pipeline:
         self.stories = stories
         self.store = store
         self.workers = workers
-        # Scoring runs in parallel (worker processes); the stores are written by one thread at a time so
-        # SQLite transactions stay short and story assignment sees the previous batch.
-        self._writing = threading.RLock()
+        # Scoring runs in parallel (worker processes); the stores are written by one thread, in turn, so
+        # SQLite transactions stay short and story assignment sees the previous batch. One thread rather than
+        # a lock shared by the crawl's many threads: SQLite connections are per thread, and a connection
+        # drops its whole page cache whenever another connection has written since its last transaction. With
+        # writes rotating over the thread pool every transaction started cold and re-read the indexes it
+        # updates, a cost that grew with the database (story bands, documents, alerts).
+        self._writer: ThreadPoolExecutor | None = None
+        self._writer_lock = threading.Lock()
+        self._on_writer = threading.local()
         self.engine = engine
         self.health = health
         self.quarantine = quarantine
@@ -102,16 +112,48 @@ class Pipeline:
             self.claims.link(analyzed)
         return self.engine.on_documents(analyzed)
 
+    def _write(self, function: Callable[..., T], *args: object) -> T:
+        """Run ``function(*args)`` on the writer thread (at once if already there) and return its result."""
+        if getattr(self._on_writer, "active", False):
+            return function(*args)
+        with self._writer_lock:
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(
+                    max_workers=1, thread_name_prefix="pipeline-writer", initializer=self._mark_writer
+                )
+            writer = self._writer
+        return writer.submit(function, *args).result()
+
+    def _mark_writer(self) -> None:
+        self._on_writer.active = True
+        self.stories.db.mark_writer_thread()
+
+    def close(self) -> None:
+        """Stop the writer thread (a later write starts a new one)."""
+        with self._writer_lock:
+            writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.shutdown(wait=True)
+
     def flush_pending(self) -> list[Alert]:
         """Finish a cycle: replay documents kept aside during a store outage, then evaluate the windows
         that this cycle's documents touched."""
-        with self._writing:
-            replayed = self.store.flush_pending()
-            alerts: list[Alert] = []
-            if replayed:
-                log.info("replayed %d documents kept aside while the store was unavailable", len(replayed))
-                alerts.extend(self._after_store(replayed))
-            return alerts + self.engine.evaluate_pending()
+        return self._write(self._flush_pending)
+
+    def _flush_pending(self) -> list[Alert]:
+        replayed = self.store.flush_pending()
+        alerts: list[Alert] = []
+        if replayed:
+            log.info("replayed %d documents kept aside while the store was unavailable", len(replayed))
+            alerts.extend(self._after_store(replayed))
+        return alerts + self.engine.evaluate_pending()
+
+    def _store_batch(self, scored: Sequence[Scored]) -> tuple[UpsertResult, list[Alert]]:
+        analyzed = self._with_stories(scored)
+        result = self.store.upsert(analyzed)
+        # Spooled documents are safe on disk; per-document rules need not wait for the store.
+        changed = set(result.changed) | set(result.spooled)
+        return result, self._after_store([item for item in analyzed if item.doc_id in changed])
 
     def process(self, source_id: str, collected: Collected, started: datetime, replay: bool = False) -> SourceOutcome:
         """Run one source's collection through every stage and record the source's health.
@@ -121,8 +163,7 @@ class Pipeline:
         """
         clock = time.monotonic()
         if not replay:
-            with self._writing:
-                self.archive.store(collected.raw_items)
+            self._write(self.archive.store, collected.raw_items)
         inserted = updated = unchanged = spooled = 0
         problems = list(collected.problems)
         alerts: list[Alert] = []
@@ -131,12 +172,8 @@ class Pipeline:
             self.refresh_claims()
             scored = self.workers.score(batch)
             problems.extend(scored.problems)
-            with self._writing:
-                analyzed = self._with_stories(scored.scored)
-                result = self.store.upsert(analyzed)
-                # Spooled documents are safe on disk; per-document rules need not wait for the store.
-                changed = set(result.changed) | set(result.spooled)
-                alerts.extend(self._after_store([item for item in analyzed if item.doc_id in changed]))
+            result, new_alerts = self._write(self._store_batch, scored.scored)
+            alerts.extend(new_alerts)
             inserted += len(result.inserted)
             updated += len(result.updated)
             unchanged += len(result.unchanged)
@@ -146,8 +183,7 @@ class Pipeline:
                 for doc_id, reason in result.failed.items()
             )
         errors = [p for p in problems if p.severity is Severity.ERROR]
-        with self._writing:
-            quarantined = self.quarantine.add(problems)
+        quarantined = self._write(self.quarantine.add, problems)
         for problem in problems[:MAX_PROBLEMS_SHOWN]:
             log.warning("%s: %s: %s", source_id, problem.location, problem.message)
         counts = CycleCounts(
@@ -168,6 +204,5 @@ class Pipeline:
         if collected.fetch_failed:
             error = errors[0].message if errors else "fetch failed"
         if not replay:
-            with self._writing:
-                self.health.record(source_id, started, counts, error)
+            self._write(self.health.record, source_id, started, counts, error)
         return SourceOutcome(source_id=source_id, counts=counts, error=error, alerts=alerts)

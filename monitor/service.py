@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -115,12 +116,24 @@ def escalate(monitor: Monitor) -> list[Alert]:
     return escalated
 
 
+def freeze_start_up_objects() -> None:
+    """Keep what start-up built (modules, settings, rules, pydantic schemas) out of the cyclic collector's scans.
+
+    Those ~110,000 objects live as long as the process, yet every full collection walked them all again:
+    7% of the service's CPU in a crawl cycle, most of it in full collections. Frozen, a full collection
+    scans only what the crawl itself keeps. Garbage is collected first so it is not kept forever.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 async def run_service(monitor: Monitor, progress: Progress | None = None, serve_api: bool = True) -> None:
     """Run crawling, window rules and (optionally) the API until interrupted."""
     from monitor.reports import reports_forever  # noqa: PLC0415  (matplotlib loads only where reports are made)
 
     # Workers load their models now, not in the middle of the first crawl cycle.
     await asyncio.to_thread(monitor.workers.start)
+    freeze_start_up_objects()
     stop_delivery = asyncio.Event()
     tasks = [
         asyncio.create_task(crawl_forever(monitor, progress), name="crawler"),

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict
 from monitor.db import Database, Transaction
 from monitor.errors import StoreError
 from monitor.records import Document, utc_now
-from monitor.text import tokens
+from monitor.text import uncached_tokens
 
 U64Array = npt.NDArray[np.uint64]
 U32Array = npt.NDArray[np.uint32]
@@ -196,7 +196,9 @@ class Fingerprint:
 
 def fingerprint(text: str) -> Fingerprint:
     """Compute the :class:`Fingerprint` of ``text`` (its lines are joined into passages)."""
-    lines = [line_tokens for line in text.splitlines() if (line_tokens := tokens(line))]
+    # The folded tokens of each line, as :func:`monitor.text.tokens` gives them, but computed directly: the
+    # cached path also normalizes and tokenizes each line with its accents, which nothing here reads.
+    lines = [line_tokens for line in text.splitlines() if (line_tokens := uncached_tokens(line))]
     words = [word for line_tokens in lines for word in line_tokens]
     if len(words) < MIN_WORDS:
         empty = np.empty((0, NUM_PERM), dtype=np.uint32)

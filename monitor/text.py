@@ -180,6 +180,13 @@ def tokens(text: str) -> list[str]:
     return list(_folded_tokens(text))
 
 
+def uncached_tokens(text: str) -> list[str]:
+    """:func:`tokens` without the cache and without the exact-accent tokens it also computes: for texts
+    read once, such as the lines of a text being fingerprinted. Caching those only evicted the documents'
+    whole texts, which the store and the rules read again."""
+    return _WORD.findall(fold(text))
+
+
 def exact_tokens(text: str) -> list[str]:
     """Word tokens of ``normalize(text)`` in lower case, diacritics kept: for exact-accent matching."""
     return list(_exact_tokens(text))

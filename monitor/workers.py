@@ -31,7 +31,7 @@ from monitor.registry import AnalyzerFactory
 from monitor.scoring import AnalysisContext, Analyzer, Claim, ClaimAware
 from monitor.sources import Problem
 from monitor.stories import Fingerprint, fingerprint
-from monitor.text import TextTokens, text_tokens
+from monitor.text import TextTokens
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +87,10 @@ def score_documents(analyzer: Analyzer, documents: Sequence[Document]) -> Scored
     languages = analyzer.identify_languages([doc.content for doc in normalized])
     with_lang = [doc.model_copy(update={"lang": lang}) for doc, lang in zip(normalized, languages, strict=True)]
     analyses = analyzer.analyze(with_lang)
+    # Tokens computed for the service process (which primes its cache with them), not cached here: a worker
+    # never reads them again, and 2,048 cached whole articles cost each worker ~70 MB.
     scored = [
-        Scored(doc, analysis, fingerprint(doc.content), (text_tokens(doc.title), text_tokens(doc.text)))
+        Scored(doc, analysis, fingerprint(doc.content), (TextTokens.of(doc.title), TextTokens.of(doc.text)))
         for doc, analysis in zip(with_lang, analyses, strict=True)
     ]
     return ScoredBatch(scored, problems)

@@ -26,6 +26,7 @@ from pathlib import Path
 from monitor.config.settings import load_settings
 from monitor.context import build_monitor
 from monitor.crawl import crawl_cycle
+from monitor.service import freeze_start_up_objects
 from monitor.store.base import DocumentFilter, SearchRequest
 from tests.conftest import make_config_dir
 
@@ -158,6 +159,7 @@ def main() -> None:
         monitor = build_monitor(settings.model_copy(update={"crawl": crawl}))
         try:
             monitor.workers.start()  # as the service does at start-up
+            freeze_start_up_objects()
             print(
                 f"crawling {args.feeds} feeds x {args.items} articles with {monitor.workers.count} worker processes...",
                 file=sys.stderr,
