@@ -95,3 +95,13 @@ def test_featurizer_matches_accented_and_folded_spellings() -> None:
     accented, folded, teencode = featurizer.transform(["không tốt", "khong tot", "ko tốt"]).toarray()
     assert np.dot(accented, folded) > 0.3  # the folded-words block is shared
     assert np.dot(accented, teencode) > 0.9  # "ko" is expanded to "không" before anything else
+
+
+def test_the_stacker_turns_quadratic_only_when_products_of_scores_separate_labels() -> None:
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=(400, 2))
+    # The label is the sign of the product of the two scores: no linear stacker can read it.
+    interaction = (scores[:, 0] * scores[:, 1] > 0).astype(np.int64)
+    assert sklearn_backend.choose_stacker(scores, interaction, seed=1) == "quadratic"
+    additive = (scores[:, 0] + scores[:, 1] > 0).astype(np.int64)
+    assert sklearn_backend.choose_stacker(scores, additive, seed=1) == "linear"
