@@ -506,8 +506,13 @@ def load(directory: Path) -> SklearnTextClassifier:
         raise ModelError(f"{path}: scikit-learn model file is missing") from exc
     except Exception as exc:  # unpickling can fail in many ways; all mean "not a usable artifact"
         raise ModelError(f"{path}: cannot load scikit-learn model: {exc}") from exc
-    if not isinstance(state, dict) or state.get("format_version") != FORMAT_VERSION:
-        raise ModelError(f"{path}: not a scikit-learn model of format version {FORMAT_VERSION}")
+    if not isinstance(state, dict) or "format_version" not in state:
+        raise ModelError(f"{path}: not a scikit-learn model written by monitor models train")
+    if state["format_version"] != FORMAT_VERSION:
+        raise ModelError(
+            f"{path}: a scikit-learn model of format version {state['format_version']}; this version reads "
+            f"format {FORMAT_VERSION}: train it again with monitor models train (then pin the new digest)"
+        )
     return SklearnTextClassifier(
         tuple(state["labels"]),
         state["featurizer"],

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import joblib  # type: ignore[import-untyped]
 import numpy as np
 import pytest
 
@@ -105,3 +106,17 @@ def test_the_stacker_turns_quadratic_only_when_products_of_scores_separate_label
     assert sklearn_backend.choose_stacker(scores, interaction, seed=1) == "quadratic"
     additive = (scores[:, 0] + scores[:, 1] > 0).astype(np.int64)
     assert sklearn_backend.choose_stacker(scores, additive, seed=1) == "linear"
+
+
+def test_a_model_of_an_older_format_is_refused_with_the_remedy(
+    classifier: SklearnTextClassifier, tmp_path: Path
+) -> None:
+    classifier.save(tmp_path)
+    artifact = tmp_path / sklearn_backend.ARTIFACT
+    state = joblib.load(artifact)
+    joblib.dump({**state, "format_version": 1}, artifact)
+    with pytest.raises(ModelError, match="format version 1; this version reads format 2: train it again"):
+        load(tmp_path)
+    joblib.dump(["not", "a", "model"], artifact)
+    with pytest.raises(ModelError, match="not a scikit-learn model written by monitor models train"):
+        load(tmp_path)
