@@ -391,11 +391,9 @@ def cmd_keys(args: argparse.Namespace) -> int:
     monitor = _open(args)
     try:
         if args.keys_command == "create":
-            if args.agency is not None and args.agency not in monitor.cases.config.agencies:
-                known = ", ".join(sorted(monitor.cases.config.agencies)) or "none configured in cases.yaml"
-                print(f"error: unknown agency '{args.agency}' (known: {known})", file=sys.stderr)
-                return 2
             try:
+                if args.agency is not None:
+                    monitor.cases.config.check_agency(args.agency)
                 key, secret = monitor.keys.create(Role(args.role), args.name or "", agency=args.agency)
             except ValueError as exc:
                 print(f"error: {exc}", file=sys.stderr)

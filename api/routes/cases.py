@@ -268,9 +268,10 @@ def assign(case_id: str, body: AssigneeRequest, cases: CasesDep, monitor: Monito
 
 @router.post("/{case_id}/shares", summary="Share with an agency (its liaisons then see the case)")
 def share(case_id: str, body: ShareRequest, cases: CasesDep, key: WorkCases) -> Case:
-    if body.agency not in cases.config.agencies:
-        known = ", ".join(sorted(cases.config.agencies)) or "none configured"
-        raise HTTPException(UNPROCESSABLE, f"parameter 'agency': unknown agency '{body.agency}' (known: {known})")
+    try:
+        cases.config.check_agency(body.agency)
+    except ValueError as exc:
+        raise HTTPException(UNPROCESSABLE, f"parameter 'agency': {exc}") from exc
     return cases.store.share(case_id, body.agency, actor(key))
 
 

@@ -214,9 +214,7 @@ def _withdraw(monitor: Monitor, key: ApiKey, args: argparse.Namespace) -> int:
 
 def _share(monitor: Monitor, key: ApiKey, args: argparse.Namespace) -> int:
     check_role(key, WORK_ROLES)
-    if args.agency not in monitor.cases.config.agencies:
-        known = ", ".join(sorted(monitor.cases.config.agencies)) or "none configured"
-        raise ValueError(f"unknown agency '{args.agency}' (known: {known})")
+    monitor.cases.config.check_agency(args.agency)
     share = monitor.cases.store.unshare if args.stop else monitor.cases.store.share
     case = share(args.case, args.agency, _actor(key))
     _say(f"case {case.case_id} is shared with: {', '.join(case.agencies) or '—'}")

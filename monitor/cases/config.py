@@ -80,6 +80,13 @@ class CasesConfig(BaseModel):
                     seen[value] = agency_id
         return self
 
+    def check_agency(self, agency: str) -> str:
+        """``agency`` if configured, else ValueError naming the configured ones."""
+        if agency not in self.agencies:
+            known = ", ".join(sorted(self.agencies)) or "none configured in cases.yaml"
+            raise ValueError(f"unknown agency '{agency}' (known: {known})")
+        return agency
+
     def agency_of(self, key: ApiKey) -> str | None:
         """The agency a key belongs to: the one it was created for, else by key id or name here; or None.
 
