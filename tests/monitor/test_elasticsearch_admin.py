@@ -12,8 +12,10 @@ import pytest
 from monitor.cli import first_kept_month, main
 from monitor.config.settings import load_settings
 from monitor.db import Database
+from monitor.records import utc_now
 from monitor.store.base import DocumentFilter
 from monitor.store.elasticsearch import ElasticsearchDocumentStore
+from monitor.store.es_indices import month_of
 from monitor.store.factory import open_document_store
 from tests.conftest import make_config_dir
 from tests.factories import analyzed, at
@@ -43,6 +45,12 @@ def _docs() -> list:
     ]
 
 
+def _months_ago(now: datetime, months: int) -> datetime:
+    """Mid-month, ``months`` calendar months before ``now``: index months that move with the clock."""
+    index = now.year * 12 + (now.month - 1) - months
+    return datetime(index // 12, index % 12 + 1, 15, 10, tzinfo=UTC)
+
+
 def test_first_kept_month() -> None:
     now = datetime(2026, 11, 26, tzinfo=UTC)
     assert first_kept_month(now, 18) == "2025.06"
@@ -52,23 +60,32 @@ def test_first_kept_month() -> None:
 
 
 def test_init_status_and_retention(es_config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # `index init` and `retention` work from today's month, so the documents are dated relative to the
+    # clock: last month, this month (now) and 30 months ago, which an 18-month retention deletes.
+    now = utc_now()
+    old, last_month = _months_ago(now, 30), _months_ago(now, 1)
+    docs = [
+        analyzed("Tin cũ về Biên Hòa", post_id="old", published=old),
+        analyzed("Mưa lớn gây ngập ở Biên Hòa", post_id="last", published=last_month),
+        analyzed("Sân bay Long Thành", post_id="this", published=now),
+    ]
     cfg = ("--config-dir", str(es_config))
     assert main([*cfg, "index", "init"]) == 0
     assert "mapping version 1" in capsys.readouterr().out
     store = _store(es_config)
     try:
-        assert store.upsert(_docs()).inserted
+        assert store.upsert(docs).inserted
         assert main([*cfg, "index", "status"]) == 0
         status = capsys.readouterr().out
-        assert "2024.01" in status
-        assert "2026.10" in status
+        assert month_of(old) in status
+        assert month_of(last_month) in status
         assert "0 documents waiting in the spool" in status
 
         assert main([*cfg, "index", "retention", "--keep", "18m"]) == 0
         out = capsys.readouterr().out
         assert "deleted 1 indices" in out
-        assert "-v1-2024.01" in out
-        assert [m.month for m in store.layout.months()] == ["2026.10", "2026.11"]
+        assert f"-v1-{month_of(old)}" in out
+        assert [m.month for m in store.layout.months()] == [month_of(last_month), month_of(now)]
         assert store.count(DocumentFilter()) == 2
         with pytest.raises(SystemExit) as invalid:  # argparse rejects the period before anything runs
             main([*cfg, "index", "retention", "--keep", "0m"])
