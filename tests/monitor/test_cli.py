@@ -1,12 +1,17 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from monitor.cli import main
+from monitor.records import utc_now
 from tests.conftest import open_monitor
+
+# The sample corpus starts in October 2026; a look-back from today must reach it on any later date.
+SINCE_SAMPLE_CORPUS = f"{(utc_now() - datetime(2026, 10, 1, tzinfo=UTC)).days + 1}d"
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -78,10 +83,10 @@ def test_rules_test_shows_what_a_rule_would_have_fired(config_dir: Path, capsys:
     live = [json.loads(line) for line in _run(capsys, *cfg, "alerts", "--json", "--limit", "500")[1].splitlines()]
     live_keys = sorted(alert["key"] for alert in live if alert["rule_id"] == "negative-spike")
     assert live_keys  # the sample corpus's flood night
-    code, out, _ = _run(capsys, *cfg, "rules", "test", "negative-spike", "--since", "365d")
+    code, out, _ = _run(capsys, *cfg, "rules", "test", "negative-spike", "--since", SINCE_SAMPLE_CORPUS)
     assert code == 0
     assert f"Rule 'negative-spike' would have fired {len(live_keys)} alerts (nothing recorded" in out
-    code, out, _ = _run(capsys, *cfg, "rules", "test", "negative-spike", "--since", "365d", "--json")
+    code, out, _ = _run(capsys, *cfg, "rules", "test", "negative-spike", "--since", SINCE_SAMPLE_CORPUS, "--json")
     candidates = [json.loads(line) for line in out.splitlines()]
     assert sorted(c["key"] for c in candidates) == live_keys  # what the live engine recorded, no more
     after = [json.loads(line) for line in _run(capsys, *cfg, "alerts", "--json", "--limit", "500")[1].splitlines()]
