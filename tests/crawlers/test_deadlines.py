@@ -106,5 +106,6 @@ def test_a_trickling_platform_api_is_bounded() -> None:
             return None
 
         error = asyncio.run(_with_context(get))
-    assert isinstance(error, FetchError) and error.retryable
+    assert isinstance(error, FetchError)
+    assert error.retryable
     assert "fetch deadline" in error.message
