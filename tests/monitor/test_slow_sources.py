@@ -11,8 +11,12 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
+import pytest
+
+from monitor.config.settings import load_settings
 from monitor.context import Monitor
 from monitor.crawl import crawl_cycle
+from monitor.errors import ConfigError
 from monitor.service import crawl_forever
 from monitor.store.base import DocumentFilter
 from tests.conftest import make_config_dir, open_monitor
@@ -33,12 +37,17 @@ FEED = (
 ).encode()
 
 
-def _config(tmp_path: Path, crawl: str, sources: str) -> Path:
+def _config(tmp_path: Path, crawl: dict[str, float], sources: str) -> Path:
+    """A configuration folder with only ``sources``, and the crawl settings ``crawl`` changed."""
     config = make_config_dir(tmp_path / "configs")
     (config / "sources" / "samples.yaml").unlink()
     settings = config / "settings.yaml"
-    text = settings.read_text(encoding="utf-8").replace("crawl:\n", f"crawl:\n{crawl}", 1)
-    settings.write_text(text, encoding="utf-8")
+    lines = [
+        line for line in settings.read_text(encoding="utf-8").splitlines() if line.strip().split(":")[0] not in crawl
+    ]
+    at = lines.index("crawl:") + 1
+    lines[at:at] = [f"  {key}: {value}" for key, value in crawl.items()]
+    settings.write_text("\n".join(lines) + "\n", encoding="utf-8")
     (config / "sources" / "test.yaml").write_text(sources, encoding="utf-8")
     return config
 
@@ -83,7 +92,7 @@ def test_a_source_over_its_deadline_fails_alone_and_is_read_again_in_full(tmp_pa
     with serve_slow(routes) as server:  # type: ignore[arg-type]
         config = _config(
             tmp_path,
-            "  fetch_deadline_seconds: 0.5\n  source_deadline_seconds: 1\n  per_host_interval_seconds: 0\n",
+            {"fetch_deadline_seconds": 0.5, "source_deadline_seconds": 1, "per_host_interval_seconds": 0},
             "sources:\n"
             f"  - {{type: sitemap, id: cham, url: '{server.url('/sitemap.xml')}', allow_private_network: true,"
             " respect_robots_txt: false, max_child_sitemaps: 10}\n"
@@ -129,7 +138,7 @@ def test_article_pages_stop_before_the_deadline_and_wait_for_the_next_collection
         routes["/rss"] = Reply(200, f'<rss version="2.0"><channel><title>T</title>{items}</channel></rss>'.encode())
         config = _config(
             tmp_path,
-            "  fetch_deadline_seconds: 1\n  source_deadline_seconds: 2.5\n  per_host_interval_seconds: 0\n",
+            {"fetch_deadline_seconds": 1, "source_deadline_seconds": 2.5, "per_host_interval_seconds": 0},
             f"sources:\n  - {{type: rss, id: bai, url: '{server.url('/rss')}', allow_private_network: true,"
             " respect_robots_txt: false, fetch_articles: true}\n",
         )
@@ -159,7 +168,7 @@ def test_the_service_keeps_crawling_other_sources_while_one_is_stuck(tmp_path: P
         config = _config(
             tmp_path,
             # Deadlines far longer than the test: the slow source stays stuck for all of it.
-            "  fetch_deadline_seconds: 600\n  source_deadline_seconds: 1200\n  per_host_interval_seconds: 0\n",
+            {"fetch_deadline_seconds": 600, "source_deadline_seconds": 1200, "per_host_interval_seconds": 0},
             "sources:\n"
             f"  - {{type: rss, id: cham, url: '{server.url('/cham')}', allow_private_network: true,"
             " respect_robots_txt: false, interval_seconds: 5}\n"
@@ -195,3 +204,13 @@ def test_the_service_keeps_crawling_other_sources_while_one_is_stuck(tmp_path: P
             assert monitor.health.get("nhanh").last_success_at is not None
         finally:
             monitor.close()
+
+
+def test_deadlines_are_checked_against_each_other(tmp_path: Path) -> None:
+    config = _config(tmp_path, {"fetch_deadline_seconds": 60, "source_deadline_seconds": 90}, "sources: []\n")
+    with pytest.raises(ConfigError, match=r"'source_deadline_seconds' \(90\) must be at least twice"):
+        load_settings(config)
+    short = "sources:\n  - {type: rss, id: ngan, url: 'https://baodongnai.example/rss', deadline_seconds: 100}\n"
+    config = _config(tmp_path / "nguon", {"fetch_deadline_seconds": 60}, short)
+    with pytest.raises(ConfigError, match=r"source 'ngan': deadline_seconds \(100\) must be at least twice"):
+        open_monitor(config)
