@@ -109,3 +109,34 @@ def test_a_trickling_platform_api_is_bounded() -> None:
     assert isinstance(error, FetchError)
     assert error.retryable
     assert "fetch deadline" in error.message
+
+
+def test_items_taken_by_a_stopped_collection_wait_for_the_next_one() -> None:
+    """A collection stopped at its deadline keeps nothing, so the item whose page it was reading waits again."""
+    slow = True
+
+    def article(handler: object) -> Reply | Trickle:
+        return Trickle(b"<html>" + b" " * 10_000) if slow else Reply(404, b"khong co")
+
+    routes: dict[str, object] = {"/article": article}
+    with serve_slow(routes) as server:  # type: ignore[arg-type]
+        routes["/rss"] = Reply(200, FEED.format(link=server.url("/article")).encode())
+        spec = RssSourceSpec(
+            id="cham", url=server.url("/rss"), allow_private_network=True, respect_robots_txt=False, fetch_articles=True
+        )
+        source = RssSource(spec)
+
+        async def stopped(context: CollectContext) -> object:
+            collecting = asyncio.create_task(source.collect(context))
+            while not any(path == "/article" for path, _ in server.requests):
+                await asyncio.sleep(0.02)
+            collecting.cancel()  # as the source's deadline does
+            return await asyncio.gather(collecting, return_exceptions=True)
+
+        asyncio.run(_with_context(stopped))
+        slow = False
+        # The item has left the feed meanwhile: only the queue still knows it.
+        routes["/rss"] = Reply(200, FEED.format(link="https://baodongnai.example/khac").encode())
+        again = asyncio.run(_with_context(source.collect))
+    assert isinstance(again, Collected)
+    assert {doc.url for doc in again.documents} == {"https://baodongnai.example/khac", server.url("/article")}
