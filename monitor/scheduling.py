@@ -66,7 +66,6 @@ class CrawlScheduler:
         self.cadences = {s.spec.id: Cadence(float(s.spec.interval_seconds or default)) for s in monitor.sources}
         self.next_due = dict.fromkeys(self.cadences, 0.0)
         self.running: dict[str, asyncio.Task[SourceOutcome]] = {}
-        self.started = dict.fromkeys(self.cadences, 0)  # collections started per source, for health and tests
         self._finished_since_flush = False
         self._flushing: asyncio.Task[list[Alert]] | None = None
 
@@ -94,7 +93,6 @@ class CrawlScheduler:
             context = collect_context(self.monitor, http, utc_now())
             task = asyncio.create_task(crawl_source(self.monitor, source, context, slots), name=f"crawl {source_id}")
             self.running[source_id] = task
-            self.started[source_id] += 1
             task.add_done_callback(functools.partial(self._finished, source))
 
     def _finished(self, source: Source, task: asyncio.Task[SourceOutcome]) -> None:
@@ -102,15 +100,21 @@ class CrawlScheduler:
         del self.running[source_id]
         if task.cancelled():
             return
+        cadence = self.cadences[source_id]
+        # Due again after the base interval unless the outcome says otherwise: never at once in a loop.
+        self.next_due[source_id] = time.monotonic() + cadence.base
         error = task.exception()
-        if error is not None:  # crawl_source reports failures in its outcome; this is a bug, or the database
+        if error is not None:  # crawl_source reports failures in its outcome; this is a bug
             log.error("crawling %s failed unexpectedly", source_id, exc_info=error)
-            self.next_due[source_id] = time.monotonic() + self.cadences[source_id].base
             return
         outcome = task.result()
-        failures = self.monitor.health.get(source_id).consecutive_failures
-        self.next_due[source_id] = time.monotonic() + self.cadences[source_id].next_interval(outcome.counts, failures)
         self._finished_since_flush = True
+        try:
+            failures = self.monitor.health.get(source_id).consecutive_failures
+        except Exception:  # e.g. a locked database: keep the base interval
+            log.exception("cannot read the health of %s", source_id)
+        else:
+            self.next_due[source_id] = time.monotonic() + cadence.next_interval(outcome.counts, failures)
         log.info(
             "%s: %d new documents, %d alerts touched%s, %.1fs",
             source_id,
