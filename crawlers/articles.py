@@ -8,6 +8,7 @@ in legacy encodings from their declared or detected charset. Extraction never ra
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -137,26 +138,47 @@ class ArticleQueue:
     waiting: dict[str, Document] = field(default_factory=dict)
 
     async def enrich(self, collected: Collected, context: CollectContext) -> None:
-        """Replace ``collected.documents`` by the items whose article was read this time."""
+        """Replace ``collected.documents`` by the items whose article was read this time.
+
+        A page is started only while one fetch deadline is left before the collection's deadline: the
+        rest wait for the next collection, so a long queue is worked through over several collections
+        instead of being stopped at the deadline every time with nothing stored.
+        """
         self.waiting.update((doc.doc_id, doc) for doc in collected.documents)
         ready: list[Document] = []
-        for doc_id in list(self.waiting)[: self.budget]:
-            document = self.waiting.pop(doc_id)
-            try:
-                page = await self.fetcher.fetch_url(document.url, context)
-            except FetchError as exc:
-                message = f"article not fetched, kept the listing's text: {exc.message}"
-                collected.problems.append(Problem(self.source_id, document.url, message, severity=Severity.WARNING))
-                ready.append(document)
-                continue
-            if page is None:  # unchanged since we last read it: the stored version already has the article
-                continue
-            collected.raw_items.append(page)
-            # Extraction is CPU work: in a worker process, so other sources' requests keep flowing meanwhile.
-            article: Article = await context.run_cpu(extract_article, page.body, page.url)
-            ready.append(self._merge(document, article, collected))
+        taken: dict[str, Document] = {}
+        try:
+            for doc_id in list(self.waiting)[: self.budget]:
+                if context.time_left() < context.crawl.fetch_deadline_seconds:
+                    message = f"{len(self.waiting)} article pages left for the next collection: its deadline is near"
+                    collected.problems.append(Problem(self.source_id, doc_id, message, severity=Severity.WARNING))
+                    break
+                document = taken[doc_id] = self.waiting.pop(doc_id)
+                await self._read(document, collected, context, ready)
+        except asyncio.CancelledError:
+            # Stopped at the source's deadline (or shutdown): nothing of this collection is stored, so what
+            # it took from the queue waits again, first in line.
+            self.waiting = taken | self.waiting
+            raise
         collected.documents = ready
         collected.not_modified = collected.not_modified and not ready
+
+    async def _read(
+        self, document: Document, collected: Collected, context: CollectContext, ready: list[Document]
+    ) -> None:
+        try:
+            page = await self.fetcher.fetch_url(document.url, context)
+        except FetchError as exc:
+            message = f"article not fetched, kept the listing's text: {exc.message}"
+            collected.problems.append(Problem(self.source_id, document.url, message, severity=Severity.WARNING))
+            ready.append(document)
+            return
+        if page is None:  # unchanged since we last read it: the stored version already has the article
+            return
+        collected.raw_items.append(page)
+        # Extraction is CPU work: in a worker process, so other sources' requests keep flowing meanwhile.
+        article: Article = await context.run_cpu(extract_article, page.body, page.url)
+        ready.append(self._merge(document, article, collected))
 
     def _merge(self, document: Document, article: Article, collected: Collected) -> Document:
         """The listed item with the page's article text (and author and title, where the listing had none)."""

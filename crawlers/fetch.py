@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 
+from crawlers.deadline import fetch_deadline
 from crawlers.politeness import RobotsRules, read_limited, refuse_private_address, retry_delay
 from monitor.errors import FetchError
 from monitor.records import RawItem
@@ -54,12 +55,15 @@ class Fetcher:
         if self.respect_robots_txt:
             if self.robots is None:
                 self.robots = RobotsRules(context.crawl.user_agent, context.hosts)
-            await self.robots.check(url, context.http)
+            async with fetch_deadline(f"robots.txt of {url}", context.crawl):
+                await self.robots.check(url, context.http)
         attempt = 0
         while True:
             attempt += 1
             try:
-                async with context.hosts.slot(url):
+                # The deadline starts once the host slot is ours: waiting for a turn is not the server's fault.
+                # An overrun is not retried here: a trickling server would only hold the slot as long again.
+                async with context.hosts.slot(url), fetch_deadline(url, context.crawl):
                     return await self._get(url, context)
             except _RetryableError as retry:
                 delay = retry_delay(retry.response, attempt, context.crawl.max_retry_wait_seconds)

@@ -14,6 +14,7 @@ from monitor.config.catalog import load_spec_folder
 from monitor.config.settings import Settings
 from monitor.db import Database
 from monitor.delivery import Dispatcher, load_channels
+from monitor.errors import ConfigError
 from monitor.feedback import FeedbackStore
 from monitor.health import HealthStore
 from monitor.hosts import HostLimiter
@@ -70,9 +71,20 @@ class Monitor:
 
 
 def load_source_specs(settings: Settings, registry: Registry) -> list[SourceSpec]:
-    return load_spec_folder(
+    specs = load_spec_folder(
         settings.config_dir / "sources", "sources", lambda type_name: registry.source_type(type_name).spec_class
     )
+    fetch_deadline = settings.crawl.fetch_deadline_seconds
+    for spec in specs:
+        # The same rule as for crawl.source_deadline_seconds (see CrawlSettings), checked against the settings.
+        if spec.deadline_seconds is not None and spec.deadline_seconds < 2 * fetch_deadline:
+            raise ConfigError(
+                f"source {spec.id!r}: deadline_seconds ({spec.deadline_seconds:g}) must be at least twice "
+                f"crawl.fetch_deadline_seconds ({fetch_deadline:g})",
+                path=str(settings.config_dir / "sources"),
+                key="deadline_seconds",
+            )
+    return specs
 
 
 def load_rule_specs(settings: Settings) -> list[RuleSpec]:

@@ -6,16 +6,15 @@ import asyncio
 import contextlib
 import gc
 import logging
-import time
 from collections.abc import Callable
 from datetime import datetime
 
 from monitor.alerts import DEFAULT_ESCALATION_DEADLINES, Alert
 from monitor.context import Monitor
-from monitor.crawl import Progress, crawl_cycle
+from monitor.crawl import Progress
 from monitor.keys import Role
 from monitor.records import utc_now
-from monitor.scheduling import Cadence
+from monitor.scheduling import CrawlScheduler
 
 log = logging.getLogger(__name__)
 
@@ -40,30 +39,8 @@ def ensure_admin_key(monitor: Monitor, announce: Callable[[str], None]) -> None:
 
 
 async def crawl_forever(monitor: Monitor, progress: Progress | None = None) -> None:
-    """Crawl each source on its own adaptive cadence (see :mod:`monitor.scheduling`)."""
-    default = monitor.settings.crawl.interval_seconds
-    cadences = {s.spec.id: Cadence(float(s.spec.interval_seconds or default)) for s in monitor.sources}
-    next_due = dict.fromkeys(cadences, 0.0)
-    while True:
-        now = time.monotonic()
-        due = [s for s in monitor.sources if next_due[s.spec.id] <= now]
-        if due:
-            report = await crawl_cycle(monitor, due, progress)
-            finished = time.monotonic()
-            for outcome in report.outcomes:
-                failures = monitor.health.get(outcome.source_id).consecutive_failures
-                next_due[outcome.source_id] = finished + cadences[outcome.source_id].next_interval(
-                    outcome.counts, failures
-                )
-            log.info(
-                "cycle: %d sources, %d new documents, %d alerts touched, %d failed sources, %.1fs",
-                len(due),
-                report.inserted,
-                report.alerts,
-                len(report.failed_sources),
-                report.duration_seconds,
-            )
-        await asyncio.sleep(SCHEDULER_TICK_SECONDS)
+    """Crawl each source on its own adaptive cadence, a slow one never holding back the others."""
+    await CrawlScheduler(monitor, progress, SCHEDULER_TICK_SECONDS).run_forever()
 
 
 async def evaluate_windows_forever(monitor: Monitor) -> None:

@@ -46,6 +46,9 @@ class SourceSpec(BaseModel):
     enabled: bool = True
     credibility: Credibility = Credibility.UNKNOWN
     interval_seconds: int | None = Field(default=None, ge=5)
+    deadline_seconds: float | None = Field(
+        default=None, gt=0, le=86_400, description="Longest one collection may take; crawl.source_deadline_seconds."
+    )
     allow_private_network: bool = Field(
         default=False, description="Allow URLs on private, loopback or link-local addresses (intranet sources)."
     )
@@ -99,6 +102,15 @@ class CollectContext:
     # Runs a picklable CPU-bound function (article extraction) off the event loop: in a worker process
     # when the service has them, else in a thread.
     run_cpu: Callable[..., Awaitable[Any]] = field(default=_in_thread)
+    # When the collection must be over, in event-loop time (None: no deadline). A source with optional work
+    # (article pages) leaves it for the next collection rather than be stopped with nothing to show.
+    deadline: float | None = None
+
+    def time_left(self) -> float:
+        """Seconds until the collection's deadline (infinite when it has none)."""
+        if self.deadline is None:
+            return float("inf")
+        return self.deadline - asyncio.get_running_loop().time()
 
 
 class Source(Protocol):

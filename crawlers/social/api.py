@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import httpx
 
+from crawlers.deadline import fetch_deadline
 from crawlers.politeness import read_limited, refuse_private_address, retry_delay
 from crawlers.values import parse_count, parse_timestamp
 from monitor.errors import FetchError, ParseError
@@ -232,6 +233,7 @@ async def _get_once(
     # credential header wherever the redirect points.
     async with (
         context.hosts.slot(url),
+        fetch_deadline(shown, context.crawl),
         context.http.stream("GET", url, headers=dict(headers), follow_redirects=False) as response,
     ):
         body = await read_limited(response, limit, shown)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from monitor.config.yamlfile import YamlDocument, config_error_from_validation, dotted, load_yaml
@@ -42,6 +42,20 @@ class CrawlSettings(BaseModel):
 
     interval_seconds: int = Field(default=300, ge=5, description="Default cadence of every source.")
     timeout_seconds: float = Field(default=20.0, gt=0, le=300)
+    fetch_deadline_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="Longest one request may take in all, from connecting to the last byte of the body: "
+        "timeout_seconds applies to each read, so a server trickling bytes would otherwise hold a fetch forever.",
+    )
+    source_deadline_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=86_400,
+        description="Longest one collection from a source may take (every request it makes); a source may "
+        "set its own deadline_seconds.",
+    )
     max_body_bytes: int = Field(default=20_000_000, ge=1024)
     concurrency: int = Field(default=8, ge=1, le=256, description="Sources collected at the same time.")
     per_host_concurrency: int = Field(default=2, ge=1, le=64, description="Requests at once to one host.")
@@ -49,6 +63,16 @@ class CrawlSettings(BaseModel):
     max_retries: int = Field(default=2, ge=0, le=10, description="Retries after a 429, a 5xx or a network error.")
     max_retry_wait_seconds: float = Field(default=30.0, ge=0, description="Longest Retry-After we wait for.")
     user_agent: str = "DongNaiMonitor/0.1 (+media monitoring of the Dong Nai provincial office)"
+
+    @model_validator(mode="after")
+    def _deadlines_nest(self) -> CrawlSettings:
+        if self.source_deadline_seconds < 2 * self.fetch_deadline_seconds:
+            raise ValueError(
+                f"'source_deadline_seconds' ({self.source_deadline_seconds:g}) must be at least twice "
+                f"'fetch_deadline_seconds' ({self.fetch_deadline_seconds:g}): a collection reads a listing, "
+                "then pages while one fetch deadline is left"
+            )
+        return self
 
 
 class ElasticsearchSettings(BaseModel):
