@@ -6,10 +6,9 @@ within milliseconds instead of waiting for a polling tick. Every channel has its
 slow channel never delays another. Within a channel, up to ``concurrency`` rows are in flight (in order
 when it is 1), and a retryable failure pauses the channel until its back-off ends (the failing row is the
 probe; the rows behind it do not burn attempts against a channel that is down). Delivery is
-at-least-once: a crash after a send but before its outcome is written repeats that send after restart.
-Each attempt claims its row first (see :mod:`monitor.delivery.outbox`), so any number of processes
-delivering from one database send each delivery once; a row held by a process that died is retried by
-another when the lease ends.
+at-least-once: a crash after a send but before its outcome is written repeats that send once the dead
+process's lease on the row ends. Each attempt claims its row first (see :mod:`monitor.delivery.outbox`),
+so any number of processes delivering from one database send each delivery once.
 """
 
 from __future__ import annotations
