@@ -18,6 +18,7 @@ import trafilatura
 
 from crawlers.fetch import Fetcher
 from crawlers.urls import canonical_url
+from monitor.article_merge import ArticleMerge, merge_article
 from monitor.errors import FetchError
 from monitor.records import Document, Platform, RawItem, doc_id_for_url
 from monitor.sources import CollectContext, Collected, Problem, Severity
@@ -119,7 +120,8 @@ def article_page(raw: RawItem, source_id: str) -> Collected:
         published_at=article.published_at or raw.fetched_at,
         fetched_at=raw.fetched_at,
     )
-    return Collected(documents=[document], raw_items=[raw])
+    # On replay the page completes the stored item of the listing it was fetched for (see ArticleMerge).
+    return Collected(documents=[document], raw_items=[raw], merge=ArticleMerge.ARTICLES)
 
 
 @dataclass
@@ -186,13 +188,10 @@ class ArticleQueue:
             message = "no article found in the page; kept the listing's text"
             collected.problems.append(Problem(self.source_id, document.url, message, severity=Severity.WARNING))
             return document
-        return document.model_copy(
-            update={
-                "text": article.text if len(article.text) > len(document.text) else document.text,
-                "title": document.title or article.title,
-                "author": document.author or article.author,
-                "published_at": document.published_at
-                if document.published_at != document.fetched_at
-                else (article.published_at or document.published_at),
-            }
+        return merge_article(
+            document,
+            text=article.text,
+            title=article.title,
+            author=article.author,
+            published_at=article.published_at,
         )

@@ -21,6 +21,7 @@ from crawlers.articles import ArticleQueue, article_page, is_article_page
 from crawlers.fetch import Fetcher
 from crawlers.html_text import html_to_text
 from crawlers.urls import canonical_url
+from monitor.article_merge import ArticleMerge
 from monitor.errors import FetchError
 from monitor.records import Document, Platform, RawItem, doc_id_for_url
 from monitor.sources import CollectContext, Collected, Problem, Severity, SourceSpec
@@ -166,7 +167,12 @@ class RssSource:
             return article_page(raw, self._spec.id)
         parsed = parse_feed(raw, self._spec.id, self._spec.platform)
         return Collected(
-            documents=parsed.documents, raw_items=[raw], problems=parsed.problems, fetch_failed=parsed.unreadable
+            documents=parsed.documents,
+            raw_items=[raw],
+            problems=parsed.problems,
+            fetch_failed=parsed.unreadable,
+            # The crawl merged each item with its article page: a replay must not put the summary back.
+            merge=ArticleMerge.SUMMARIES if self._spec.fetch_articles else None,
         )
 
     def _location(self, context: CollectContext) -> str:

@@ -6,13 +6,16 @@ process (the crawler, the API) sees them. Each write bumps a revision number; th
 revisions before each batch and hands the whole registry to the scoring workers when it changed.
 
 After storing documents the pipeline links each one to the claims it repeats or whose correction it
-relays (table ``claim_links``), which is what a case's spread is counted from.
+relays (table ``claim_links``), which is what a case's spread is counted from. A claim registered (or
+edited) later is linked to the documents already stored by :mod:`monitor.claim_backfill`, through
+:meth:`ClaimRegistry.relink`.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict
@@ -91,6 +94,15 @@ class ClaimLink(BaseModel):
     source_id: str
     published_at: UtcDatetime
     linked_at: UtcDatetime
+
+
+@dataclass(frozen=True)
+class RelinkCounts:
+    """What :meth:`ClaimRegistry.relink` left for one claim among the documents it was given."""
+
+    repeats: int
+    corrections: int
+    removed: int
 
 
 class ClaimRegistry:
@@ -173,41 +185,70 @@ class ClaimRegistry:
         keeps one link per claim, with its latest kind.
         """
         now = self.clock().timestamp()
-
-        def row(claim_id: str, item: AnalyzedDocument, kind: str) -> tuple[str, str, str, str, float, float]:
-            return (claim_id, item.doc_id, kind, item.document.source_id, item.document.published_at.timestamp(), now)
-
-        direct = [
-            row(claim_id, item, kind)
-            for item in documents
-            for kind, claim_ids in (
-                (REPEAT, item.analysis.misinformation.claim_ids),
-                (CORRECTION, item.analysis.misinformation.corrected_claim_ids),
-            )
-            for claim_id in claim_ids
-        ]
+        direct = [_link_row(claim_id, item, kind, now) for item in documents for claim_id, kind in _direct(item)]
         replies = [item for item in documents if _denying_reply(item)]
         if not direct and not replies:
             return 0
-        upsert = """INSERT INTO claim_links (claim_id, doc_id, kind, source_id, published_ts, linked_ts)
-                    VALUES (?, ?, ?, ?, ?, ?)
-                    ON CONFLICT (claim_id, doc_id) DO UPDATE SET kind = excluded.kind,
-                      published_ts = excluded.published_ts"""
         try:
             with Transaction(self.db) as conn:
-                conn.executemany(upsert, direct)
+                conn.executemany(_UPSERT, direct)
                 # After the direct links, so a parent stored in the same batch is already linked.
                 threaded = [
-                    row(parent["claim_id"], item, CORRECTION)
+                    _link_row(parent["claim_id"], item, CORRECTION, now)
                     for item in replies
                     for parent in conn.execute(
                         "SELECT claim_id FROM claim_links WHERE doc_id = ?", (item.document.parent_id,)
                     )
                 ]
-                conn.executemany(upsert, threaded)
+                conn.executemany(_UPSERT, threaded)
         except sqlite3.Error as exc:
             raise StoreError(f"cannot link documents to claims: {exc}") from exc
         return len(direct) + len(threaded)
+
+    def relink(self, claim_id: str, documents: Sequence[AnalyzedDocument]) -> RelinkCounts:
+        """Make ``documents``' links to ``claim_id`` what their (fresh) analyses say, by the rule of :meth:`link`.
+
+        For this claim only: links are added or their kind updated, and a document the claim no longer
+        matches loses its link (a denying reply keeps it while its parent stays linked). Other claims'
+        links are left alone. Used when a claim is registered or edited after the documents were stored.
+        """
+        now = self.clock().timestamp()
+        direct = [
+            _link_row(claim_id, item, kind, now)
+            for item in documents
+            for linked, kind in _direct(item)
+            if linked == claim_id
+        ]
+        matched = {row[1] for row in direct}
+        replies = [item for item in documents if item.doc_id not in matched and _denying_reply(item)]
+        delete = "DELETE FROM claim_links WHERE claim_id = ? AND doc_id = ?"
+        try:
+            with Transaction(self.db) as conn:
+                # Unmatched documents first, so a reply is judged by its parent's link as it now stands.
+                reply_ids = {item.doc_id for item in replies}
+                unmatched = [item.doc_id for item in documents if item.doc_id not in matched | reply_ids]
+                removed = sum(conn.execute(delete, (claim_id, doc_id)).rowcount for doc_id in unmatched)
+                conn.executemany(_UPSERT, direct)
+                threaded = [
+                    _link_row(claim_id, item, CORRECTION, now)
+                    for item in replies
+                    if conn.execute(
+                        "SELECT 1 FROM claim_links WHERE claim_id = ? AND doc_id = ?",
+                        (claim_id, item.document.parent_id),
+                    ).fetchone()
+                ]
+                conn.executemany(_UPSERT, threaded)
+                orphaned = reply_ids - {row[1] for row in threaded}
+                removed += sum(conn.execute(delete, (claim_id, doc_id)).rowcount for doc_id in orphaned)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot link stored documents to claim '{claim_id}': {exc}") from exc
+        kinds = [row[2] for row in (*direct, *threaded)]
+        return RelinkCounts(repeats=kinds.count(REPEAT), corrections=kinds.count(CORRECTION), removed=removed)
+
+    def linked_doc_ids(self, claim_id: str) -> list[str]:
+        """Ids of the documents linked to ``claim_id``."""
+        rows = self.db.connection().execute("SELECT doc_id FROM claim_links WHERE claim_id = ?", (claim_id,))
+        return [row["doc_id"] for row in rows]
 
     def links(self, claim_id: str, *, kind: str | None = None, limit: int = 100, offset: int = 0) -> list[ClaimLink]:
         """Linked documents of one claim, newest published first."""
@@ -236,6 +277,23 @@ class ClaimRegistry:
             "SELECT kind, published_ts FROM claim_links WHERE claim_id = ? ORDER BY published_ts", (claim_id,)
         )
         return ((row["kind"], _utc(row["published_ts"])) for row in rows)
+
+
+_UPSERT = """INSERT INTO claim_links (claim_id, doc_id, kind, source_id, published_ts, linked_ts)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (claim_id, doc_id) DO UPDATE SET kind = excluded.kind, published_ts = excluded.published_ts"""
+
+
+def _direct(item: AnalyzedDocument) -> list[tuple[str, str]]:
+    """``(claim id, kind)`` of every claim the scorer says the document repeats or relays the correction of."""
+    score = item.analysis.misinformation
+    return [(claim_id, REPEAT) for claim_id in score.claim_ids] + [
+        (claim_id, CORRECTION) for claim_id in score.corrected_claim_ids
+    ]
+
+
+def _link_row(claim_id: str, item: AnalyzedDocument, kind: str, now: float) -> tuple[str, str, str, str, float, float]:
+    return (claim_id, item.doc_id, kind, item.document.source_id, item.document.published_at.timestamp(), now)
 
 
 def _denying_reply(item: AnalyzedDocument) -> bool:

@@ -8,6 +8,7 @@ from datetime import datetime
 from monitor.alerts import AlertStore
 from monitor.archive import RawArchive
 from monitor.cases import Cases, open_cases
+from monitor.claim_backfill import StoredClaimLinker
 from monitor.claim_registry import ClaimRegistry
 from monitor.claims import load_claims
 from monitor.config.catalog import load_spec_folder
@@ -141,6 +142,7 @@ def build_monitor(settings: Settings, registry: Registry | None = None) -> Monit
         archive=archive,
         alerts=alerts,
         claims=claims,
+        linker=StoredClaimLinker(claims, store, workers),
     )
     return Monitor(
         settings=settings,

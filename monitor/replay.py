@@ -3,6 +3,11 @@
 Useful after a scorer or rule changes, or to rebuild a store: every archived response is parsed again by
 the source that fetched it and processed as if it had just arrived. Writes are idempotent, so replaying
 twice changes nothing the second time.
+
+Two things differ from the crawl. A feed's items and their article pages are separate records, so the
+merge the crawl made is made again against the stored documents (:mod:`monitor.article_merge`): a
+feed's summary never replaces an article's text. And a damaged record (a file cut short by a full disk
+or a kill) is counted and reported with its file and offset; the replay goes on with the next record.
 """
 
 from __future__ import annotations
@@ -11,8 +16,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from monitor.archive import ArchiveDamage
+from monitor.article_merge import merge_stored
 from monitor.context import Monitor
 from monitor.records import utc_now
+from monitor.sources import Collected
 
 
 @dataclass
@@ -24,6 +32,7 @@ class ReplayReport:
     problems: int = 0
     alerts: int = 0
     unknown_sources: dict[str, int] = field(default_factory=dict)
+    damaged: list[ArchiveDamage] = field(default_factory=list)  # also counted in ``problems``
 
 
 def replay_archive(
@@ -36,8 +45,17 @@ def replay_archive(
     report = ReplayReport()
     alert_ids: set[str] = set()
     archive = monitor.pipeline.archive
+
+    def damaged(damage: ArchiveDamage) -> None:
+        report.damaged.append(damage)
+        report.problems += 1
+        if progress is not None:
+            progress(f"{damage}; replay goes on")
+
     streams = (
-        [archive.items(source_id, since) for source_id in source_ids] if source_ids else [archive.items(None, since)]
+        [archive.items(source_id, since, on_damage=damaged) for source_id in source_ids]
+        if source_ids
+        else [archive.items(None, since, on_damage=damaged)]
     )
     for stream in streams:
         for raw in stream:
@@ -45,7 +63,8 @@ def replay_archive(
             if source is None:  # the source was removed from the configuration since
                 report.unknown_sources[raw.source_id] = report.unknown_sources.get(raw.source_id, 0) + 1
                 continue
-            outcome = monitor.pipeline.process(raw.source_id, source.parse(raw), utc_now(), replay=True)
+            collected = _merged_with_stored(monitor, source.parse(raw))
+            outcome = monitor.pipeline.process(raw.source_id, collected, utc_now(), replay=True)
             report.items += 1
             report.documents += outcome.counts.documents
             report.inserted += outcome.counts.inserted
@@ -60,3 +79,15 @@ def replay_archive(
     alert_ids.update(alert.alert_id for alert in monitor.pipeline.flush_pending())
     report.alerts = len(alert_ids)
     return report
+
+
+def _merged_with_stored(monitor: Monitor, collected: Collected) -> Collected:
+    """A feed's items or article pages merged with the stored documents, as the crawl merged them."""
+    if collected.merge is None or not collected.documents:
+        return collected
+    stored = {item.doc_id: item.document for item in monitor.store.get_many([d.doc_id for d in collected.documents])}
+    collected.documents = [
+        merge_stored(collected.merge, document, stored[document.doc_id]) if document.doc_id in stored else document
+        for document in collected.documents
+    ]
+    return collected

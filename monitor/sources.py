@@ -18,6 +18,7 @@ from typing import Any, Protocol
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
+from monitor.article_merge import ArticleMerge
 from monitor.config.settings import CrawlSettings
 from monitor.hosts import HostLimiter
 from monitor.records import Document, RawItem
@@ -84,6 +85,8 @@ class Collected:
     problems: list[Problem] = field(default_factory=list)
     not_modified: bool = False
     fetch_failed: bool = False
+    # Half of a listing + article-page pair: ``monitor replay`` merges the documents with the stored ones.
+    merge: ArticleMerge | None = None
 
 
 async def _in_thread(function: Callable[..., Any], *args: Any) -> Any:

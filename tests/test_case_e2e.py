@@ -258,3 +258,71 @@ def test_false_claim_story_from_alert_to_closed_case(office: tuple[TestClient, M
     audit = _ok(client.get("/audit", params={"limit": 500}, headers=keys["admin"]))
     assert audit, "the audit log records the work"
     assert client.get(f"/cases/{case_id}/spread", headers=keys["researcher"]).status_code == 403
+
+
+@pytest.fixture
+def stored_first(tmp_path: Path) -> Iterator[tuple[TestClient, Monitor]]:
+    """The whole corpus crawled before anyone knew the claim (an empty claims.yaml)."""
+    config_dir = make_config_dir(tmp_path / "configs")
+    (config_dir / "claims.yaml").write_text("claims: []\n", encoding="utf-8")
+    (config_dir / "cases.yaml").write_text(CASES_YAML, encoding="utf-8")
+    monitor = open_monitor(config_dir)
+    app = create_app(monitor)
+    app.state.rate_limiter = RateLimiter(1_000_000, 1_000_000)
+    with TestClient(app) as client:
+        yield client, monitor
+    monitor.close()
+
+
+def test_registering_a_claim_links_the_documents_already_stored(stored_first: tuple[TestClient, Monitor]) -> None:
+    client, monitor = stored_first
+    officer = headers(monitor, Role.OFFICER, "Cán bộ trực ban")
+    repeats = {_doc_id(item) for item in STORIES["story_a_repeats"] + STORIES["story_a_late_repeats"]}
+    late = {_doc_id(item) for item in STORIES["story_a_late_repeats"]}
+    citations = {_doc_id(item) for item in STORIES["story_a_citations"]}
+    corrections = {_doc_id(item) for item in STORIES["story_a_correction_links"]}
+    assert crawl(monitor).failed_sources == []
+    assert len(monitor.store.get_many(sorted(repeats | corrections))) == len(repeats | corrections)
+
+    some_repeat = sorted(repeats)[0]
+    case_id = _ok(
+        client.post("/cases", json={"title": "Tin đồn nước máy", "doc_ids": [some_repeat]}, headers=officer), 201
+    )["case"]["case_id"]
+    _ok(client.put(f"/cases/{case_id}/claim", json={"claim": CLAIM}, headers=officer))
+    _ok(client.post(f"/cases/{case_id}/transition", json={"to": "verifying"}, headers=officer))
+    correction = {
+        "statement": STATEMENT,
+        "url": CORRECTION_URL,
+        "issued_by": "Sở Y tế tỉnh Đồng Nai",
+        "issued_at": CORRECTION_AT.isoformat(),
+    }
+    _ok(client.put(f"/cases/{case_id}/correction", json=correction, headers=officer))
+    keywords = ["nước máy nhiễm độc", "thiện tân nhiễm độc", "nước máy nhiễm hóa chất", "thiện tân nhiễm hóa chất"]
+    _ok(client.post(f"/cases/{case_id}/claim/registration", json={"keywords": keywords}, headers=officer))
+
+    # No crawl and no replay since: the registration itself linked what was stored.
+    linked = _ok(client.get(f"/cases/{case_id}/linked", params={"limit": 500}, headers=officer))
+    linked_repeats = {link["doc_id"] for link in linked if link["kind"] == "repeat"}
+    linked_corrections = {link["doc_id"] for link in linked if link["kind"] == "correction"}
+    assert late <= linked_repeats <= repeats
+    assert len(linked_repeats) >= len(repeats) - 2
+    assert corrections <= linked_corrections
+    assert len(citations & linked_corrections) >= len(citations) - 1
+    assert not linked_corrections & repeats
+    spread = _ok(client.get(f"/cases/{case_id}/spread", headers=officer))
+    assert (spread["repeats"], spread["corrections"]) == (len(linked_repeats), len(linked_corrections))
+    assert spread["repeats_after_correction"] == len(late)
+    [event] = [e for e in _ok(client.get(f"/cases/{case_id}/timeline", headers=officer)) if e["kind"] == "register"]
+    assert event["detail"]["stored_documents"]["repeats"] == len(linked_repeats)
+
+    # Editing the claim (and its keywords) into another one relinks: the tap-water posts no longer support it.
+    dam = "Hồ Trị An sắp vỡ đập, người dân hạ du sông Đồng Nai phải sơ tán ngay trong đêm nay."
+    _ok(client.put(f"/cases/{case_id}/claim", json={"claim": dam}, headers=officer))
+    _ok(client.post(f"/cases/{case_id}/claim/registration", json={"keywords": ["vỡ đập trị an"]}, headers=officer))
+    after_edit = _ok(client.get(f"/cases/{case_id}/linked", params={"limit": 500, "kind": "repeat"}, headers=officer))
+    assert not {link["doc_id"] for link in after_edit} & repeats
+    # ... and back: linked again.
+    _ok(client.put(f"/cases/{case_id}/claim", json={"claim": CLAIM}, headers=officer))
+    _ok(client.post(f"/cases/{case_id}/claim/registration", json={"keywords": keywords}, headers=officer))
+    again = _ok(client.get(f"/cases/{case_id}/linked", params={"limit": 500, "kind": "repeat"}, headers=officer))
+    assert {link["doc_id"] for link in again} == linked_repeats

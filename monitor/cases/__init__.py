@@ -14,7 +14,7 @@ from monitor.alert_types import AlertCandidate
 from monitor.alerts import AlertStore
 from monitor.archive import RawArchive
 from monitor.audit import SYSTEM, Actor
-from monitor.cases.claims import CaseClaims, ClaimSpread, SpreadDay
+from monitor.cases.claims import CaseClaims, ClaimLinker, ClaimSpread, SpreadDay
 from monitor.cases.config import Agency, CasesConfig, ServiceLevel, load_cases_config
 from monitor.cases.evidence import (
     CustodyAction,
@@ -98,12 +98,14 @@ class Cases:
         config: CasesConfig,
         alerts: AlertStore | None = None,
         claims: ClaimRegistry | None = None,
+        *,
+        linker: ClaimLinker | None = None,
     ) -> None:
         self.store = store
         self.evidence = evidence
         self.config = config
         self.alerts = alerts
-        self.claims = CaseClaims(store, claims) if claims is not None else None
+        self.claims = CaseClaims(store, claims, linker) if claims is not None else None
 
     def transition(self, case_id: str, target: CaseState, by: Actor, note: str | None = None) -> Case:
         """Move the case (see :meth:`CaseStore.transition`); dismissing it withdraws its registered claim."""
@@ -177,10 +179,11 @@ def open_cases(
     archive: RawArchive | None,
     alerts: AlertStore | None = None,
     claims: ClaimRegistry | None = None,
+    linker: ClaimLinker | None = None,
     clock: Clock = utc_now,
 ) -> Cases:
     """Build the case service: configuration from ``config_dir``, evidence under ``data_dir/evidence``."""
     config = load_cases_config(config_dir)
     store = CaseStore(db, clock)
     locker = EvidenceLocker(db, data_dir / EVIDENCE_FOLDER, documents, archive, clock)
-    return Cases(store, locker, config, alerts, claims)
+    return Cases(store, locker, config, alerts, claims, linker=linker)

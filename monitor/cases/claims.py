@@ -8,11 +8,16 @@ the correction are linked too. The spread is counted from those links, per local
 A claim is registered only once it has been verified (the case is past triage) and the correction is
 recorded: the registry says "this is false, and here is the official answer". Editing the claim or the
 correction of a registered case updates the registry; dismissing the case withdraws it.
+
+Registering (and every edit of a registered claim) also links the documents already stored
+(:mod:`monitor.claim_backfill`): the spread counts them at once, without a replay. After an edit, links
+the new wording no longer supports are removed; withdrawing keeps the links made so far.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from datetime import date, datetime, tzinfo
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from monitor.audit import Actor
 from monitor.cases.model import FINAL_STATES, Case, CaseState, CaseStateError, TimelineKind
 from monitor.cases.store import CaseStore
+from monitor.claim_backfill import BackfillReport, Progress
 from monitor.claim_registry import (
     CORRECTION,
     REPEAT,
@@ -59,21 +65,41 @@ class ClaimSpread(BaseModel):
     days: list[SpreadDay]
 
 
-class CaseClaims:
-    """Registration of a case's claim, and its spread."""
+# Links the stored documents to a claim just registered (see monitor.claim_backfill.StoredClaimLinker).
+ClaimLinker = Callable[[Claim, Progress | None], BackfillReport]
 
-    def __init__(self, store: CaseStore, registry: ClaimRegistry) -> None:
+
+class CaseClaims:
+    """Registration of a case's claim, and its spread.
+
+    Args:
+        store: The case store.
+        registry: The claim registry.
+        linker: Links already stored documents to a claim on registration; None links only what the
+            pipeline stores from then on.
+    """
+
+    def __init__(self, store: CaseStore, registry: ClaimRegistry, linker: ClaimLinker | None = None) -> None:
         self.store = store
         self.registry = registry
+        self.linker = linker
 
     def registered(self, case_id: str) -> RegisteredClaim | None:
         return self.registry.get(case_claim_id(self.store.get(case_id).case_id))
 
-    def register(self, case_id: str, by: Actor, keywords: tuple[str, ...] | None = None) -> RegisteredClaim:
-        """Add the case's claim and correction to the registry (again, after an edit).
+    def register(
+        self,
+        case_id: str,
+        by: Actor,
+        keywords: tuple[str, ...] | None = None,
+        progress: Progress | None = None,
+    ) -> RegisteredClaim:
+        """Add the case's claim and correction to the registry (again, after an edit), and link the
+        documents already stored to it.
 
         ``keywords`` are other phrasings of the claim that signal it on their own; None keeps the ones
-        registered before. Raises :class:`CaseStateError` (409) when the case is not ready.
+        registered before. ``progress`` hears how the linking of stored documents goes when it is long.
+        Raises :class:`CaseStateError` (409) when the case is not ready.
         """
         case = self.store.get(case_id)
         if case.state in FINAL_STATES:
@@ -85,12 +111,17 @@ class CaseClaims:
             )
         claim = self._claim(case, keywords)
         registered = self.registry.register(case_id, claim, by)
-        self.store.note_event(
-            case_id,
-            by,
-            TimelineKind.REGISTER,
-            {"claim_id": claim.id, "claim": claim.text, "keywords": list(claim.keywords)},
-        )
+        data: dict[str, object] = {"claim_id": claim.id, "claim": claim.text, "keywords": list(claim.keywords)}
+        if self.linker is not None:
+            report = self.linker(claim, progress)
+            data["stored_documents"] = {
+                "checked": report.checked,
+                "repeats": report.repeats,
+                "corrections": report.corrections,
+                "unlinked": report.removed,
+                "not_checked": max(0, report.candidates - report.checked) if report.truncated else 0,
+            }
+        self.store.note_event(case_id, by, TimelineKind.REGISTER, data)
         return registered
 
     def withdraw(self, case_id: str, by: Actor, why: str) -> RegisteredClaim:

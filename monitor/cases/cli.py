@@ -200,8 +200,13 @@ def _set_correction(monitor: Monitor, key: ApiKey, args: argparse.Namespace) -> 
 def _register(monitor: Monitor, key: ApiKey, args: argparse.Namespace) -> int:
     check_role(key, WORK_ROLES)
     keywords = tuple(args.keyword) if args.keyword else None
-    registered = _claims(monitor.cases).register(args.case, _actor(key), keywords)
-    _say(f"registered claim {registered.claim.id}: later posts repeating it are flagged and linked to the case")
+    claims = _claims(monitor.cases)
+    registered = claims.register(args.case, _actor(key), keywords, progress=lambda line: print(line, file=sys.stderr))
+    spread = claims.spread(args.case, monitor.settings.zone)
+    _say(
+        f"registered claim {registered.claim.id}: {spread.repeats} stored posts repeat it and {spread.corrections} "
+        "relay the correction; later posts are flagged and linked to the case as they arrive"
+    )
     return 0
 
 

@@ -6,7 +6,9 @@ within milliseconds instead of waiting for a polling tick. Every channel has its
 slow channel never delays another. Within a channel, up to ``concurrency`` rows are in flight (in order
 when it is 1), and a retryable failure pauses the channel until its back-off ends (the failing row is the
 probe; the rows behind it do not burn attempts against a channel that is down). Delivery is
-at-least-once: a crash after a send but before its outcome is written repeats that send after restart.
+at-least-once: a crash after a send but before its outcome is written repeats that send once the dead
+process's lease on the row ends. Each attempt claims its row first (see :mod:`monitor.delivery.outbox`),
+so any number of processes delivering from one database send each delivery once.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
 import random
+import socket
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -51,6 +56,9 @@ ERROR_WAIT_SECONDS = 5.0
 # A sender that hangs despite its own timeout (a stuck SMTP thread, a slow DNS answer) must not stall the
 # channel forever: the attempt is abandoned and counted as a retryable failure.
 HARD_TIMEOUT_FACTOR = 3.0
+# A claimed row is leased for the attempt's hard timeout plus this margin (writing the outcome), so a live
+# process never loses its lease mid-attempt, and a dead one's rows are retried soon after.
+LEASE_MARGIN_SECONDS = 60.0
 
 # Looks up the published URL of documents (doc_id → url), e.g. through the document store.
 SourceUrls = Callable[[Sequence[str]], Mapping[str, str]]
@@ -113,6 +121,8 @@ class Dispatcher:
         self._rule_names = dict(rule_names or {})
         self._source_urls = source_urls
         self._rng = rng or random.Random()  # noqa: S311 - back-off jitter, not a secret
+        # Names this dispatcher in the leases it takes (host and pid help an operator reading the outbox).
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._paused_until: dict[str, datetime] = {}
         self._locks_loop: asyncio.AbstractEventLoop | None = None
         self._locks: dict[str, asyncio.Lock] = {}
@@ -265,9 +275,13 @@ class Dispatcher:
 
         async def worker() -> None:
             nonlocal down
-            for row in queue:  # the iterator is shared: each row is taken by one worker
+            for listed in queue:  # the iterator is shared: each row is taken by one worker
                 if down:
                     return
+                lease = timedelta(seconds=channel.spec.timeout_seconds * HARD_TIMEOUT_FACTOR + LEASE_MARGIN_SECONDS)
+                row = await asyncio.to_thread(self.outbox.claim, listed.delivery_id, self.owner, now, lease)
+                if row is None:
+                    continue  # another process took (or already sent) it since it was listed
                 outcome = await self._attempt(channel, row, now, client)
                 if outcome is AttemptOutcome.SENT:
                     report.sent += 1

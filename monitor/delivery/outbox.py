@@ -6,6 +6,16 @@ delivery, so a failed channel never loses an alert: it stays visible and an oper
 ``delivery_log`` keeps every attempt (and every operator requeue) with its outcome, the server's status
 and reply, and the error. ``delivery_announced`` remembers what recipients were last told about each
 alert, which decides whether an update is announced again (see :mod:`monitor.delivery.triggers`).
+
+Several processes may deliver from one database (two ``monitor run`` on one data directory, or the API
+and a worker). Each attempt first *claims* its row: one conditional ``UPDATE`` sets ``lease_owner`` and
+``lease_until`` only if the row is still pending, due and not leased by anyone else, so exactly one
+process wins and sends. Writing the outcome clears the lease. A process that dies mid-attempt leaves
+its lease behind; once ``lease_until`` passes, another process claims the row and retries it. Rows
+leased by another process are neither listed as due nor count towards when the channel wakes next.
+On PostgreSQL the same claim is ``SELECT ... FOR UPDATE SKIP LOCKED`` on the due rows followed by the
+same lease ``UPDATE`` in one transaction (or ``UPDATE ... WHERE delivery_id IN (that select)
+RETURNING ...``); the lease columns keep crash recovery identical there.
 """
 
 from __future__ import annotations
@@ -13,7 +23,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -39,6 +49,8 @@ SCHEMA = (
         created_ts REAL NOT NULL,
         updated_ts REAL NOT NULL,
         sent_ts REAL,
+        lease_owner TEXT,
+        lease_until REAL,
         UNIQUE (alert_id, channel_id, trigger)
     )""",
     "CREATE INDEX IF NOT EXISTS delivery_outbox_due ON delivery_outbox (state, next_attempt_ts)",
@@ -160,12 +172,28 @@ def _dt(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
+# Columns added after the first release: (name, type); older databases gain them in place.
+LATER_COLUMNS = (("lease_owner", "TEXT"), ("lease_until", "REAL"))
+# A row is claimable when nobody holds an unexpired lease on it.
+_NOT_LEASED = "(lease_until IS NULL OR lease_until <= ?)"
+
+
 class Outbox:
     """Persistent delivery queue and log (tables are created on first use)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
         db.apply_schema(SCHEMA)
+        self._add_later_columns()
+
+    def _add_later_columns(self) -> None:
+        # Databases created before deliveries were leased lack the lease columns; SQLite adds them in place
+        # (NULL: not leased). Under the write lock, so two processes starting together add each one once.
+        with Transaction(self.db) as conn:
+            columns = {row["name"] for row in conn.execute("PRAGMA table_info(delivery_outbox)")}
+            for name, kind in LATER_COLUMNS:
+                if name not in columns:
+                    conn.execute(f"ALTER TABLE delivery_outbox ADD COLUMN {name} {kind}")
 
     def enqueue(self, candidates: Sequence[Candidate], now: datetime) -> int:
         """Add a row per routed channel for each candidate whose trigger fires; return rows added.
@@ -214,32 +242,68 @@ class Outbox:
         return added
 
     def due(self, now: datetime, channel_ids: Sequence[str], limit: int) -> list[DueRow]:
-        """Pending rows of ``channel_ids`` whose next attempt is at or before ``now``, oldest first."""
+        """Pending, unleased rows of ``channel_ids`` due at or before ``now``, oldest first.
+
+        Only a listing: another process may take a row meanwhile, so each must be :meth:`claim`-ed
+        before it is sent.
+        """
         if not channel_ids:
             return []
         marks = ",".join("?" * len(channel_ids))
+        ts = now.timestamp()
         rows = self.db.connection().execute(
             f"""SELECT delivery_id, alert_id, channel_id, trigger, message, attempts, attempts_base
                 FROM delivery_outbox WHERE state = ? AND next_attempt_ts <= ? AND channel_id IN ({marks})
-                ORDER BY next_attempt_ts, delivery_id LIMIT ?""",
-            (DeliveryState.PENDING.value, now.timestamp(), *channel_ids, limit),
+                AND {_NOT_LEASED} ORDER BY next_attempt_ts, delivery_id LIMIT ?""",
+            (DeliveryState.PENDING.value, ts, *channel_ids, ts, limit),
         )
         return [DueRow(*row) for row in rows]
 
+    def claim(self, delivery_id: int, owner: str, now: datetime, lease: timedelta) -> DueRow | None:
+        """Take row ``delivery_id`` for one attempt by ``owner`` until ``now + lease``.
+
+        Returns the row as it is now (attempt counts may have moved since it was listed), or None when
+        it is no longer pending and due, or another owner holds an unexpired lease on it. The check and
+        the lease are one conditional UPDATE under SQLite's write lock, so of any number of processes
+        claiming the same row, one wins. :meth:`record` clears the lease.
+        """
+        ts = now.timestamp()
+        try:
+            with Transaction(self.db) as conn:
+                cursor = conn.execute(
+                    f"""UPDATE delivery_outbox SET lease_owner = ?, lease_until = ?
+                        WHERE delivery_id = ? AND state = ? AND next_attempt_ts <= ? AND {_NOT_LEASED}""",
+                    (owner, ts + lease.total_seconds(), delivery_id, DeliveryState.PENDING.value, ts, ts),
+                )
+                if cursor.rowcount != 1:
+                    return None
+                row = conn.execute(
+                    """SELECT delivery_id, alert_id, channel_id, trigger, message, attempts, attempts_base
+                       FROM delivery_outbox WHERE delivery_id = ?""",
+                    (delivery_id,),
+                ).fetchone()
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot claim delivery {delivery_id}: {exc}") from exc
+        return DueRow(*row)
+
     def next_due(self, channel_ids: Sequence[str]) -> dict[str, datetime]:
-        """For each channel with pending rows, when its earliest one is due."""
+        """For each channel with pending rows, when its earliest one is due (or its lease ends)."""
         if not channel_ids:
             return {}
         marks = ",".join("?" * len(channel_ids))
+        # A row another process holds is due again only when its lease runs out (if that process died).
         rows = self.db.connection().execute(
-            f"""SELECT channel_id, min(next_attempt_ts) FROM delivery_outbox
+            f"""SELECT channel_id, min(max(next_attempt_ts, coalesce(lease_until, 0))) FROM delivery_outbox
                 WHERE state = ? AND channel_id IN ({marks}) GROUP BY channel_id""",
             (DeliveryState.PENDING.value, *channel_ids),
         )
         return {row[0]: datetime.fromtimestamp(row[1], UTC) for row in rows}
 
     def record(self, row: DueRow, record: AttemptRecord) -> None:
-        """Write an attempt's outcome to the outbox row and append it to the log, atomically."""
+        """Write an attempt's outcome to the outbox row and append it to the log, atomically.
+
+        Clears the row's lease: a retry is claimed again when it is due.
+        """
         state = {
             AttemptOutcome.SENT: DeliveryState.SENT,
             AttemptOutcome.RETRY: DeliveryState.PENDING,
@@ -251,7 +315,8 @@ class Outbox:
         with Transaction(self.db) as conn:
             conn.execute(
                 """UPDATE delivery_outbox SET state = ?, attempts = ?, next_attempt_ts = coalesce(?, next_attempt_ts),
-                   last_error = ?, updated_ts = ?, sent_ts = ? WHERE delivery_id = ?""",
+                   last_error = ?, updated_ts = ?, sent_ts = ?, lease_owner = NULL, lease_until = NULL
+                   WHERE delivery_id = ?""",
                 (
                     state.value,
                     record.attempt,

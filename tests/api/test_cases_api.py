@@ -295,8 +295,10 @@ def test_claim_registration_through_the_api(service: tuple[TestClient, Monitor],
     assert withdrawn.json()["withdrawn_at"] is not None
     again = client.post(f"/cases/{case_id}/claim/withdrawal", json={"why": "Lần hai"}, headers=officer)
     assert again.status_code == 409
+    # The three rumours stored before registration were linked by it; withdrawing keeps links made so far.
     spread = client.get(f"/cases/{case_id}/spread", headers=officer).json()
-    assert (spread["repeats"], spread["corrections"], spread["days"]) == (0, 0, [])
+    assert (spread["repeats"], spread["corrections"]) == (3, 0)
+    assert [(day["day"], day["repeats"]) for day in spread["days"]] == [("2026-10-20", 3)]
     assert client.get(f"/cases/{case_id}/linked", params={"kind": "other"}, headers=officer).status_code == 422
 
 

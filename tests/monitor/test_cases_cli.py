@@ -86,7 +86,9 @@ def test_an_officer_works_a_case_and_a_liaison_exports_it(
         "--issued-at",
         "2026-11-04T14:00:00+07:00",
     )
-    assert "registered claim case-" in officer("register", case_id, "--keyword", "nước máy nhiễm độc")
+    registered = officer("register", case_id, "--keyword", "nước máy nhiễm độc")
+    assert "registered claim case-" in registered
+    assert "1 stored posts repeat it" in registered  # the rumour stored before registration, without a replay
     officer("share", case_id, "police")
     officer("comment", case_id, "Chuyển hồ sơ cho Công an")
     shown = json.loads(officer("show", case_id, "--json"))
@@ -95,6 +97,7 @@ def test_an_officer_works_a_case_and_a_liaison_exports_it(
     assert shown["timeline"][0]["actor"] == "Cán bộ trực ban"
     spread = json.loads(officer("spread", case_id, "--json"))
     assert spread["registered"]["claim"]["keywords"] == ["nước máy nhiễm độc"]
+    assert (spread["repeats"], spread["corrections"]) == (1, 0)
     other = officer("open", "--title", "Vụ khác, không chia sẻ", "--doc", doc_id).split()[2]
 
     liaison = secrets["liaison"]

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.analysis import Reason
+from monitor.analysis import Analysis, AnalyzedDocument, Reason
 from monitor.audit import Actor
+from monitor.claim_backfill import StoredClaimLinker, candidate_query
 from monitor.claim_registry import CORRECTION, REPEAT, ClaimRegistry
 from monitor.context import Monitor
 from monitor.db import Database
@@ -157,3 +158,64 @@ def test_the_pipeline_scores_with_a_claim_another_process_registered(monitor: Mo
     withdrawn = run("withdrawn")
     [stored] = monitor.store.get_many([withdrawn.doc_id])
     assert DAM.id not in stored.analysis.misinformation.claim_ids
+
+
+def test_relink_adds_and_removes_the_links_of_one_claim_only(registry: ClaimRegistry) -> None:
+    both = analyzed("Trị An vỡ đập, nước máy nhiễm độc", post_id="r1", published=at("2026-11-05 21:00"))
+    parent = analyzed("Trị An sắp vỡ đập!!!", post_id="p1", published=at("2026-11-05 21:10"), claim_ids=(DAM.id,))
+    reply = analyzed(
+        "Tin giả đó mn ơi", post_id="p2", published=at("2026-11-05 22:00"), reasons=(DENIAL,), parent_post_id="p1"
+    )
+    registry.link([both.model_copy(update={"analysis": _claims(both, FILE_CLAIM.id, DAM.id)}), parent, reply])
+    # The claim was edited: scored again, neither post repeats it any more.
+    counts = registry.relink(
+        DAM.id,
+        [
+            both.model_copy(update={"analysis": _claims(both, FILE_CLAIM.id)}),
+            analyzed("Trị An sắp vỡ đập!!!", post_id="p1", published=at("2026-11-05 21:10")),
+            reply,
+        ],
+    )
+    assert (counts.repeats, counts.corrections, counts.removed) == (0, 0, 3)  # the reply followed its parent
+    assert registry.linked_doc_ids(DAM.id) == []
+    assert registry.linked_doc_ids(FILE_CLAIM.id) == [both.doc_id]  # another claim's link is left alone
+    # Edited back: the post and, through it, the reply are linked again.
+    counts = registry.relink(DAM.id, [parent, reply])
+    assert (counts.repeats, counts.corrections, counts.removed) == (1, 1, 0)
+    assert {link.doc_id: link.kind for link in registry.links(DAM.id)} == {
+        parent.doc_id: REPEAT,
+        reply.doc_id: CORRECTION,
+    }
+
+
+def _claims(item: AnalyzedDocument, *claim_ids: str) -> Analysis:
+    misinformation = item.analysis.misinformation.model_copy(update={"claim_ids": claim_ids})
+    return item.analysis.model_copy(update={"misinformation": misinformation})
+
+
+def test_the_candidate_query_leaves_out_words_most_documents_hold() -> None:
+    query = candidate_query(DAM, frequency=lambda word: 0.6 if word in {"nguoi", "dan", "la"} else 0.01)
+    terms = query.split(" OR ")
+    assert '"tri an vo dap"' in terms  # keyword phrases are kept whatever their frequency
+    assert '"dap"' in terms
+    assert not {'"nguoi"', '"dan"', '"la"'} & set(terms)
+    assert {'"nguoi"', '"dan"'} <= set(candidate_query(DAM).split(" OR "))
+
+
+def test_registering_links_stored_repeats_newest_first_within_the_bound(monitor: Monitor) -> None:
+    rumours = [
+        analyzed(
+            f"Nghe nói hồ Trị An sắp vỡ đập, hạ du sông Đồng Nai phải sơ tán ngay trong đêm nay (tin {i})",
+            post_id=f"dam-{i}",
+            published=at("2026-11-05 21:00") + timedelta(minutes=i),
+        )
+        for i in range(5)
+    ]
+    unrelated = analyzed("Giá xăng giảm từ chiều hôm qua", post_id="xang", published=at("2026-11-05 22:00"))
+    monitor.store.upsert([*rumours, unrelated])
+    monitor.claims.register("c-dam", DAM, OFFICER)
+    report = StoredClaimLinker(monitor.claims, monitor.store, monitor.workers, max_candidates=3)(DAM)
+    assert (report.candidates, report.checked, report.repeats, report.truncated) == (5, 3, 3, True)
+    assert set(monitor.claims.linked_doc_ids(DAM.id)) == {r.doc_id for r in rumours[2:]}  # the newest three
+    report = StoredClaimLinker(monitor.claims, monitor.store, monitor.workers)(DAM)
+    assert (report.candidates, report.checked, report.repeats, report.truncated) == (5, 5, 5, False)
