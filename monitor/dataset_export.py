@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from monitor.context import Monitor
 from monitor.errors import MonitorError
+from monitor.files import private_dir, private_file
 from monitor.privacy import PrivacyPolicy, Pseudonymizer
 from monitor.research import COLUMNS, PAGE_SIZE, document_row, iter_documents
 from monitor.store.base import DocumentFilter
@@ -99,7 +100,8 @@ def export_dataset(
     partial = out_path.with_name(f".{out_path.name}.partial")
     written = 0
     try:
-        out_path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(out_path.parent)
+        private_file(partial)  # pyarrow keeps the mode of the file it truncates
         with pq.ParquetWriter(partial, schema, compression="zstd") as writer:
             rows: list[dict[str, Any]] = []
             for page in iter_documents(monitor.store, document_filter, page_size=PAGE_SIZE):

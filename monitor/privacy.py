@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from monitor.analysis import AnalyzedDocument
+from monitor.files import private_dir
 from monitor.records import Document, Platform
 from monitor.store.base import DocumentFilter, DocumentStore
 
@@ -113,7 +114,7 @@ class Pseudonymizer:
         """Use the install's key in ``data_dir``, creating it (readable by the owner only) on first use."""
         path = data_dir / KEY_FILE
         if not path.exists():
-            data_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(data_dir)
             try:
                 descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             except FileExistsError:  # another process created it first: use theirs
