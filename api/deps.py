@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.ratelimit import RateLimiter, retry_after_header
+from monitor.access import ALERT_ROLES, DOCUMENT_ROLES
 from monitor.audit import Actor
 from monitor.context import Monitor
 from monitor.errors import AuthError
@@ -80,8 +81,8 @@ def require(*roles: Role) -> Callable[[ApiKey], ApiKey]:
 
 
 # Who may do what. Liaisons will see cases shared with their agency (a later feature), nothing else.
-ReadDocuments = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER, Role.RESEARCHER))]
-ReadAlerts = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
+ReadDocuments = Annotated[ApiKey, Depends(require(*DOCUMENT_ROLES))]
+ReadAlerts = Annotated[ApiKey, Depends(require(*ALERT_ROLES))]
 ActOnAlerts = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
 CorrectLabels = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
 ReadRules = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]

@@ -30,6 +30,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
 from monitor.errors import StoreError
+from monitor.files import open_private, private_dir
 from monitor.records import RawItem
 
 log = logging.getLogger(__name__)
@@ -93,8 +94,8 @@ class RawArchive:
             for item in items:
                 path = self._file_for(item)
                 try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    with path.open("ab") as handle:
+                    private_dir(path.parent)
+                    with open_private(path, "ab") as handle:
                         offset = handle.tell()
                         WARCWriter(handle, gzip=True).write_record(_record(item))
                         handle.flush()

@@ -28,6 +28,7 @@ from monitor.context import Monitor, build_monitor
 from monitor.crawl import crawl_cycle
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError, FetchError, MonitorError
+from monitor.files import restrict_umask
 from monitor.health import SourceHealth
 from monitor.keys import Role
 from monitor.plugins import load_plugins
@@ -570,6 +571,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    restrict_umask()  # the database, archive and exports are the owner's alone (monitor.files)
     try:
         parser = build_parser()
     except ConfigError as exc:

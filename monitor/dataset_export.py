@@ -1,7 +1,8 @@
 """``monitor export dataset``: the stored documents as one Parquet file for researchers.
 
 The rows are those of :meth:`monitor.research.Research.documents` (the same columns and the same
-privacy rules: authors and ``@Name`` mentions pseudonymized, no URLs for social posts), written with
+privacy view, :mod:`monitor.privacy`: authors and ``@Name`` mentions pseudonymized, no URLs for social
+posts), written with
 pyarrow one row group per page read from the store, so memory stays flat however many documents there
 are. The file is written next to its destination and renamed into place only when complete: an
 interrupted export never leaves a truncated file that looks finished.
@@ -20,8 +21,9 @@ import pyarrow.parquet as pq
 
 from monitor.context import Monitor
 from monitor.errors import MonitorError
-from monitor.privacy import Pseudonymizer
-from monitor.research import COLUMNS, PAGE_SIZE, Privacy, author_lookup, document_row, iter_documents
+from monitor.files import private_dir, private_file
+from monitor.privacy import PrivacyPolicy, Pseudonymizer
+from monitor.research import COLUMNS, PAGE_SIZE, document_row, iter_documents
 from monitor.store.base import DocumentFilter
 
 Progress = Callable[[str], None]
@@ -59,8 +61,8 @@ def dataset_schema(timezone: str) -> pa.Schema:
     fields = [pa.field(name, types.get(name, text), nullable=name in nullable) for name in COLUMNS]
     metadata: dict[bytes | str, bytes | str] = {
         "producer": "dongnai-monitor export dataset",
-        "privacy": "author, channels named after their author and @mentions are keyed pseudonyms; "
-        "social posts carry no URL",
+        "privacy": "private authors, channels named after a person, @mentions and those names in the text are "
+        "keyed pseudonyms; phones and e-mails masked; social posts carry no URL",
     }
     return pa.schema(fields, metadata=metadata)
 
@@ -91,13 +93,15 @@ def export_dataset(
     """
     report = progress or (lambda _message: None)
     settings = monitor.settings
-    privacy = Privacy(Pseudonymizer.for_data_dir(settings.data_dir), author_lookup(monitor.store, settings.timezone))
+    pseudonyms = Pseudonymizer.for_data_dir(settings.data_dir)
+    privacy = PrivacyPolicy.for_store(pseudonyms, monitor.store)
     schema = dataset_schema(settings.timezone)
     document_filter = DocumentFilter(since=since, until=until, timezone=settings.timezone)
     partial = out_path.with_name(f".{out_path.name}.partial")
     written = 0
     try:
-        out_path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(out_path.parent)
+        private_file(partial)  # pyarrow keeps the mode of the file it truncates
         with pq.ParquetWriter(partial, schema, compression="zstd") as writer:
             rows: list[dict[str, Any]] = []
             for page in iter_documents(monitor.store, document_filter, page_size=PAGE_SIZE):

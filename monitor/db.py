@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from monitor.errors import StoreError
+from monitor.files import private_dir, private_file
 
 # SQLite checkpoints the WAL into the database file (and syncs it) once the WAL holds this many pages; its
 # default of 1,000 (4 MB) meant a checkpoint nearly every crawl batch, since each batch dirties pages all
@@ -37,7 +38,8 @@ class Database:
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent)
+            private_file(self.path)  # SQLite gives the -wal and -shm files the database file's mode
             conn = self.connection()
             conn.execute("PRAGMA journal_mode=WAL")
         except (OSError, sqlite3.Error) as exc:

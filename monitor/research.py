@@ -1,10 +1,11 @@
 """The researchers' view of the collected data: pandas DataFrames for Jupyter notebooks.
 
-Researchers get documents, counts and stories as DataFrames, never people's names: authors (and the
-``@Name`` mentions of them in replies, and a channel named after its author) are replaced by the
-install's keyed pseudonyms (:mod:`monitor.privacy`), the same pseudonym for the same person in every
-query, so posts per author can still be counted. Social posts carry no URL, since the URL of a post leads
-straight to its author's profile; news articles keep theirs. Times are in the install's local time zone.
+Researchers get documents, counts and stories as DataFrames, never private people's names: each
+document goes through the privacy policy of :mod:`monitor.privacy` (the same view as the API's
+researcher role, the Parquet dataset and the briefings): authors, ``@Name`` mentions and channels named
+after a person become the install's keyed pseudonyms, the same for the same person in every query, so
+posts per author can still be counted; social posts carry no URL. Times are in the install's local time
+zone.
 
 Everything reads through the configured :class:`~monitor.store.base.DocumentStore` (SQLite or
 Elasticsearch) in pages of at most :data:`PAGE_SIZE` documents; no call loads more than its ``limit``.
@@ -23,8 +24,7 @@ pandas is imported only when a DataFrame is built, so this module (and the plain
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
@@ -35,7 +35,7 @@ from monitor.analysis import AnalyzedDocument, SentimentLabel, ToxicityLabel
 from monitor.config.settings import Settings, load_settings
 from monitor.db import Database
 from monitor.durations import parse_duration
-from monitor.privacy import Pseudonymizer
+from monitor.privacy import PrivacyPolicy, Pseudonymizer
 from monitor.records import Platform
 from monitor.store.base import CountField, DocumentFilter, DocumentStore, SearchRequest, SortOrder
 from monitor.store.factory import open_document_store
@@ -82,84 +82,26 @@ ENGAGEMENT = ("likes", "comments", "shares", "views")
 LIST_COLUMNS = ("topics", "misinformation_reasons", "claim_ids", "watchlist_hits")
 TIME_COLUMNS = ("published_at", "fetched_at")
 
-# "@Ngọc Hân Trần thông cảm": a mention is the handle plus the capitalized words right after it (Vietnamese
-# names are written as capitalized words); at most five words are looked at.
-_MENTION = re.compile(r"(?<![\w@])@(\w[\w.]*(?:[ \t]\w[\w.]*){0,4})")
-
 TimeArg = datetime | date | str | None
 
 
-class Privacy:
-    """Removes people's names from a document before a researcher sees it."""
-
-    def __init__(self, pseudonyms: Pseudonymizer, is_author: Callable[[str], bool] | None = None) -> None:
-        """Pseudonymize with ``pseudonyms``; ``is_author`` says whether a name is any document's author.
-
-        A page posts under its own name, so a channel may be an author's name in other documents than
-        its own; :func:`author_lookup` finds those through the store.
-        """
-        self.pseudonyms = pseudonyms
-        self._is_author = is_author or (lambda _name: False)
-        self._channels: dict[str, str] = {}
-
-    def author(self, name: str | None) -> str | None:
-        """The author's pseudonym (None stays None)."""
-        return None if name is None or not name.strip() else self.pseudonyms.pseudonym(name)
-
-    def channel(self, channel: str | None, author: str | None) -> str | None:
-        """A group or page keeps its name, unless that is also an author's (a Telegram channel, a page's posts)."""
-        if channel is None:
-            return None
-        if author is not None and channel.strip().casefold() == author.strip().casefold():
-            return self.pseudonyms.pseudonym(channel)
-        if channel not in self._channels:  # a few distinct channels: one store query each
-            self._channels[channel] = self.pseudonyms.pseudonym(channel) if self._is_author(channel) else channel
-        return self._channels[channel]
-
-    def text(self, text: str) -> str:
-        """``text`` with each ``@Name`` mention replaced by ``@<pseudonym>`` (the same as the author's)."""
-        return _MENTION.sub(self._mention, text)
-
-    def _mention(self, match: re.Match[str]) -> str:
-        captured = match.group(1)
-        words = list(re.finditer(r"\S+", captured))
-        end = words[0].end()
-        if words[0].group()[:1].isupper():  # "@Hương Thu Nguyễn chị gỡ bài": the name ends before "chị"
-            for word in words[1:]:
-                if not word.group()[:1].isupper():
-                    break
-                end = word.end()
-        return f"@{self.pseudonyms.pseudonym(captured[:end])}{captured[end:]}"
-
-
-def author_lookup(store: DocumentStore, timezone: str) -> Callable[[str], bool]:
-    """Whether a name is the author of any stored document (``author:`` matches accent-insensitively)."""
-
-    def is_author(name: str) -> bool:
-        quoted = name.replace('"', " ").strip()
-        return bool(quoted) and store.count(DocumentFilter(text=f'author:"{quoted}"', timezone=timezone)) > 0
-
-    return is_author
-
-
-def document_row(item: AnalyzedDocument, privacy: Privacy, zone: tzinfo) -> dict[str, Any]:
-    """One document as a plain dict with the keys of :data:`COLUMNS`, names pseudonymized, times in ``zone``."""
-    doc, analysis = item.document, item.analysis
+def document_row(item: AnalyzedDocument, privacy: PrivacyPolicy, zone: tzinfo) -> dict[str, Any]:
+    """One document as a plain dict with the keys of :data:`COLUMNS`: its ``privacy`` view, times in ``zone``."""
+    doc, analysis = privacy.document(item.document), item.analysis
     sentiment = analysis.sentiment.probabilities
     misinformation = analysis.misinformation
     return {
         "doc_id": doc.doc_id,
         "source_id": doc.source_id,
         "platform": doc.platform.value,
-        # A post's URL identifies its author; an article's names a newsroom, which is what it cites.
-        "url": doc.url if doc.platform is Platform.NEWS else None,
+        "url": doc.url or None,  # the privacy view has no URL for social posts
         "published_at": doc.published_at.astimezone(zone),
         "fetched_at": doc.fetched_at.astimezone(zone),
-        "title": privacy.text(doc.title),
-        "text": privacy.text(doc.text),
+        "title": doc.title,
+        "text": doc.text,
         "lang": doc.lang,
-        "author": privacy.author(doc.author),
-        "channel": privacy.channel(doc.channel, doc.author),
+        "author": doc.author,
+        "channel": doc.channel,
         "parent_id": doc.parent_id,
         "sentiment": analysis.sentiment.label.value,
         "sentiment_negative": sentiment.get(SentimentLabel.NEGATIVE),
@@ -230,14 +172,14 @@ class Research:
 
     settings: Settings
     store: DocumentStore
-    privacy: Privacy
+    privacy: PrivacyPolicy
     _db: Database | None = None
 
     @classmethod
     def from_parts(cls, settings: Settings, store: DocumentStore) -> Research:
         """Research over an already open store (such as ``Monitor.store``); closing it is the caller's job."""
         pseudonyms = Pseudonymizer.for_data_dir(settings.data_dir)
-        return cls(settings, store, Privacy(pseudonyms, author_lookup(store, settings.timezone)))
+        return cls(settings, store, PrivacyPolicy.for_store(pseudonyms, store))
 
     @property
     def zone(self) -> tzinfo:

@@ -10,11 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import UNPROCESSABLE, CorrectLabels, MonitorDep, ReadDocuments, time_range
 from monitor.analysis import AnalyzedDocument, SentimentLabel
+from monitor.context import Monitor
 from monitor.durations import parse_duration
 from monitor.errors import NotFoundError
 from monitor.feedback import FeedbackError, LabelCorrection
 from monitor.keys import ApiKey, Role
-from monitor.privacy import Pseudonymizer
+from monitor.privacy import PrivacyPolicy
 from monitor.query import fields_used
 from monitor.records import Platform
 from monitor.store.base import CountField, DocumentFilter, SearchRequest, SortOrder, TimeBucket, WordScore
@@ -50,13 +51,13 @@ class TimeCounts(BaseModel):
     buckets: list[TimeBucket]
 
 
-def _for_role(item: AnalyzedDocument, key: ApiKey, request: Request) -> AnalyzedDocument:
-    """Researchers see pseudonyms instead of author names (DESIGN.md: privacy)."""
-    if key.role is not Role.RESEARCHER or not item.document.author:
-        return item
-    pseudonyms: Pseudonymizer = request.app.state.pseudonymizer
-    document = item.document.model_copy(update={"author": pseudonyms.pseudonym(item.document.author)})
-    return item.model_copy(update={"document": document})
+def _for_role(items: list[AnalyzedDocument], key: ApiKey, request: Request) -> list[AnalyzedDocument]:
+    """Researchers get the privacy view of :mod:`monitor.privacy`, as in notebooks and datasets (DESIGN.md)."""
+    if key.role is not Role.RESEARCHER:
+        return items
+    monitor: Monitor = request.app.state.monitor
+    policy = PrivacyPolicy.for_store(request.app.state.pseudonymizer, monitor.store)
+    return [policy.analyzed(item) for item in items]
 
 
 def _filter(
@@ -111,9 +112,7 @@ def search_documents(
     sort: SortOrder = SortOrder.NEWEST,
 ) -> DocumentPage:
     page = monitor.store.search(SearchRequest(filter=document_filter, limit=limit, offset=offset, sort=sort))
-    return DocumentPage(
-        total=page.total, limit=limit, offset=offset, items=[_for_role(item, key, request) for item in page.items]
-    )
+    return DocumentPage(total=page.total, limit=limit, offset=offset, items=_for_role(page.items, key, request))
 
 
 @router.get("/counts", summary="Count documents by field or over time")
@@ -159,7 +158,7 @@ def significant_words(
 @router.get("/{doc_id}", summary="Fetch one document with its analysis")
 def get_document(doc_id: str, monitor: MonitorDep, key: ReadDocuments, request: Request) -> AnalyzedDocument:
     try:
-        return _for_role(monitor.store.get(doc_id), key, request)
+        return _for_role([monitor.store.get(doc_id)], key, request)[0]
     except NotFoundError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, exc.message) from exc
 

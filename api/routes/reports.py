@@ -8,13 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
 from api.deps import UNPROCESSABLE, MonitorDep, require
+from monitor.access import DOCUMENT_ROLES
 from monitor.errors import NotFoundError
-from monitor.keys import ApiKey, Role
+from monitor.keys import ApiKey
 from monitor.reports import MEDIA_TYPES, ReportFormat, ReportKind, build_report, render
+from monitor.reports.access import report_scope
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
-ReadReports = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER, Role.RESEARCHER))]
+# Every report is built from documents; its alerts and cases parts follow their own roles (report_scope).
+ReadReports = Annotated[ApiKey, Depends(require(*DOCUMENT_ROLES))]
 
 
 # Reports cover the monitoring era; far-off dates would only overflow the period arithmetic.
@@ -26,20 +29,23 @@ LATEST_END = date(2100, 12, 31)
 def get_report(
     kind: ReportKind,
     monitor: MonitorDep,
-    _key: ReadReports,
+    key: ReadReports,
     end: Annotated[
         date | None, Query(description="Last local day included (daily, weekly); default yesterday.")
     ] = None,
     fmt: Annotated[ReportFormat, Query(alias="format", description="docx, pdf or html.")] = ReportFormat.HTML,
     campaign: Annotated[str | None, Query(max_length=64, description="Campaign id (kind=campaign).")] = None,
 ) -> Response:
-    """Build the report now and return it as one file (a plain ``def``: FastAPI runs it in a thread)."""
+    """Build the report now and return it as one file (a plain ``def``: FastAPI runs it in a thread).
+
+    A researcher's report leaves out the alerts and cases (403 on ``/alerts`` and ``/cases`` for them too).
+    """
     if end is not None and not EARLIEST_END <= end <= LATEST_END:
         raise HTTPException(UNPROCESSABLE, f"parameter 'end': must be between {EARLIEST_END} and {LATEST_END}")
     if kind is ReportKind.CAMPAIGN and not campaign:
         raise HTTPException(UNPROCESSABLE, "parameter 'campaign': required for a campaign report")
     try:
-        report = build_report(monitor, kind, end=end, campaign=campaign)
+        report = build_report(monitor, kind, end=end, campaign=campaign, scope=report_scope(key))
     except NotFoundError as exc:
         raise HTTPException(404, str(exc)) from exc
     body = render(report, fmt, monitor.settings.timezone)

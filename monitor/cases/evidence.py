@@ -32,6 +32,7 @@ from monitor.cases.model import TimelineKind
 from monitor.cases.store import Clock, require_case, require_changeable, write_event
 from monitor.db import Database, Transaction
 from monitor.errors import MonitorError, NotFoundError, StoreError
+from monitor.files import open_private, private_dir
 from monitor.records import RawItem, UtcDatetime, utc_now
 from monitor.store.base import DocumentStore
 
@@ -156,9 +157,9 @@ def _check_reason(reason: str) -> str:
 
 def _write_once(path: Path, data: bytes) -> EvidenceFile:
     # "xb" refuses to replace a file that exists; read-only permissions discourage later edits.
-    with path.open("xb") as handle:
+    with open_private(path, "xb") as handle:
         handle.write(data)
-    path.chmod(stat.S_IRUSR | stat.S_IRGRP)
+    path.chmod(stat.S_IRUSR)  # the owner's alone (monitor.files)
     return EvidenceFile(name=path.name, sha256=hashlib.sha256(data).hexdigest(), size=len(data))
 
 
@@ -284,7 +285,7 @@ class EvidenceLocker:
         try:
             if partial.exists():  # never recorded, so not evidence: a leftover of a failed attempt
                 shutil.rmtree(partial)
-            partial.mkdir(parents=True)
+            private_dir(partial)
             written = [_write_once(partial / name, data) for name, data in files.items()]
             partial.rename(target)
         except OSError as exc:

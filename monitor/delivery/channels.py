@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from monitor.durations import DurationSeconds
 from monitor.errors import ConfigError
@@ -131,6 +131,10 @@ class EmailChannelSpec(ChannelSpec):
     starttls: bool = Field(default=True, description="Upgrade the connection with STARTTLS (port 587).")
     implicit_tls: bool = Field(default=False, description="TLS from the first byte (SMTPS, port 465).")
     username: str | None = None
+    allow_plaintext_password: bool = Field(
+        default=False,
+        description="Log in without TLS (only for a relay on this machine): the password crosses the wire in clear.",
+    )  # declared before password_env, so that field's check can see it
     password_env: str | None = Field(default=None, pattern=ENV_NAME_PATTERN)
     sender: str = Field(alias="from", min_length=3, description="The From address.")
     to: tuple[str, ...] = Field(min_length=1)
@@ -143,6 +147,20 @@ class EmailChannelSpec(ChannelSpec):
     def _address(cls, value: str) -> str:
         if "@" not in value:
             raise ValueError(f"expected an e-mail address, got {value!r}")
+        return value
+
+    @field_validator("password_env")
+    @classmethod
+    def _encrypted(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # SMTP AUTH PLAIN/LOGIN is the password in base64: without TLS, anyone on the path reads it.
+        data = info.data
+        if value is not None and not (
+            data.get("starttls") or data.get("implicit_tls") or data.get("allow_plaintext_password")
+        ):
+            raise ValueError(
+                "the password would be sent unencrypted: set starttls: true (port 587) or implicit_tls: true "
+                "(port 465), or allow_plaintext_password: true for a relay on this machine"
+            )
         return value
 
     @field_validator("to")

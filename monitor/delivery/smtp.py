@@ -1,8 +1,9 @@
 """E-mail channel: a Vietnamese MIME message (plain text + HTML, UTF-8) through an SMTP relay.
 
 The standard library's :mod:`smtplib` runs in a worker thread so the event loop keeps serving the API.
-SMTP reply codes decide what happens next: 4xx is transient (retry), 5xx is permanent (an operator
-must fix the address or the account); network trouble is retried.
+A password is sent only over TLS (STARTTLS or implicit TLS) unless the channel says
+``allow_plaintext_password: true``. SMTP reply codes decide what happens next: 4xx is transient
+(retry), 5xx is permanent (an operator must fix the address or the account); network trouble is retried.
 """
 
 from __future__ import annotations
@@ -75,10 +76,19 @@ class EmailSender:
                 smtp = smtplib.SMTP(spec.host, spec.port, timeout=spec.timeout_seconds)
             with smtp:
                 smtp.ehlo()
+                encrypted = spec.implicit_tls
                 if spec.starttls:
                     smtp.starttls(context=context)
                     smtp.ehlo()
+                    encrypted = True
                 if spec.username and self._password is not None:
+                    # The configuration refuses this already; a spec built in code must not slip through.
+                    if not encrypted and not spec.allow_plaintext_password:
+                        raise ChannelError(
+                            f"SMTP server {spec.host}:{spec.port}: refusing to send the password over an "
+                            "unencrypted connection (set starttls or implicit_tls, or allow_plaintext_password)",
+                            retryable=False,
+                        )
                     smtp.login(spec.username, self._password)
                 code, reply, refused = self._transaction(smtp, message)
         except smtplib.SMTPNotSupportedError as exc:

@@ -8,9 +8,10 @@ from typing import Any
 from monitor.alert_types import Alert, AlertQuery
 from monitor.campaigns import CampaignReport, CampaignSpec, campaign_report, find_campaign
 from monitor.context import Monitor
-from monitor.metrics import ALERT_PAGE, Metrics, Period, all_alerts, compute_metrics
+from monitor.metrics import ALERT_PAGE, Metrics, Period, ResponseTimes, all_alerts, compute_metrics
 from monitor.records import Platform, utc_now
 from monitor.reports import charts
+from monitor.reports.access import FULL_SCOPE, ReportScope
 from monitor.reports.model import (
     Report,
     ReportKind,
@@ -62,6 +63,7 @@ def build_report(
     *,
     end: date | datetime | None = None,
     campaign: CampaignSpec | str | None = None,
+    scope: ReportScope = FULL_SCOPE,
 ) -> Report:
     """Build a daily, weekly or campaign report.
 
@@ -71,6 +73,8 @@ def build_report(
         end: Daily/weekly: the last day included (a date), or the exclusive end (a datetime); default:
             yesterday (local). Ignored for a campaign, whose dates say when it ran.
         campaign: The campaign (or its id in ``configs/campaigns.yaml``); required for ``campaign``.
+        scope: The parts the reader may see (:func:`monitor.reports.access.report_scope`); without
+            alerts or cases, their tables, figures and sections are left out, not just emptied.
 
     Raises:
         ValueError: a campaign report without a campaign.
@@ -90,14 +94,15 @@ def build_report(
     current = compute_metrics(monitor, period)
     previous = compute_metrics(monitor, period.shifted(-1))
     sections = [
-        _headline(current, monitor),
+        _headline(current, scope),
         _trends(current, previous, monitor, hourly=kind is ReportKind.DAILY),
         _sources(current, monitor),
         _topics(current),
         _stories(monitor, period),
-        _alerts_and_cases(monitor, current),
-        _misinformation(current, monitor),
     ]
+    if scope.alerts or scope.cases:
+        sections.append(_alerts_and_cases(monitor, current, scope))
+    sections.append(_misinformation(current, monitor, scope))
     title = f"Báo cáo {KIND_NAMES[kind]} về thông tin truyền thông tỉnh Đồng Nai"
     slug = f"{kind.value}-{period.since.astimezone(zone):%Y-%m-%d}"
     if spec is not None:
@@ -113,13 +118,13 @@ def build_report(
         generated_at=utc_now(),
         slug=slug,
         sections=tuple(sections),
-        figures=_figures(current),
+        figures=_figures(current, scope),
     )
 
 
-def _figures(metrics: Metrics) -> dict[str, float | int | None]:
+def _figures(metrics: Metrics, scope: ReportScope) -> dict[str, float | int | None]:
     news = metrics.volume.by_platform.get(Platform.NEWS.value, 0)
-    return {
+    figures: dict[str, float | int | None] = {
         "documents": metrics.volume.total,
         "news": news,
         "social": metrics.volume.total - news,
@@ -127,15 +132,18 @@ def _figures(metrics: Metrics) -> dict[str, float | int | None]:
         "views": metrics.engagement.views,
         "sentiment_index": metrics.sentiment_index,
         "misinformation_documents": metrics.misinformation.documents,
-        "misinformation_alerts": len(metrics.misinformation.alerts),
-        "cases_opened": metrics.response.opened,
-        "median_respond_seconds": metrics.response.median_respond_seconds,
     }
+    if scope.alerts:
+        figures["misinformation_alerts"] = len(metrics.misinformation.alerts)
+    if scope.cases:
+        figures["cases_opened"] = metrics.response.opened
+        figures["median_respond_seconds"] = metrics.response.median_respond_seconds
+    return figures
 
 
-def _headline(metrics: Metrics, monitor: Monitor) -> Section:
-    figures = _figures(metrics)
-    rows = (
+def _headline(metrics: Metrics, scope: ReportScope) -> Section:
+    figures = _figures(metrics, scope)
+    rows = [
         ("Tổng số bài", number(metrics.volume.total)),
         ("Bài báo chí", number(figures["news"])),
         ("Bài mạng xã hội, diễn đàn", number(figures["social"])),
@@ -143,16 +151,18 @@ def _headline(metrics: Metrics, monitor: Monitor) -> Section:
         ("Lượt xem", number(metrics.engagement.views)),
         ("Chỉ số cảm xúc", number(metrics.sentiment_index, 2)),
         ("Bài có dấu hiệu thông tin sai lệch", number(metrics.misinformation.documents)),
-        ("Cảnh báo thông tin sai lệch", number(len(metrics.misinformation.alerts))),
-        ("Vụ việc mở trong kỳ", number(metrics.response.opened)),
-        ("Thời gian phản hồi (trung vị)", duration(metrics.response.median_respond_seconds)),
-    )
+    ]
+    if scope.alerts:
+        rows.append(("Cảnh báo thông tin sai lệch", number(len(metrics.misinformation.alerts))))
+    if scope.cases:
+        rows.append(("Vụ việc mở trong kỳ", number(metrics.response.opened)))
+        rows.append(("Thời gian phản hồi (trung vị)", duration(metrics.response.median_respond_seconds)))
     text = (
         "Chỉ số cảm xúc = (số bài tích cực − số bài tiêu cực) / tổng số bài, từ −1 (hoàn toàn tiêu cực) "
         "đến +1 (hoàn toàn tích cực). Thông tin sai lệch: bài có điểm từ "
         f"{number(metrics.misinformation.threshold, 2)} trở lên (có căn cứ, không phải mọi ý kiến tiêu cực)."
     )
-    return Section("Số liệu chính", (text,), (Table("Số liệu chính", ("Chỉ tiêu", "Giá trị"), rows),))
+    return Section("Số liệu chính", (text,), (Table("Số liệu chính", ("Chỉ tiêu", "Giá trị"), tuple(rows)),))
 
 
 def _trends(current: Metrics, previous: Metrics, monitor: Monitor, *, hourly: bool) -> Section:
@@ -281,34 +291,52 @@ def _alert_rows(alerts: list[Alert], monitor: Monitor) -> tuple[tuple[str, ...],
     )
 
 
-def _alerts_and_cases(monitor: Monitor, metrics: Metrics) -> Section:
+def _alerts_and_cases(monitor: Monitor, metrics: Metrics, scope: ReportScope) -> Section:
     period = metrics.period
-    alerts = all_alerts(
-        monitor.alerts, AlertQuery(event_since=period.since, event_until=period.until, limit=ALERT_PAGE)
-    )
     zone = monitor.settings.zone
-    notes = (f"{number(len(alerts))} cảnh báo trong kỳ; bảng liệt kê tối đa {MAX_ALERT_ROWS} cảnh báo mới nhất.",)
-    alert_table = Table(
-        "Cảnh báo", ("Thời điểm", "Nội dung", "Mức độ", "Trạng thái", "Số bài"), _alert_rows(alerts, monitor)
-    )
-    case_rows = tuple(
-        (local_time(case.opened_at, zone), case.title, case.priority, STATE_NAMES.get(case.state, case.state))
-        for case in metrics.response.cases
-    )
-    case_table = Table("Vụ việc mở trong kỳ", ("Mở lúc", "Vụ việc", "Ưu tiên", "Trạng thái"), case_rows)
-    return Section("Cảnh báo và vụ việc", notes, (alert_table, case_table))
+    notes: tuple[str, ...] = ()
+    tables: list[Table] = []
+    if scope.alerts:
+        alerts = all_alerts(
+            monitor.alerts, AlertQuery(event_since=period.since, event_until=period.until, limit=ALERT_PAGE)
+        )
+        notes = (f"{number(len(alerts))} cảnh báo trong kỳ; bảng liệt kê tối đa {MAX_ALERT_ROWS} cảnh báo mới nhất.",)
+        columns = ("Thời điểm", "Nội dung", "Mức độ", "Trạng thái", "Số bài")
+        tables.append(Table("Cảnh báo", columns, _alert_rows(alerts, monitor)))
+    if scope.cases:
+        case_rows = tuple(
+            (local_time(case.opened_at, zone), case.title, case.priority, STATE_NAMES.get(case.state, case.state))
+            for case in metrics.response.cases
+        )
+        tables.append(Table("Vụ việc mở trong kỳ", ("Mở lúc", "Vụ việc", "Ưu tiên", "Trạng thái"), case_rows))
+    return Section("Cảnh báo và vụ việc", notes, tuple(tables))
 
 
-def _misinformation(metrics: Metrics, monitor: Monitor) -> Section:
+def _misinformation(metrics: Metrics, monitor: Monitor, scope: ReportScope) -> Section:
     found = metrics.misinformation
     response = metrics.response
     text = (
         f"{number(found.documents)} bài ({percent(found.share)}) có điểm thông tin sai lệch từ "
-        f"{number(found.threshold, 2)}; {number(len(found.alerts))} cảnh báo thông tin sai lệch. "
-        f"{number(response.responded)}/{number(response.opened)} vụ việc đã phản hồi, "
-        f"{number(response.responded_in_time)} đúng hạn; thời gian xác minh trung vị "
-        f"{duration(response.median_verify_seconds)}, phản hồi trung vị {duration(response.median_respond_seconds)}."
+        f"{number(found.threshold, 2)}."
     )
+    tables: list[Table] = []
+    if scope.alerts:
+        text += f" {number(len(found.alerts))} cảnh báo thông tin sai lệch."
+        columns = ("Thời điểm", "Nội dung", "Mức độ", "Trạng thái", "Số bài")
+        tables.append(Table("Cảnh báo thông tin sai lệch", columns, _alert_rows(found.alerts, monitor)))
+    if scope.cases:
+        text += (
+            f" {number(response.responded)}/{number(response.opened)} vụ việc đã phản hồi, "
+            f"{number(response.responded_in_time)} đúng hạn; thời gian xác minh trung vị "
+            f"{duration(response.median_verify_seconds)}, phản hồi trung vị "
+            f"{duration(response.median_respond_seconds)}."
+        )
+        tables.append(_case_times(response))
+    heading = "Thông tin sai lệch đã xử lý và thời gian phản hồi" if scope.cases else "Thông tin sai lệch"
+    return Section(heading, (text,), tuple(tables))
+
+
+def _case_times(response: ResponseTimes) -> Table:
     rows = tuple(
         (
             case.title,
@@ -319,18 +347,7 @@ def _misinformation(metrics: Metrics, monitor: Monitor) -> Section:
         )
         for case in response.cases
     )
-    return Section(
-        "Thông tin sai lệch đã xử lý và thời gian phản hồi",
-        (text,),
-        (
-            Table(
-                "Cảnh báo thông tin sai lệch",
-                ("Thời điểm", "Nội dung", "Mức độ", "Trạng thái", "Số bài"),
-                _alert_rows(found.alerts, monitor),
-            ),
-            Table("Thời gian xử lý vụ việc", ("Vụ việc", "Ưu tiên", "Xác minh", "Phản hồi", "Hạn phản hồi"), rows),
-        ),
-    )
+    return Table("Thời gian xử lý vụ việc", ("Vụ việc", "Ưu tiên", "Xác minh", "Phản hồi", "Hạn phản hồi"), rows)
 
 
 def _campaign(found: CampaignReport, monitor: Monitor) -> Section:

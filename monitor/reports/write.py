@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from monitor.files import open_private, private_dir
 from monitor.reports.docx_writer import render_docx
 from monitor.reports.html_writer import render_html
 from monitor.reports.model import Report, ReportFormat
@@ -28,12 +29,13 @@ def write_report(
     written?" check) never sees half a file.
     """
     folder = Path(out_dir)
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder)
     written = []
     for fmt in dict.fromkeys(ReportFormat(f) for f in formats):
         path = folder / f"{report.slug}.{fmt.value}"
         partial = path.with_name(path.name + ".part")
-        partial.write_bytes(render(report, fmt, zone_name))
+        with open_private(partial, "wb") as handle:
+            handle.write(render(report, fmt, zone_name))
         partial.replace(path)
         written.append(path)
     return written

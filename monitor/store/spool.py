@@ -16,6 +16,7 @@ from pathlib import Path
 
 from monitor.analysis import AnalyzedDocument
 from monitor.errors import StoreError
+from monitor.files import open_private_text, private_dir
 
 
 class Spool:
@@ -24,7 +25,7 @@ class Spool:
         self._lock = threading.Lock()
         self._sequence = 0
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            private_dir(directory)
         except OSError as exc:
             raise StoreError(f"cannot create the spool folder {directory}: {exc}", retryable=False) from exc
 
@@ -36,7 +37,7 @@ class Spool:
         final = self.directory / name
         temporary = self.directory / f".{name}.tmp"
         try:
-            with temporary.open("w", encoding="utf-8") as handle:
+            with open_private_text(temporary) as handle:
                 for item in items:
                     handle.write(item.model_dump_json())
                     handle.write("\n")

@@ -21,8 +21,7 @@ from monitor.cases import Case, Cases, ClaimSpread, Evidence
 from monitor.cases.exports.common import ExportKind, Requester, evidence_document, exportable_case, record_export
 from monitor.cases.exports.labels import PRIORITY_VI, STATE_VI, hours, yes_no
 from monitor.cases.exports.redact import Redactor
-from monitor.privacy import Pseudonymizer
-from monitor.records import Platform
+from monitor.privacy import Pseudonymizer, author_lookup
 
 MAX_ENGLISH_SUMMARY_CHARS = 4000
 MAX_LISTED_DOCUMENTS = 200  # the daily counts cover every document; the list shows the earliest this many
@@ -67,11 +66,9 @@ def _spread(cases: Cases, evidence: Iterable[Evidence], redactor: Redactor, requ
         spread.platforms[doc.platform.value] += 1
         spread.first = doc.published_at if spread.first is None else min(spread.first, doc.published_at)
         spread.last = doc.published_at if spread.last is None else max(spread.last, doc.published_at)
-        author = redactor.author(doc.author) or "(không rõ)"
-        where = redactor.channel(doc.channel, doc.author) or doc.source_id
-        # Social post URLs lead to the author's profile; articles keep theirs.
-        link = doc.url if doc.platform is Platform.NEWS else ""
-        spread.rows.append((doc.published_at, doc.platform.value, f"{author} — {where}", link, doc.content))
+        shown = redactor.document(doc)  # the privacy view: no social-post URL, names hidden
+        who = f"{shown.author or '(không rõ)'} — {shown.channel or doc.source_id}"
+        spread.rows.append((doc.published_at, doc.platform.value, who, shown.url, shown.content))
     spread.rows.sort(key=lambda row: row[0])
     del spread.rows[MAX_LISTED_DOCUMENTS:]
     return spread
@@ -254,7 +251,9 @@ def write_briefing(
         raise ValueError(f"the English summary is limited to {MAX_ENGLISH_SUMMARY_CHARS} characters")
     case = exportable_case(cases, case_id, requester)
     official = [case.correction.issued_by] if case.correction is not None else []
-    redactor = Redactor(pseudonyms, keep=[*official, *keep])
+    # Channels named after any stored author are hidden, as in the researchers' view (monitor.privacy).
+    is_author = author_lookup(cases.evidence.documents)
+    redactor = Redactor(pseudonyms, keep=[*official, *keep], is_author=is_author)
     evidence = cases.evidence.attached(case_id)
     spread = _spread(cases, evidence, redactor, requester)
     buffer = io.BytesIO()  # bounded: the document list is capped at MAX_LISTED_DOCUMENTS rows

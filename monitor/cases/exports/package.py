@@ -38,6 +38,7 @@ from monitor.cases.exports.common import (
     record_export,
 )
 from monitor.cases.exports.summary import DocumentLine, summary_markdown
+from monitor.files import open_private
 
 CASE_FILE = "case.json"
 DOCUMENTS_FILE = "documents.jsonl"
@@ -104,7 +105,7 @@ class PolicePackage:
 
     def write_to(self, path: Path) -> Path:
         """Write the package to ``path`` (streamed the same way) and return it."""
-        with path.open("wb") as handle:
+        with open_private(path, "wb") as handle:
             for data in self.chunks():
                 handle.write(data)
         return path

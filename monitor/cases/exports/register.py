@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import IO
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 from monitor.cases import Case, CaseQuery, Cases
 from monitor.cases.exports.common import ExportKind, Requester, record_case_exports
 from monitor.cases.exports.labels import PRIORITY_VI, STATE_VI
+from monitor.spreadsheet import safe_row
 
 REGISTER_SHEET = "Sổ vụ việc"
 INFO_SHEET = "Thông tin"
@@ -98,11 +98,6 @@ def register_row(cases: Cases, case: Case, requester: Requester) -> list[object]
     ]
 
 
-def _cells(values: list[object]) -> list[object]:
-    # XLSX cannot hold most control characters; a title or purpose typed with one must not fail the export.
-    return [ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value for value in values]
-
-
 def write_register(cases: Cases, requester: Requester, out: Path | IO[bytes]) -> RegisterResult:
     """Write the register of every case to ``out`` and log it in each case's custody log.
 
@@ -118,7 +113,7 @@ def write_register(cases: Cases, requester: Requester, out: Path | IO[bytes]) ->
         sheet.column_dimensions[get_column_letter(index + 1)].width = width
     sheet.append(list(HEADERS))
     for case in listed:
-        sheet.append(_cells(register_row(cases, case, requester)))
+        sheet.append(safe_row(register_row(cases, case, requester)))
     info = book.create_sheet(INFO_SHEET)
     for label, value in (
         ("Mã lần xuất", requester.export_id),
@@ -128,7 +123,7 @@ def write_register(cases: Cases, requester: Requester, out: Path | IO[bytes]) ->
         ("Múi giờ của các cột thời gian", str(requester.zone)),
         ("Số vụ việc", len(listed)),
     ):
-        info.append(_cells([label, value]))
+        info.append(safe_row([label, value]))
     book.save(out)
     ids = tuple(case.case_id for case in listed)
     detail = requester.about(ExportKind.REGISTER, cases=len(ids))

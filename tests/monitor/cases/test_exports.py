@@ -284,3 +284,22 @@ def test_register_survives_control_characters_in_the_purpose(world: World, tmp_p
     write_register(world.cases, Requester(by=ADMIN, purpose="Báo cáo\x0b quý\x01"), path)
     info = openpyxl.load_workbook(path, read_only=True)["Thông tin"]
     assert ["Mục đích", "Báo cáo quý"] in [[cell.value for cell in row] for row in info.iter_rows()]
+
+
+@pytest.mark.parametrize(
+    "title",
+    ['=HYPERLINK("http://evil.example/x","Bấm vào đây")', "+84 tin đồn", "-1+2", "@SUM(A1)", "\t=1+1", "\r=1+1"],
+)
+def test_register_cells_that_look_like_formulas_stay_text(world: World, tmp_path: Path, title: str) -> None:
+    document = rumour("p1")
+    store_with_raw(world, document)
+    world.cases.open_case(CaseOpen(title=title, doc_ids=(document.doc_id,)), OFFICER)
+    path = tmp_path / "register.xlsx"
+    write_register(world.cases, Requester(by=ADMIN, purpose="=1+1 báo cáo"), path)
+    book = openpyxl.load_workbook(path)  # not read-only: data_type tells a formula ("f") from a string ("s")
+    cells = [row[1] for row in book["Sổ vụ việc"].iter_rows(min_row=2)]
+    assert [(cell.data_type, cell.value) for cell in cells] == [
+        ("s", "'" + title.strip())
+    ]  # titles are stored stripped
+    purpose = next(row[1] for row in book["Thông tin"].iter_rows() if row[0].value == "Mục đích")
+    assert (purpose.data_type, purpose.value) == ("s", "'=1+1 báo cáo")

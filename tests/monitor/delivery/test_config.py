@@ -156,6 +156,33 @@ def test_non_ascii_smtp_password_is_refused_at_start(channels: ChannelsLoader) -
 
 
 @pytest.mark.parametrize(
+    "tls", ["starttls: false", "starttls: true", "implicit_tls: true\n            starttls: false"]
+)
+def test_an_smtp_password_needs_tls_or_an_explicit_permission(channels: ChannelsLoader, tls: str) -> None:
+    text = f"""\
+        channels:
+          - id: mail
+            type: email
+            host: smtp.example.vn
+            from: a@example.vn
+            to: [b@example.vn]
+            {tls}
+            username: giamsat
+            password_env: SMTP_PASSWORD
+        """
+    env = {"SMTP_PASSWORD": "mat-khau"}
+    if tls != "starttls: false":  # with TLS the password is accepted
+        assert channels(text, env=env).channels[0].id == "mail"
+        return
+    error = error_of(channels, text, env=env)
+    assert (error.line, error.key) == (9, "channels[0].password_env")
+    assert "the password would be sent unencrypted" in str(error)
+    assert "channels.yaml:9" in str(error)
+    allowed = text.replace("username: giamsat", "username: giamsat\n            allow_plaintext_password: true")
+    assert channels(allowed, env=env).channels[0].spec.allow_plaintext_password is True
+
+
+@pytest.mark.parametrize(
     ("url", "shown"),
     [
         ("http://127.0.0.1:8080/hook", "127.0.0.1"),

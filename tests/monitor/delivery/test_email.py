@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from email.message import EmailMessage
+
+import pytest
 
 from monitor.db import Database
 from monitor.delivery import AttemptOutcome, DeliveryState, Dispatcher
+from monitor.delivery.config import Channel
+from monitor.delivery.errors import ChannelError
+from monitor.delivery.smtp import EmailSender
 from monitor.rules.specs import AlertSeverity
 from tests.monitor.delivery.conftest import ChannelsLoader, make_alert
 from tests.monitor.delivery.servers import SmtpServer, smtp_server
@@ -25,6 +31,10 @@ def email_yaml(server: SmtpServer, *, extra: str = "", starttls: bool = False) -
         retry: {{max_attempts: 2, initial_delay: 10s}}
         {extra}
     """
+
+
+# The test server has no TLS: logging in is allowed only because the channel says so explicitly.
+PLAINTEXT_LOGIN = "username: giamsat\n        allow_plaintext_password: true\n        password_env: SMTP_PASSWORD"
 
 
 def test_email_is_a_vietnamese_mime_message_with_text_and_html(db: Database, channels: ChannelsLoader) -> None:
@@ -73,7 +83,7 @@ def test_email_is_a_vietnamese_mime_message_with_text_and_html(db: Database, cha
 
 def test_smtp_login_with_the_password_from_the_environment(db: Database, channels: ChannelsLoader) -> None:
     with smtp_server(credentials=("giamsat", "mat-khau-2026")) as server:
-        extra = "username: giamsat\n        password_env: SMTP_PASSWORD"
+        extra = PLAINTEXT_LOGIN
         config = channels(email_yaml(server, extra=extra), env={"SMTP_PASSWORD": "mat-khau-2026"})
         dispatcher = Dispatcher(db, config)
         dispatcher.enqueue([make_alert()], new_ids={"alert-1"})
@@ -84,7 +94,7 @@ def test_smtp_login_with_the_password_from_the_environment(db: Database, channel
 
 def test_wrong_smtp_password_is_a_permanent_failure(db: Database, channels: ChannelsLoader) -> None:
     with smtp_server(credentials=("giamsat", "right")) as server:
-        extra = "username: giamsat\n        password_env: SMTP_PASSWORD"
+        extra = PLAINTEXT_LOGIN
         dispatcher = Dispatcher(db, channels(email_yaml(server, extra=extra), env={"SMTP_PASSWORD": "wrong"}))
         dispatcher.enqueue([make_alert()], new_ids={"alert-1"})
         assert asyncio.run(dispatcher.deliver_due()).failed == 1
@@ -118,3 +128,24 @@ def test_starttls_required_but_not_offered_is_a_permanent_failure(db: Database, 
     assert entry.error is not None
     assert "STARTTLS extension not supported by server" in entry.error
     assert server.mails == []
+
+
+def test_a_password_is_never_sent_in_clear_unless_the_channel_allows_it(db: Database, channels: ChannelsLoader) -> None:
+    with smtp_server(credentials=("giamsat", "mat-khau-2026")) as server:
+        allowed = channels(email_yaml(server, extra=PLAINTEXT_LOGIN), env={"SMTP_PASSWORD": "mat-khau-2026"})
+        # A spec built in code (not through channels.yaml) without the permission: the sender refuses too.
+        [channel] = allowed.channels
+        spec = channel.spec.model_copy(update={"allow_plaintext_password": False})
+        sender = EmailSender(Channel(spec, channel.secrets))
+        with pytest.raises(ChannelError, match="refusing to send the password over an unencrypted connection") as info:
+            asyncio.run(sender.send_message(EmailMessage()))
+        assert info.value.retryable is False
+        assert server.logins == []
+        assert server.mails == []
+        # With the explicit permission, the same relay gets the login and the mail.
+        message = EmailMessage()
+        message["From"], message["To"], message["Subject"] = "giamsat@dongnai.example.vn", "a@b.vn", "Thử"
+        message.set_content("Nội dung thử")
+        asyncio.run(EmailSender(channel).send_message(message))
+    assert server.logins == [("giamsat", "mat-khau-2026")]
+    assert len(server.mails) == 1
