@@ -30,13 +30,11 @@ from datetime import UTC, datetime, tzinfo
 
 from monitor.analysis import SentimentLabel
 from monitor.errors import QueryError
+from monitor.query_lexer import TIME_FIELDS, Lexeme, lex
 from monitor.records import Platform
 from monitor.text import exact_tokens
 from monitor.text import tokens as fold_tokens
 
-KEYWORDS = frozenset({"AND", "OR", "NOT"})
-FIELDS = frozenset({"source", "platform", "topic", "sentiment", "author", "story"})
-TIME_FIELDS = frozenset({"since", "until"})
 ENUM_FIELDS: dict[str, frozenset[str]] = {
     "sentiment": frozenset(label.value for label in SentimentLabel),
     "platform": frozenset(platform.value for platform in Platform),
@@ -50,7 +48,6 @@ MAX_TERMS = 200
 MAX_DEPTH = 6
 """Levels of nested parentheses. Each level can add two levels of ``bool`` queries in Elasticsearch, whose
 default limit is 20 (7.x) or 30 (8.x and later): tests/monitor/test_query_limits.py checks the worst case."""
-_FIELD_NAME = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 
 
 @dataclass(frozen=True)
@@ -106,79 +103,6 @@ class Not:
 Node = Term | Phrase | FieldTerm | TimeRange | And | Or | Not
 
 
-@dataclass(frozen=True)
-class _Lexeme:
-    kind: str  # "word", "phrase", "field", "(", ")", "AND", "OR", "NOT", "-"
-    text: str
-    position: int
-    exact: bool = False
-    field: str = ""
-
-
-def _read_quoted(query: str, start: int) -> tuple[str, int]:
-    end = query.find('"', start + 1)
-    if end == -1:
-        raise QueryError("unterminated quoted phrase", query=query, position=start)
-    return query[start + 1 : end], end + 1
-
-
-def _read_bare(query: str, start: int) -> tuple[str, int]:
-    i = start
-    while i < len(query) and not query[i].isspace() and query[i] not in '()"':
-        i += 1
-    return query[start:i], i
-
-
-def _looks_like_field(name: str, rest: str) -> bool:
-    """``foo:bar`` is meant as a filter; ``10:30``, ``https://...`` or a trailing colon are text."""
-    return bool(name) and set(name) <= _FIELD_NAME and rest[:1].isalnum()
-
-
-def _lex(query: str) -> list[_Lexeme]:
-    lexemes: list[_Lexeme] = []
-    i = 0
-    while i < len(query):
-        ch = query[i]
-        if ch.isspace():
-            i += 1
-            continue
-        if ch in "()":
-            lexemes.append(_Lexeme(ch, ch, i))
-            i += 1
-            continue
-        if ch == "-" and i + 1 < len(query) and not query[i + 1].isspace():
-            lexemes.append(_Lexeme("-", "-", i))
-            i += 1
-            continue
-        start = i
-        exact = ch == "=" and i + 1 < len(query) and not query[i + 1].isspace()
-        if exact:
-            i += 1
-        if query[i] == '"':
-            text, i = _read_quoted(query, i)
-            lexemes.append(_Lexeme("phrase", text, start, exact))
-            continue
-        word, i = _read_bare(query, i)
-        name, colon, rest = word.partition(":")
-        if colon and not exact and name.lower() in FIELDS | TIME_FIELDS:
-            if not rest and i < len(query) and query[i] == '"':
-                rest, i = _read_quoted(query, i)
-            if not rest:
-                raise QueryError(f"'{name}:' needs a value", query=query, position=start)
-            lexemes.append(_Lexeme("field", rest, start, field=name.lower()))
-            continue
-        if colon and not exact and _looks_like_field(name, rest):
-            known = ", ".join(sorted(FIELDS | TIME_FIELDS))
-            raise QueryError(
-                f"unknown field '{name}' (fields: {known}; quote the text to search for it as words)",
-                query=query,
-                position=start,
-            )
-        kind = word if word in KEYWORDS and not exact else "word"
-        lexemes.append(_Lexeme(kind, word, start, exact))
-    return lexemes
-
-
 def _parse_time(value: str, default_tz: tzinfo, query: str, position: int) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -212,15 +136,15 @@ class _Parser:
             raise QueryError(
                 f"the query is longer than {MAX_QUERY_LENGTH} characters", query=query, position=MAX_QUERY_LENGTH
             )
-        self.lexemes = _lex(query)
+        self.lexemes = lex(query)
         self.index = 0
         self.depth = 0  # parentheses open around the current position: bounds the recursion
         self.terms = 0
 
-    def _peek(self) -> _Lexeme | None:
+    def _peek(self) -> Lexeme | None:
         return self.lexemes[self.index] if self.index < len(self.lexemes) else None
 
-    def _error(self, message: str, lexeme: _Lexeme | None) -> QueryError:
+    def _error(self, message: str, lexeme: Lexeme | None) -> QueryError:
         position = lexeme.position if lexeme else len(self.query)
         return QueryError(message, query=self.query, position=position)
 
@@ -303,7 +227,7 @@ class _Parser:
             return Phrase(tuple(words), lexeme.position, exact)
         raise self._error(f"expected a word, a phrase or '(' but found '{lexeme.text}'", lexeme)
 
-    def _field(self, lexeme: _Lexeme) -> Node:
+    def _field(self, lexeme: Lexeme) -> Node:
         if lexeme.field in TIME_FIELDS:
             moment = _parse_time(lexeme.text, self.default_tz, self.query, lexeme.position)
             if lexeme.field == "since":
