@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from monitor.analysis import SentimentLabel
+from monitor.campaigns import load_campaigns
 from monitor.cli import main
 from monitor.config.catalog import load_spec_file
 from monitor.errors import ConfigError, QueryError
@@ -185,3 +186,24 @@ def test_the_cli_prints_query_and_duration_faults(
     err = capsys.readouterr().err
     assert "deep.yaml:2" in err
     assert "more than 6 levels of nested parentheses at position 6" in err
+
+
+@pytest.mark.parametrize(
+    ("keywords", "reason"),
+    [
+        ([f"từ khóa {i}" for i in range(300)], "the query is longer than 2000 characters"),
+        (["ngập", "😭"], "'😭' has no letters or digits"),
+    ],
+)
+def test_campaign_keywords_beyond_the_query_limits_are_a_config_error(
+    tmp_path: Path, keywords: list[str], reason: str
+) -> None:
+    listed = ", ".join(f"'{keyword}'" for keyword in keywords)
+    (tmp_path / "campaigns.yaml").write_text(
+        f"campaigns:\n  - {{id: le-hoi, name: Lễ hội, start: 2026-10-01, end: 2026-10-31, keywords: [{listed}]}}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        ConfigError, match=f"campaigns.yaml:2.*hashtags and keywords do not make a valid search: {reason}"
+    ):
+        load_campaigns(tmp_path)
