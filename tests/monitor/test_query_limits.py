@@ -111,13 +111,13 @@ def _deepest() -> Iterator[str]:
         yield _nested(templates)
 
 
-def _es_depth(query: dict[str, Any]) -> int:
+def es_depth(query: dict[str, Any]) -> int:
     """Nesting of query objects, counted the way Elasticsearch limits it (a leaf counts one)."""
     (kind, body), *_ = query.items()
     if kind != "bool":
         return 1
     children = [child for clauses in body.values() if isinstance(clauses, list) for child in clauses]
-    return 1 + max((_es_depth(child) for child in children), default=0)
+    return 1 + max((es_depth(child) for child in children), default=0)
 
 
 def test_the_deepest_accepted_queries_stay_within_elasticsearch_nesting() -> None:
@@ -125,7 +125,7 @@ def test_the_deepest_accepted_queries_stay_within_elasticsearch_nesting() -> Non
     for query in _deepest():
         # A narrowing query (a rule's, a campaign's) on top adds at most one level.
         document_filter = DocumentFilter(text=query).narrowed(query)
-        deepest = max(deepest, _es_depth(compile_filter(document_filter)))
+        deepest = max(deepest, es_depth(compile_filter(document_filter)))
     assert deepest <= ES_MAX_NESTED_DEPTH
 
 
