@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -69,3 +70,25 @@ def test_rules_validate_names_the_query_fault(client: TestClient) -> None:
     response = client.post("/rules/validate", json={"type": "watch", "id": "sau", "query": "platform:tiktok"})
     assert response.status_code == 422
     assert "field 'platform' has no value 'tiktok'" in response.json()["detail"]
+
+
+def test_a_saved_rule_the_stricter_parser_refuses_is_skipped_not_fatal(
+    client: TestClient, monitor: Monitor, caplog: pytest.LogCaptureFixture
+) -> None:
+    rule = {"type": "watch", "id": "cu", "query": "nước máy", "severity": "high"}
+    assert client.post("/rules", json=rule).status_code == 201
+    # As saved by a version that took any field value: the query never matched, now it does not parse.
+    db = monitor.engine.managed_rules().db
+    with db.connection() as conn:
+        conn.execute(
+            "UPDATE managed_rules SET spec = ? WHERE rule_id = 'cu'",
+            (json.dumps({**rule, "query": "sentiment:angry"}),),
+        )
+        conn.execute("UPDATE managed_rules_version SET version = version + 1")
+    monitor.engine.refresh()
+    assert "rule 'cu' (saved through the API) is no longer valid and does not run" in caplog.text
+    assert "cu" not in {r["id"] for r in client.get("/rules").json()}
+    assert "cu" not in {r.id for r in monitor.engine.rules}
+    deleted = client.delete("/rules/cu")
+    assert deleted.status_code == 200
+    assert deleted.json()["query"] == "sentiment:angry"
