@@ -15,6 +15,7 @@ from monitor.analysis import SentimentLabel
 from monitor.campaigns import load_campaigns
 from monitor.cli import main
 from monitor.config.catalog import load_spec_file
+from monitor.durations import MAX_DURATION_SECONDS
 from monitor.errors import ConfigError, QueryError
 from monitor.query import MAX_DEPTH, MAX_QUERY_LENGTH, MAX_TERMS, Not, Phrase, Term, parse
 from monitor.rules.specs import rule_spec_class
@@ -159,12 +160,15 @@ def test_every_accepted_shape_runs_on_the_store(store: DocumentStore) -> None:
         " OR ".join(f"source:{i}" for i in range(150)),  # as many as fit in the length limit
         "-" * (MAX_QUERY_LENGTH - 4) + "ngập",
         "NOT " * 100 + "ngập",
+        "since:0001-01-01T00:00Z until:9999-12-31T23:59Z",  # the widest dates a query can hold
     ]
     for query in shapes:
         assert len(query) <= MAX_QUERY_LENGTH
         document_filter = DocumentFilter(text=query).narrowed(query)
         store.search(SearchRequest(filter=document_filter))
         store.count(document_filter)
+    widest = DocumentFilter(text="since:0001-01-01T00:00Z until:9999-12-31T23:59Z")
+    assert sum(b.count for b in store.count_by_time(widest, MAX_DURATION_SECONDS)) == 3
     assert _texts(store, "biên -quảng -lũ -sạt") == ["Mưa lớn, Biên Hòa ngập sâu"]
     assert _texts(store, "NOT " * 100 + "ngập") == ["Biên Hòa ngập, quảng cáo", "Mưa lớn, Biên Hòa ngập sâu"]
     assert _texts(store, "NOT " * 99 + "ngập") == ["Hồ Trị An đẹp"]
