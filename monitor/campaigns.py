@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from monitor import query as query_syntax
 from monitor.analysis import AnalyzedDocument, SentimentLabel
 from monitor.config.yamlfile import config_error_from_validation, load_yaml
-from monitor.errors import ConfigError, NotFoundError
+from monitor.errors import ConfigError, NotFoundError, QueryError
 from monitor.metrics import EngagementCounter, EngagementTotals, Period, narrowed
 from monitor.research import iter_documents
 from monitor.store.base import DocumentFilter, DocumentStore
@@ -65,6 +66,10 @@ class CampaignSpec(BaseModel):
             raise ValueError("a campaign needs at least one hashtag or keyword")
         if self.end < self.start:
             raise ValueError("'end' is before 'start'")
+        try:  # at load time, not when a report runs: too many keywords for the query limits, a word of emoji
+            query_syntax.parse(self.query())
+        except QueryError as exc:
+            raise ValueError(f"hashtags and keywords do not make a valid search: {exc.reason}") from None
         return self
 
     @property

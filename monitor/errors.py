@@ -65,7 +65,10 @@ class QueryError(MonitorError):
     """A search query is invalid; ``position`` points at the offending character (0-based)."""
 
     def __init__(self, message: str, *, query: str, position: int) -> None:
-        pointer = f"{query}\n{' ' * position}^"
+        # A window of the query around the fault, so a huge query is never echoed whole.
+        start = max(0, position - 60)
+        excerpt = ("…" if start else "") + query[start : position + 60] + ("…" if len(query) > position + 60 else "")
+        pointer = f"{excerpt}\n{' ' * (position - start + (1 if start else 0))}^"
         super().__init__(f"{message} at position {position}:\n{pointer}")
         self.query = query
         self.position = position

@@ -464,8 +464,7 @@ def compute_metrics(monitor: Monitor, period: Period, document_filter: DocumentF
 
 def narrowed(document_filter: DocumentFilter, query: str) -> DocumentFilter:
     """``document_filter`` narrowed by ``query`` (ANDed with its own text, if any)."""
-    text = f"({document_filter.text}) AND ({query})" if document_filter.text else query
-    return document_filter.model_copy(update={"text": text})
+    return document_filter.narrowed(query)
 
 
 def _median(values: Iterable[float | None]) -> float | None:

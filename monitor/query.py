@@ -11,6 +11,12 @@ Syntax:
 * time ranges ``since:2026-10-20`` and ``until:2026-11-01T12:00+07:00`` on the publication time; a bare
   date means midnight in the caller's time zone.
 
+``sentiment:`` and ``platform:`` accept only their known values, and a ``name:value`` word whose name is
+not a field is refused (``foo:bar``) rather than silently matching nothing. Limits keep every accepted
+query cheap and safe to compile on every store: at most :data:`MAX_QUERY_LENGTH` characters,
+:data:`MAX_TERMS` words, phrases and filters, and :data:`MAX_DEPTH` levels of nested parentheses;
+``NOT NOT x`` is ``x``, so a chain of negations costs nothing.
+
 The parser produces a small immutable tree; :func:`matches` evaluates it against one document (watch
 rules), and each store backend compiles it to its own query language. Errors point at the character where
 the query went wrong.
@@ -22,13 +28,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
+from monitor.analysis import SentimentLabel
 from monitor.errors import QueryError
+from monitor.query_lexer import TIME_FIELDS, Lexeme, lex
+from monitor.records import Platform
 from monitor.text import exact_tokens
 from monitor.text import tokens as fold_tokens
 
-KEYWORDS = frozenset({"AND", "OR", "NOT"})
-FIELDS = frozenset({"source", "platform", "topic", "sentiment", "author", "story"})
-TIME_FIELDS = frozenset({"since", "until"})
+ENUM_FIELDS: dict[str, frozenset[str]] = {
+    "sentiment": frozenset(label.value for label in SentimentLabel),
+    "platform": frozenset(platform.value for platform in Platform),
+}
+"""Fields whose values are a closed set (the same enums the API's ``?sentiment=`` and ``?platform=`` use)."""
+
+MAX_QUERY_LENGTH = 2000
+"""Characters in one query."""
+MAX_TERMS = 200
+"""Words, phrases, field filters and time ranges in one query."""
+MAX_DEPTH = 6
+"""Levels of nested parentheses. Each level can add two levels of ``bool`` queries in Elasticsearch, whose
+default limit is 20 (7.x) or 30 (8.x and later): tests/monitor/test_query_limits.py checks the worst case."""
 
 
 @dataclass(frozen=True)
@@ -84,67 +103,6 @@ class Not:
 Node = Term | Phrase | FieldTerm | TimeRange | And | Or | Not
 
 
-@dataclass(frozen=True)
-class _Lexeme:
-    kind: str  # "word", "phrase", "field", "(", ")", "AND", "OR", "NOT", "-"
-    text: str
-    position: int
-    exact: bool = False
-    field: str = ""
-
-
-def _read_quoted(query: str, start: int) -> tuple[str, int]:
-    end = query.find('"', start + 1)
-    if end == -1:
-        raise QueryError("unterminated quoted phrase", query=query, position=start)
-    return query[start + 1 : end], end + 1
-
-
-def _read_bare(query: str, start: int) -> tuple[str, int]:
-    i = start
-    while i < len(query) and not query[i].isspace() and query[i] not in '()"':
-        i += 1
-    return query[start:i], i
-
-
-def _lex(query: str) -> list[_Lexeme]:
-    lexemes: list[_Lexeme] = []
-    i = 0
-    while i < len(query):
-        ch = query[i]
-        if ch.isspace():
-            i += 1
-            continue
-        if ch in "()":
-            lexemes.append(_Lexeme(ch, ch, i))
-            i += 1
-            continue
-        if ch == "-" and i + 1 < len(query) and not query[i + 1].isspace():
-            lexemes.append(_Lexeme("-", "-", i))
-            i += 1
-            continue
-        start = i
-        exact = ch == "=" and i + 1 < len(query) and not query[i + 1].isspace()
-        if exact:
-            i += 1
-        if query[i] == '"':
-            text, i = _read_quoted(query, i)
-            lexemes.append(_Lexeme("phrase", text, start, exact))
-            continue
-        word, i = _read_bare(query, i)
-        name, colon, rest = word.partition(":")
-        if colon and not exact and name.lower() in FIELDS | TIME_FIELDS:
-            if not rest and i < len(query) and query[i] == '"':
-                rest, i = _read_quoted(query, i)
-            if not rest:
-                raise QueryError(f"'{name}:' needs a value", query=query, position=start)
-            lexemes.append(_Lexeme("field", rest, start, field=name.lower()))
-            continue
-        kind = word if word in KEYWORDS and not exact else "word"
-        lexemes.append(_Lexeme(kind, word, start, exact))
-    return lexemes
-
-
 def _parse_time(value: str, default_tz: tzinfo, query: str, position: int) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -156,7 +114,17 @@ def _parse_time(value: str, default_tz: tzinfo, query: str, position: int) -> da
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=default_tz)
-    return parsed.astimezone(UTC)
+    try:
+        # The epoch seconds are what the stores compare: a moment that has none (year 1 at +14:00 is
+        # before 0001-01-01 UTC) is out of range, not a server error.
+        parsed.timestamp()
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise QueryError(
+            f"'{value}' is outside the dates a query can use (years 1 to 9999 in UTC)",
+            query=query,
+            position=position,
+        ) from None
 
 
 class _Parser:
@@ -164,13 +132,19 @@ class _Parser:
         self.query = query
         self.default_tz = default_tz
         self.exact_accents = exact_accents
-        self.lexemes = _lex(query)
+        if len(query) > MAX_QUERY_LENGTH:
+            raise QueryError(
+                f"the query is longer than {MAX_QUERY_LENGTH} characters", query=query, position=MAX_QUERY_LENGTH
+            )
+        self.lexemes = lex(query)
         self.index = 0
+        self.depth = 0  # parentheses open around the current position: bounds the recursion
+        self.terms = 0
 
-    def _peek(self) -> _Lexeme | None:
+    def _peek(self) -> Lexeme | None:
         return self.lexemes[self.index] if self.index < len(self.lexemes) else None
 
-    def _error(self, message: str, lexeme: _Lexeme | None) -> QueryError:
+    def _error(self, message: str, lexeme: Lexeme | None) -> QueryError:
         position = lexeme.position if lexeme else len(self.query)
         return QueryError(message, query=self.query, position=position)
 
@@ -184,28 +158,42 @@ class _Parser:
         return node
 
     def _or(self) -> Node:
-        first = self._and()
-        children = [first]
-        while (lexeme := self._peek()) is not None and lexeme.kind == "OR":
+        children: list[Node] = []
+        while True:
+            child = self._and()
+            # (a OR b) OR c is a OR b OR c: one level fewer for the stores to nest.
+            children.extend(child.children if isinstance(child, Or) else (child,))
+            lexeme = self._peek()
+            if lexeme is None or lexeme.kind != "OR":
+                break
             self.index += 1
-            children.append(self._and())
-        return children[0] if len(children) == 1 else Or(tuple(children), first.position)
+        return children[0] if len(children) == 1 else Or(tuple(children), children[0].position)
 
     def _and(self) -> Node:
-        first = self._unary()
-        children = [first]
-        while (lexeme := self._peek()) is not None and lexeme.kind not in ("OR", ")"):
+        children: list[Node] = []
+        while True:
+            child = self._unary()
+            children.extend(child.children if isinstance(child, And) else (child,))
+            lexeme = self._peek()
+            if lexeme is None or lexeme.kind in ("OR", ")"):
+                break
             if lexeme.kind == "AND":
                 self.index += 1
-            children.append(self._unary())
-        return children[0] if len(children) == 1 else And(tuple(children), first.position)
+        return children[0] if len(children) == 1 else And(tuple(children), children[0].position)
 
     def _unary(self) -> Node:
-        lexeme = self._peek()
-        if lexeme is not None and lexeme.kind in ("NOT", "-"):
+        # A loop, not recursion: NOT NOT x is x, so a chain of any length is one Not or none.
+        first = self._peek()
+        negations = 0
+        while (lexeme := self._peek()) is not None and lexeme.kind in ("NOT", "-"):
             self.index += 1
-            return Not(self._unary(), lexeme.position)
-        return self._primary()
+            negations += 1
+        node = self._primary()
+        if negations % 2 == 0 or first is None:
+            return node
+        if isinstance(node, Not):
+            return node.child
+        return Not(node, first.position)
 
     def _primary(self) -> Node:
         lexeme = self._peek()
@@ -213,12 +201,20 @@ class _Parser:
             raise self._error("expected a word, a phrase or '(' but the query ended", None)
         self.index += 1
         if lexeme.kind == "(":
+            if self.depth == MAX_DEPTH:
+                raise self._error(f"more than {MAX_DEPTH} levels of nested parentheses", lexeme)
+            self.depth += 1
             node = self._or()
+            self.depth -= 1
             closing = self._peek()
             if closing is None or closing.kind != ")":
                 raise self._error("missing ')' for the '(' here", lexeme)
             self.index += 1
             return node
+        if lexeme.kind in ("field", "word", "phrase"):
+            self.terms += 1
+            if self.terms > MAX_TERMS:
+                raise self._error(f"more than {MAX_TERMS} words, phrases and filters", lexeme)
         if lexeme.kind == "field":
             return self._field(lexeme)
         if lexeme.kind in ("word", "phrase"):
@@ -231,13 +227,19 @@ class _Parser:
             return Phrase(tuple(words), lexeme.position, exact)
         raise self._error(f"expected a word, a phrase or '(' but found '{lexeme.text}'", lexeme)
 
-    def _field(self, lexeme: _Lexeme) -> Node:
+    def _field(self, lexeme: Lexeme) -> Node:
         if lexeme.field in TIME_FIELDS:
             moment = _parse_time(lexeme.text, self.default_tz, self.query, lexeme.position)
             if lexeme.field == "since":
                 return TimeRange(moment, None, lexeme.position)
             return TimeRange(None, moment, lexeme.position)
         value = fold_author(lexeme.text) if lexeme.field == "author" else lexeme.text.strip().lower()
+        accepted = ENUM_FIELDS.get(lexeme.field)
+        if accepted is not None and value not in accepted:
+            raise self._error(
+                f"field '{lexeme.field}' has no value '{lexeme.text}' (accepted: {', '.join(sorted(accepted))})",
+                lexeme,
+            )
         return FieldTerm(lexeme.field, value, lexeme.position)
 
 
@@ -248,6 +250,14 @@ def parse(query: str, default_tz: tzinfo = UTC, exact_accents: bool = False) -> 
     ``exact_accents`` makes every word match with its diacritics, as if written ``=word``.
     """
     return _Parser(query, default_tz, exact_accents).parse()
+
+
+def all_of(nodes: Sequence[Node]) -> Node | None:
+    """The nodes joined by AND, without nesting an And in an And (None for no nodes)."""
+    children = [part for node in nodes for part in (node.children if isinstance(node, And) else (node,))]
+    if len(children) <= 1:
+        return children[0] if children else None
+    return And(tuple(children), children[0].position)
 
 
 @dataclass(frozen=True)

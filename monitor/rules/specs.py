@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from monitor import query as query_syntax
 from monitor.analysis import SentimentLabel
@@ -29,9 +29,13 @@ class AlertSeverity(StrEnum):
     CRITICAL = "critical"
 
 
-def _valid_query(value: str | None) -> str | None:
-    if value is None:
-        return None
+STORED_AS_IS = "stored_as_is"
+"""Validation context key: read a saved rule without checking its query (to report one being deleted)."""
+
+
+def _valid_query(value: str | None, info: ValidationInfo) -> str | None:
+    if value is None or (info.context or {}).get(STORED_AS_IS):
+        return value
     try:
         query_syntax.parse(value)
     except QueryError as exc:

@@ -55,6 +55,11 @@ class DocumentFilter(BaseModel):
     min_misinformation: float | None = Field(default=None, ge=0.0, le=1.0)
     doc_ids: tuple[str, ...] = ()
     story_ids: tuple[str, ...] = ()
+    narrowing: tuple[str, ...] = Field(
+        default=(),
+        description="More queries every document must also match (a rule's, a campaign's): each is parsed and "
+        "held to the query limits on its own, so narrowing a valid filter never makes it too long or deep.",
+    )
 
     @field_validator("text")
     @classmethod
@@ -67,9 +72,15 @@ class DocumentFilter(BaseModel):
         return self
 
     def parsed_text(self) -> query_syntax.Node | None:
-        if not self.text:
-            return None
-        return query_syntax.parse(self.text, ZoneInfo(self.timezone), self.exact_accents)
+        """``text`` and every ``narrowing`` query as one tree (None when there are none)."""
+        zone = ZoneInfo(self.timezone)
+        texts = [self.text] if self.text else []
+        nodes = [query_syntax.parse(text, zone, self.exact_accents) for text in [*texts, *self.narrowing]]
+        return query_syntax.all_of(nodes)
+
+    def narrowed(self, query: str) -> DocumentFilter:
+        """This filter, keeping only the documents that also match ``query``."""
+        return self.model_copy(update={"narrowing": (*self.narrowing, query)})
 
 
 class SearchRequest(BaseModel):

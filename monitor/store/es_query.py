@@ -53,7 +53,14 @@ def compile_node(node: q.Node) -> Query:  # noqa: PLR0911 - one branch per node 
     if isinstance(node, q.TimeRange):
         return _range(node.since, node.until)
     if isinstance(node, q.And):
-        return {"bool": {"filter": [compile_node(child) for child in node.children]}}
+        # Negated children go straight into must_not: one bool level fewer than a bool per NOT, which
+        # keeps the deepest query the parser accepts within Elasticsearch's nesting limit.
+        positives = [compile_node(child) for child in node.children if not isinstance(child, q.Not)]
+        negatives = [compile_node(child.child) for child in node.children if isinstance(child, q.Not)]
+        clauses: dict[str, list[Query]] = {"filter": positives} if positives else {}
+        if negatives:
+            clauses["must_not"] = negatives
+        return {"bool": clauses}
     if isinstance(node, q.Or):
         return _any_of([compile_node(child) for child in node.children])
     return {"bool": {"must_not": [compile_node(node.child)]}}

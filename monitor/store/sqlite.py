@@ -123,8 +123,9 @@ def _fts_expression(node: q.Node) -> str | None:
         if not positives or None in positives or None in negatives:
             return None  # FTS5 has no stand-alone NOT
         expression = "(" + " AND ".join(p for p in positives if p) + ")"
-        for negative in negatives:
-            expression = f"({expression} NOT {negative})"
+        if negatives:
+            # One NOT of an OR, not one nested NOT per negative: FTS5's parser stack is about 100 deep.
+            expression = f"({expression} NOT (" + " OR ".join(n for n in negatives if n) + "))"
         return expression
     return None
 
@@ -165,8 +166,7 @@ SIGNIFICANT_CANDIDATES = 300  # most frequent foreground words scored against th
 
 def _with_word(document_filter: DocumentFilter, word: str) -> DocumentFilter:
     """``document_filter`` narrowed to documents containing the folded ``word``."""
-    text = f"({document_filter.text}) AND {word}" if document_filter.text else word
-    return document_filter.model_copy(update={"text": text})
+    return document_filter.narrowed(word)
 
 
 def _indexed_words(conn: sqlite3.Connection, rowid: int) -> set[str]:
