@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from monitor.analysis import AnalyzedDocument
 from monitor.claim_registry import ClaimRegistry, RelinkCounts
+from monitor.query import MAX_QUERY_LENGTH
 from monitor.scoring import Claim
 from monitor.store.base import DocumentFilter, DocumentStore, SearchRequest, SortOrder
 from monitor.text import uncached_tokens
@@ -78,8 +79,17 @@ def candidate_query(claim: Claim, frequency: Callable[[str], float] | None = Non
         if len(word) >= MIN_WORD_CHARS and not word.isdigit()
     )
     terms.extend(_quoted(word) for word in words if frequency is None or frequency(word) <= COMMON_SHARE)
-    unique = [term for term in dict.fromkeys(terms) if term != '""']
-    return " OR ".join(unique[:MAX_QUERY_TERMS])
+    chosen: list[str] = []
+    length = 0
+    for term in dict.fromkeys(terms):
+        # The query language caps terms and length; the most specific terms come first, so stop at either cap.
+        if term == '""':
+            continue
+        if len(chosen) == MAX_QUERY_TERMS or length + len(term) + 4 > MAX_QUERY_LENGTH:
+            break
+        chosen.append(term)
+        length += len(term) + 4  # " OR "
+    return " OR ".join(chosen)
 
 
 def _quoted(text: str) -> str:

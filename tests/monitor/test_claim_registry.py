@@ -14,6 +14,7 @@ from monitor.claim_backfill import StoredClaimLinker, candidate_query
 from monitor.claim_registry import CORRECTION, REPEAT, ClaimRegistry
 from monitor.context import Monitor
 from monitor.db import Database
+from monitor.query import MAX_QUERY_LENGTH, parse
 from monitor.records import Document, Platform, doc_id_for_post
 from monitor.scoring import Claim
 from monitor.sources import Collected
@@ -200,6 +201,15 @@ def test_the_candidate_query_leaves_out_words_most_documents_hold() -> None:
     assert '"dap"' in terms
     assert not {'"nguoi"', '"dan"', '"la"'} & set(terms)
     assert {'"nguoi"', '"dan"'} <= set(candidate_query(DAM).split(" OR "))
+
+
+def test_the_candidate_query_of_a_long_claim_stays_a_valid_search() -> None:
+    long_keywords = tuple(f"nước máy khu phố {n} nhiễm hóa chất độc hại theo lời đồn trên mạng" for n in range(80))
+    claim = Claim(id="case-long", text=DAM.text, correction=DAM.correction, keywords=long_keywords)
+    query = candidate_query(claim)
+    assert len(query) <= MAX_QUERY_LENGTH
+    parse(query)  # within every limit of the query language: no QueryError
+    assert '"nuoc may khu pho 0 nhiem hoa chat doc hai theo loi don tren mang"' in query.split(" OR ")
 
 
 def test_registering_links_stored_repeats_newest_first_within_the_bound(monitor: Monitor) -> None:
