@@ -17,7 +17,9 @@ from monitor.delivery.channels import WebhookChannelSpec
 from monitor.delivery.config import Channel
 from monitor.delivery.errors import ChannelError, Receipt, shorten
 from monitor.delivery.message import Envelope, webhook_body
-from monitor.delivery.network import parse_retry_after, require_public_host
+from monitor.delivery.network import refused
+from monitor.outbound.retry_after import parse_retry_after
+from monitor.outbound.transport import NonPublicAddressError, outbound_extensions
 from monitor.records import utc_now
 
 SIGNATURE_HEADER = "X-Monitor-Signature"
@@ -47,10 +49,11 @@ class WebhookSender:
         self._secret = channel.secret("secret_env")
 
     async def send(self, envelope: Envelope, client: httpx.AsyncClient) -> Receipt:
-        """POST the alert; 2xx is success, see :func:`classify` for failures."""
-        if not self.spec.allow_private_network:
-            host = httpx.URL(self.spec.url).host
-            await require_public_host(host, what=f"webhook {self.spec.id}")
+        """POST the alert; 2xx is success, see :func:`classify` for failures.
+
+        ``client`` must come from :func:`monitor.outbound.transport.outbound_client`: it refuses to connect
+        to a non-public address unless the channel allows it.
+        """
         sent_at = utc_now()
         body = webhook_body(envelope, sent_at)
         headers = {
@@ -63,8 +66,14 @@ class WebhookSender:
         }
         try:
             response = await client.post(
-                self.spec.url, content=body, headers=headers, timeout=self.spec.timeout_seconds
+                self.spec.url,
+                content=body,
+                headers=headers,
+                timeout=self.spec.timeout_seconds,
+                extensions=outbound_extensions(self.spec.allow_private_network),
             )
+        except NonPublicAddressError as exc:
+            raise refused(f"webhook {self.spec.id}", exc) from None
         except httpx.TimeoutException as exc:
             raise ChannelError(f"webhook timed out after {self.spec.timeout_seconds:g}s", retryable=True) from exc
         except httpx.HTTPError as exc:
