@@ -44,8 +44,8 @@ def _kind(address: IPAddress) -> str:
         (address.is_link_local, "link-local"),
         (address.is_unspecified, "unspecified"),
         (address.is_multicast, "multicast"),
-        (address.is_private, "private"),
         (address.is_reserved, "reserved"),
+        (address.is_private, "private"),
     )
     return next((name for flag, name in kinds if flag), "not globally reachable")
 
