@@ -18,6 +18,7 @@ from monitor.delivery.config import Channel
 from monitor.delivery.errors import ChannelError, Receipt, shorten
 from monitor.delivery.message import Envelope, webhook_body
 from monitor.delivery.network import refused
+from monitor.outbound.bodies import body_text, read_bounded
 from monitor.outbound.retry_after import parse_retry_after
 from monitor.outbound.transport import NonPublicAddressError, outbound_extensions
 from monitor.records import utc_now
@@ -27,6 +28,7 @@ TIMESTAMP_HEADER = "X-Monitor-Timestamp"
 DELIVERY_HEADER = "X-Monitor-Delivery"
 USER_AGENT = "DongNaiMonitor-Delivery/0.1"
 RETRYABLE_CLIENT_ERRORS = frozenset({408, 425, 429})
+MAX_REPLY_BYTES = 64 * 1024  # the log keeps 500 characters of it
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -65,26 +67,32 @@ class WebhookSender:
             DELIVERY_HEADER: envelope.delivery_key,
         }
         try:
-            response = await client.post(
+            async with client.stream(
+                "POST",
                 self.spec.url,
                 content=body,
                 headers=headers,
                 timeout=self.spec.timeout_seconds,
                 extensions=outbound_extensions(self.spec.allow_private_network),
-            )
+            ) as response:
+                # Only the start of the reply is kept (for the log): read no more, unpacked, whatever it is.
+                reply = await read_bounded(response, MAX_REPLY_BYTES, self.spec.url, truncate=True)
         except NonPublicAddressError as exc:
             raise refused(f"webhook {self.spec.id}", exc) from None
         except httpx.TimeoutException as exc:
             raise ChannelError(f"webhook timed out after {self.spec.timeout_seconds:g}s", retryable=True) from exc
         except httpx.HTTPError as exc:
             raise ChannelError(f"webhook unreachable: {type(exc).__name__}: {exc}", retryable=True) from exc
-        return classify(response)
+        return classify(response, reply)
 
 
-def classify(response: httpx.Response) -> Receipt:
-    """2xx → receipt; 5xx, 408, 425 and 429 → retryable (honouring Retry-After); other codes → permanent."""
+def classify(response: httpx.Response, body: bytes) -> Receipt:
+    """2xx → receipt; 5xx, 408, 425 and 429 → retryable (honouring Retry-After); other codes → permanent.
+
+    ``body`` is the start of the reply, read by the caller (the response is streamed).
+    """
     status = response.status_code
-    reply = shorten(response.text)
+    reply = shorten(body_text(body, response.charset_encoding))
     if 200 <= status < 300:
         return Receipt(status=status, reply=reply)
     if status >= 500 or status in RETRYABLE_CLIENT_ERRORS:

@@ -133,6 +133,14 @@ def _finish(decoders: Sequence[_Decoder]) -> Iterator[bytes]:
             yield from _through(decoders[index + 1 :], piece)
 
 
+def body_text(body: bytes, charset: str | None) -> str:
+    """``body`` as text: the declared ``charset``, else (or if Python does not know it) UTF-8, never failing."""
+    try:
+        return body.decode(charset or "utf-8", errors="replace")
+    except LookupError:
+        return body.decode("utf-8", errors="replace")
+
+
 async def read_bounded(response: httpx.Response, limit: int, shown_url: str, *, truncate: bool = False) -> bytes:
     """The body of a streamed ``response``, unpacked, never holding much more than ``limit`` bytes.
 

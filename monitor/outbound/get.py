@@ -15,7 +15,7 @@ import httpx
 
 from monitor.config.settings import CrawlSettings
 from monitor.errors import FetchError
-from monitor.outbound.bodies import read_bounded
+from monitor.outbound.bodies import body_text, read_bounded
 from monitor.outbound.transport import NonPublicAddressError, crawl_client, outbound_extensions
 
 MAX_REDIRECTS = 5
@@ -86,10 +86,7 @@ class Page:
     @property
     def text(self) -> str:
         """The body as text: the declared charset, else UTF-8, with undecodable bytes replaced."""
-        try:
-            return self.body.decode(self.charset or "utf-8", errors="replace")
-        except LookupError:  # a charset Python does not know
-            return self.body.decode("utf-8", errors="replace")
+        return body_text(self.body, self.charset)
 
 
 async def read_page(

@@ -14,9 +14,10 @@ from monitor.delivery import AttemptOutcome, DeliveryState, Dispatcher
 from monitor.delivery.config import Channel, ChannelsConfig
 from monitor.delivery.errors import ChannelError, Receipt
 from monitor.delivery.message import Envelope, build_message
-from monitor.delivery.webhook import WebhookSender, verify
+from monitor.delivery.webhook import MAX_REPLY_BYTES, WebhookSender, verify
 from monitor.outbound.transport import outbound_client
 from monitor.records import utc_now
+from tests.bombs import GIB, brotli_bomb, peak_memory
 from tests.monitor.delivery.conftest import LATER, SECRET, ChannelsLoader, make_alert, webhook
 from tests.monitor.delivery.servers import Answer, http_receiver
 
@@ -260,3 +261,17 @@ def test_a_webhook_name_resolving_to_a_private_address_is_refused(
         f"refusing webhook hook: hooks.example.vn resolves to the non-public address {ip_address(answer)} ({refused}) "
         "(set allow_private_network: true on the channel if this is intended)"
     )
+
+
+def test_a_reply_that_unpacks_to_a_gibibyte_is_read_only_as_far_as_the_log_needs(
+    db: Database, channels: ChannelsLoader
+) -> None:
+    bomb = Answer(200, brotli_bomb("Đã nhận cảnh báo. ".encode(), GIB), {"Content-Encoding": "br"})
+    with http_receiver(default=bomb) as receiver:
+        dispatcher = Dispatcher(db, channels("channels:\n" + webhook("hook", receiver.url)))
+        dispatcher.enqueue([make_alert()], new_ids={"alert-1"})
+        report, peak = peak_memory(lambda: asyncio.run(dispatcher.deliver_due()))
+    assert peak < 32 * MAX_REPLY_BYTES  # not the GiB the reply unpacks to
+    assert report.sent == 1
+    [entry] = dispatcher.log_for("alert-1")
+    assert entry.reply.startswith("Đã nhận cảnh báo.")
