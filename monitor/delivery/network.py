@@ -24,10 +24,10 @@ def refused(what: str, error: NonPublicAddressError) -> ChannelError:
     return ChannelError(f"refusing {what}: {error.message} ({CHANNEL_REMEDY})", retryable=False)
 
 
-async def require_public_host(host: str, *, what: str, port: int = 0) -> None:
+async def require_public_host(host: str, *, what: str) -> None:
     """Raise a permanent :class:`ChannelError` if ``host`` resolves to any non-public address."""
     try:
-        await public_addresses(host, port)
+        await public_addresses(host, 0)
     except NonPublicAddressError as exc:
         raise refused(what, exc) from None
     except socket.gaierror as exc:
