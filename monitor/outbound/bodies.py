@@ -28,7 +28,7 @@ STEP_BYTES = 64 * 1024
 
 class _Decoder(Protocol):
     def feed(self, data: bytes) -> Iterator[bytes]:
-        """Unpack ``data``, in pieces of at most about :data:`STEP_BYTES`."""
+        """Unpack ``data`` in pieces of at most :data:`STEP_BYTES` (brotli may finish a block: under twice that)."""
         ...
 
     def finish(self) -> Iterator[bytes]:

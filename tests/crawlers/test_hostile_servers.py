@@ -24,7 +24,7 @@ from monitor.config.settings import CrawlSettings
 from monitor.context import Monitor
 from monitor.errors import FetchError
 from monitor.outbound.get import fetch_page, read_page
-from monitor.outbound.transport import Resolver, crawl_client
+from monitor.outbound.transport import NonPublicAddressError, Resolver, crawl_client, outbound_client
 from monitor.records import utc_now
 from monitor.sources import CollectContext, Collected
 from monitor.store.base import DocumentFilter
@@ -267,3 +267,22 @@ def test_discover_refuses_a_redirect_into_the_private_network() -> None:
         assert inside.requests == []
     assert not refused.value.retryable
     assert f"refusing {url} (redirected to {inside.url('/noi-bo')})" in refused.value.message
+
+
+def test_refused_connections_do_not_use_up_the_pool() -> None:
+    with serve({"/feed": Reply(200, FEED)}) as server:
+        port = int(server.base_url.rsplit(":", 1)[1])
+        names = _resolver({"intranet.example": ["10.0.0.1"], "tin.example": ["127.0.0.1"]})
+
+        async def run() -> list[int]:
+            limits = httpx.Limits(max_connections=2)
+            exceptions = {("127.0.0.1", port)}
+            async with outbound_client(timeout=5, limits=limits, resolver=names, public_exceptions=exceptions) as http:
+                for _ in range(10):
+                    with pytest.raises(NonPublicAddressError):
+                        await http.get(f"http://intranet.example:{port}/feed")
+                answers = [await http.get(f"http://tin.example:{port}/feed") for _ in range(3)]
+                return [answer.status_code for answer in answers]
+
+        assert asyncio.run(run()) == [200, 200, 200]
+        assert len(server.requests) == 3
