@@ -122,7 +122,7 @@ def test_a_decompression_bomb_is_refused_within_the_limit(
 @pytest.mark.parametrize("encoding", sorted(BOMBS))
 def test_a_robots_txt_bomb_is_read_only_as_far_as_the_limit(encoding: str) -> None:
     robots = Reply(200, BOMBS[encoding](ROBOTS_START, GIB), {"Content-Encoding": encoding})
-    routes = {"/robots.txt": robots, "/feed": Reply(200, FEED), "/rieng-tu/feed": Reply(200, FEED)}
+    routes: dict[str, Route] = {"/robots.txt": robots, "/feed": Reply(200, FEED), "/rieng-tu/feed": Reply(200, FEED)}
     with serve(routes) as server:
         allowed, peak = peak_memory(lambda: _collect(_rss(server.url("/feed"), allow_private_network=True)))
         blocked = _collect(_rss(server.url("/rieng-tu/feed"), allow_private_network=True))

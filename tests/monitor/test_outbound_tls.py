@@ -55,8 +55,8 @@ def https_server(certificates: Path) -> Iterator[tuple[int, dict[str, str]]]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    def remember_sni(_socket: ssl.SSLSocket, name: str | None, _context: ssl.SSLContext) -> None:
-        seen["sni"] = name or ""
+    def remember_sni(_socket: ssl.SSLObject, name: str, _context: ssl.SSLContext) -> None:
+        seen["sni"] = name
 
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certificates / "server.pem", certificates / "server.key")
