@@ -13,9 +13,11 @@ from pathlib import Path
 
 import httpx
 
-from crawlers.deadline import fetch_deadline
-from crawlers.politeness import RobotsRules, read_limited, refuse_private_address, retry_delay
+from crawlers.politeness import RobotsRules, retry_delay
 from monitor.errors import FetchError
+from monitor.outbound.bodies import read_bounded
+from monitor.outbound.deadline import fetch_deadline
+from monitor.outbound.get import open_url
 from monitor.records import RawItem
 from monitor.sources import CollectContext
 
@@ -49,12 +51,14 @@ class Fetcher:
     robots: RobotsRules | None = None
 
     async def fetch_url(self, url: str, context: CollectContext) -> RawItem | None:
-        """GET ``url`` politely; None when the server says it is unchanged (304). Raises FetchError."""
-        if not self.allow_private_network:
-            await refuse_private_address(url)
+        """GET ``url`` politely; None when the server says it is unchanged (304). Raises FetchError.
+
+        Every connection, redirects included, goes to a public address unless the source allows private ones
+        (the client's transport checks them); the body is unpacked within ``crawl.max_body_bytes``.
+        """
         if self.respect_robots_txt:
             if self.robots is None:
-                self.robots = RobotsRules(context.crawl.user_agent, context.hosts)
+                self.robots = RobotsRules(context.crawl.user_agent, context.hosts, self.allow_private_network)
             async with fetch_deadline(f"robots.txt of {url}", context.crawl):
                 await self.robots.check(url, context.http)
         attempt = 0
@@ -80,7 +84,9 @@ class Fetcher:
             headers["If-Modified-Since"] = known.last_modified
         limit = context.crawl.max_body_bytes
         try:
-            async with context.http.stream("GET", url, headers=headers) as response:
+            async with open_url(
+                context.http, url, headers=headers, allow_private_network=self.allow_private_network
+            ) as response:
                 if response.status_code == 304:
                     return None
                 if response.status_code >= 400:
@@ -89,7 +95,7 @@ class Fetcher:
                         raise _RetryableError(error, response)
                     error.retryable = False
                     raise error
-                body = await read_limited(response, limit, url)
+                body = await read_bounded(response, limit, url)
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             error = FetchError(f"cannot fetch {url}: {type(exc).__name__}: {exc or 'no detail'}")
             raise _RetryableError(error, None) from exc

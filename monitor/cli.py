@@ -18,8 +18,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-
 from monitor.alerts import AlertQuery, AlertState
 from monitor.analysis import SentimentLabel
 from monitor.cases.cli import add_case_commands
@@ -27,10 +25,11 @@ from monitor.config.settings import Settings, load_settings
 from monitor.context import Monitor, build_monitor
 from monitor.crawl import crawl_cycle
 from monitor.durations import parse_duration
-from monitor.errors import ConfigError, FetchError, MonitorError
+from monitor.errors import ConfigError, MonitorError
 from monitor.files import restrict_umask
 from monitor.health import SourceHealth
 from monitor.keys import Role
+from monitor.outbound.get import fetch_page
 from monitor.plugins import load_plugins
 from monitor.records import Platform, utc_now
 from monitor.replay import replay_archive
@@ -128,28 +127,19 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         monitor.close()
 
 
-def _discover(monitor: Monitor, url: str) -> int:
+def _discover(monitor: Monitor, url: str, allow_private_network: bool = False) -> int:
     discoverer = monitor.registry.feed_discoverer
     if discoverer is None:
         raise ConfigError("no installed plugin can discover feeds")
-    try:
-        response = httpx.get(
-            url,
-            timeout=monitor.settings.crawl.timeout_seconds,
-            follow_redirects=True,
-            headers={"User-Agent": monitor.settings.crawl.user_agent},
-        )
-        response.raise_for_status()
-    except httpx.HTTPError as exc:
-        raise FetchError(f"cannot fetch {url}: {exc}", retryable=True) from exc
-    feeds = discoverer(response.text, str(response.url))
+    page = asyncio.run(fetch_page(monitor.settings.crawl, url, allow_private_network=allow_private_network))
+    feeds = discoverer(page.text, page.url)
     if not feeds:
-        _say(f"No feeds declared or linked on {response.url}")
+        _say(f"No feeds declared or linked on {page.url}")
         return 1
-    _say(f"# {len(feeds)} feeds found on {response.url}; paste into configs/sources/<name>.yaml\nsources:")
+    _say(f"# {len(feeds)} feeds found on {page.url}; paste into configs/sources/<name>.yaml\nsources:")
     for number, (feed, title) in enumerate(feeds, start=1):
         _say(
-            f"  - type: rss\n    id: {urlsplit(str(response.url)).hostname or 'site'}-{number}\n"
+            f"  - type: rss\n    id: {urlsplit(page.url).hostname or 'site'}-{number}\n"
             f"    name: {json.dumps(title or feed, ensure_ascii=False)}\n    url: {feed}"
         )
     return 0
@@ -159,7 +149,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
     monitor = _open(args)
     try:
         if args.discover:
-            return _discover(monitor, args.discover)
+            return _discover(monitor, args.discover, args.allow_private_network)
         states = monitor.health.all()
         zone = monitor.settings.zone
         for source in monitor.sources:
@@ -529,6 +519,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sources = commands.add_parser("sources", help="sources and their health")
     sources.add_argument("--discover", metavar="URL", help="list the feeds a site's page declares, as YAML")
+    sources.add_argument(
+        "--allow-private-network", action="store_true", help="let --discover read a private or loopback address"
+    )
     sources.set_defaults(handler=cmd_sources)
 
     replay = commands.add_parser("replay", help="run the pipeline again over the raw archive")

@@ -19,6 +19,7 @@ import httpx
 from monitor.alerts import Alert
 from monitor.context import Monitor
 from monitor.health import CycleCounts
+from monitor.outbound.transport import crawl_client
 from monitor.pipeline import SourceOutcome
 from monitor.records import utc_now
 from monitor.sources import CollectContext, Collected, Problem, Source
@@ -50,16 +51,8 @@ class CycleReport:
 
 
 def http_client(monitor: Monitor) -> httpx.AsyncClient:
-    crawl = monitor.settings.crawl
-    return httpx.AsyncClient(
-        timeout=httpx.Timeout(crawl.timeout_seconds),
-        follow_redirects=True,
-        max_redirects=5,
-        headers={"User-Agent": crawl.user_agent},
-        # Idle connections are kept for every concurrent slot: closing them past httpx's default of 20 would
-        # reconnect (and, for HTTPS, handshake) for most requests of a busy cycle.
-        limits=httpx.Limits(max_connections=crawl.concurrency, max_keepalive_connections=crawl.concurrency),
-    )
+    """The crawler's client: every connection to a checked address (see :mod:`monitor.outbound`)."""
+    return crawl_client(monitor.settings.crawl)
 
 
 def deadline_of(monitor: Monitor, source: Source) -> float:

@@ -20,10 +20,12 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from crawlers.deadline import fetch_deadline
-from crawlers.politeness import read_limited, refuse_private_address, retry_delay
+from crawlers.politeness import retry_delay
 from crawlers.values import parse_count, parse_timestamp
 from monitor.errors import FetchError, ParseError
+from monitor.outbound.bodies import read_bounded
+from monitor.outbound.deadline import fetch_deadline
+from monitor.outbound.get import open_url
 from monitor.records import RawItem
 from monitor.sources import CollectContext, Collected, Problem, Severity
 
@@ -192,15 +194,13 @@ async def api_get(
     headers and body. Raises FetchError when nothing usable came back.
     """
     shown = public_url(url)
-    if not allow_private_network:
-        await refuse_private_address(url)
     # robots.txt is deliberately not consulted: it tells crawlers which pages to read, while an API is
     # governed by its terms and quotas, which the callers honour (they stop at the first quota error).
     attempt = 0
     while True:
         attempt += 1
         try:
-            response, body = await _get_once(url, shown, headers, context)
+            response, body = await _get_once(url, shown, headers, context, allow_private_network)
         except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             detail = redact_text(str(exc), secret) or "no detail"
             failure = FetchError(f"cannot fetch {shown}: {type(exc).__name__}: {detail}")
@@ -226,7 +226,7 @@ async def api_get(
 
 
 async def _get_once(
-    url: str, shown: str, headers: Mapping[str, str], context: CollectContext
+    url: str, shown: str, headers: Mapping[str, str], context: CollectContext, allow_private_network: bool
 ) -> tuple[httpx.Response, bytes]:
     limit = context.crawl.max_body_bytes
     # Redirects are not followed: these APIs do not redirect, and following one would send the
@@ -234,9 +234,16 @@ async def _get_once(
     async with (
         context.hosts.slot(url),
         fetch_deadline(shown, context.crawl),
-        context.http.stream("GET", url, headers=dict(headers), follow_redirects=False) as response,
+        open_url(
+            context.http,
+            url,
+            headers=headers,
+            allow_private_network=allow_private_network,
+            max_redirects=0,
+            shown_url=shown,
+        ) as response,
     ):
-        body = await read_limited(response, limit, shown)
+        body = await read_bounded(response, limit, shown)
     return response, body
 
 

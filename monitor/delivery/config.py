@@ -18,8 +18,8 @@ from pydantic import SecretStr, ValidationError
 
 from monitor.config.yamlfile import YamlDocument, config_error_from_validation, load_yaml
 from monitor.delivery.channels import ChannelSpec, channel_spec_class, http_url
-from monitor.delivery.network import literal_private_reason
 from monitor.errors import ConfigError
+from monitor.outbound.addresses import literal_host_reason
 
 CHANNELS_FILE = "channels.yaml"
 TOP_LEVEL_KEYS = ("public_url", "channels")
@@ -169,7 +169,7 @@ def _checked(document: YamlDocument, index: int, spec: ChannelSpec, environ: Map
     path = str(document.path)
     if not spec.allow_private_network:
         for key, host in spec.endpoint_hosts():
-            reason = literal_private_reason(host)
+            reason = literal_host_reason(host)
             if reason:
                 raise ConfigError(
                     f"channel '{spec.id}': refusing {reason} (set allow_private_network: true if this is intended)",

@@ -46,6 +46,7 @@ from monitor.delivery.outbox import (
     Outbox,
 )
 from monitor.delivery.senders import Sender, backoff_seconds, build_sender
+from monitor.outbound.transport import outbound_client
 from monitor.records import utc_now
 
 log = logging.getLogger(__name__)
@@ -458,8 +459,9 @@ class Dispatcher:
 
 
 def _new_client() -> httpx.AsyncClient:
-    # Redirects are not followed (see webhook.classify); timeouts are set per request from the channel.
-    return httpx.AsyncClient(follow_redirects=False, timeout=10.0)
+    # Every connection goes to a checked address (channels with allow_private_network excepted); redirects
+    # are not followed (see webhook.classify); timeouts are set per request from the channel.
+    return outbound_client(timeout=10.0)
 
 
 def _elapsed_ms(started: float) -> float:

@@ -19,7 +19,9 @@ from monitor.delivery.channels import TelegramChannelSpec
 from monitor.delivery.config import Channel
 from monitor.delivery.errors import ChannelError, Receipt, shorten
 from monitor.delivery.message import DEFAULT_ZONE, Envelope, telegram_html
-from monitor.delivery.network import parse_retry_after, require_public_host
+from monitor.delivery.network import refused
+from monitor.outbound.retry_after import parse_retry_after
+from monitor.outbound.transport import NonPublicAddressError, outbound_extensions
 
 
 class TelegramSender:
@@ -34,8 +36,6 @@ class TelegramSender:
 
     async def send(self, envelope: Envelope, client: httpx.AsyncClient) -> Receipt:
         """Post the message; return the Telegram message id as the reply."""
-        if not self.spec.allow_private_network:
-            await require_public_host(httpx.URL(self.spec.api_base).host, what=f"telegram {self.spec.id}")
         payload = {
             "chat_id": self.spec.chat_id,
             "text": telegram_html(envelope, self.zone),
@@ -43,7 +43,14 @@ class TelegramSender:
             "link_preview_options": {"is_disabled": True},
         }
         try:
-            response = await client.post(self._url, json=payload, timeout=self.spec.timeout_seconds)
+            response = await client.post(
+                self._url,
+                json=payload,
+                timeout=self.spec.timeout_seconds,
+                extensions=outbound_extensions(self.spec.allow_private_network),
+            )
+        except NonPublicAddressError as exc:
+            raise refused(f"telegram {self.spec.id}", exc) from None
         except httpx.TimeoutException as exc:
             raise ChannelError(f"telegram timed out after {self.spec.timeout_seconds:g}s", retryable=True) from exc
         except httpx.HTTPError as exc:

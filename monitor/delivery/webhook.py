@@ -17,7 +17,10 @@ from monitor.delivery.channels import WebhookChannelSpec
 from monitor.delivery.config import Channel
 from monitor.delivery.errors import ChannelError, Receipt, shorten
 from monitor.delivery.message import Envelope, webhook_body
-from monitor.delivery.network import parse_retry_after, require_public_host
+from monitor.delivery.network import refused
+from monitor.outbound.bodies import body_text, read_bounded
+from monitor.outbound.retry_after import parse_retry_after
+from monitor.outbound.transport import NonPublicAddressError, outbound_extensions
 from monitor.records import utc_now
 
 SIGNATURE_HEADER = "X-Monitor-Signature"
@@ -25,6 +28,7 @@ TIMESTAMP_HEADER = "X-Monitor-Timestamp"
 DELIVERY_HEADER = "X-Monitor-Delivery"
 USER_AGENT = "DongNaiMonitor-Delivery/0.1"
 RETRYABLE_CLIENT_ERRORS = frozenset({408, 425, 429})
+MAX_REPLY_BYTES = 64 * 1024  # the log keeps 500 characters of it
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -47,10 +51,11 @@ class WebhookSender:
         self._secret = channel.secret("secret_env")
 
     async def send(self, envelope: Envelope, client: httpx.AsyncClient) -> Receipt:
-        """POST the alert; 2xx is success, see :func:`classify` for failures."""
-        if not self.spec.allow_private_network:
-            host = httpx.URL(self.spec.url).host
-            await require_public_host(host, what=f"webhook {self.spec.id}")
+        """POST the alert; 2xx is success, see :func:`classify` for failures.
+
+        ``client`` must come from :func:`monitor.outbound.transport.outbound_client`: it refuses to connect
+        to a non-public address unless the channel allows it.
+        """
         sent_at = utc_now()
         body = webhook_body(envelope, sent_at)
         headers = {
@@ -62,20 +67,32 @@ class WebhookSender:
             DELIVERY_HEADER: envelope.delivery_key,
         }
         try:
-            response = await client.post(
-                self.spec.url, content=body, headers=headers, timeout=self.spec.timeout_seconds
-            )
+            async with client.stream(
+                "POST",
+                self.spec.url,
+                content=body,
+                headers=headers,
+                timeout=self.spec.timeout_seconds,
+                extensions=outbound_extensions(self.spec.allow_private_network),
+            ) as response:
+                # Only the start of the reply is kept (for the log): read no more, unpacked, whatever it is.
+                reply = await read_bounded(response, MAX_REPLY_BYTES, self.spec.url, truncate=True)
+        except NonPublicAddressError as exc:
+            raise refused(f"webhook {self.spec.id}", exc) from None
         except httpx.TimeoutException as exc:
             raise ChannelError(f"webhook timed out after {self.spec.timeout_seconds:g}s", retryable=True) from exc
         except httpx.HTTPError as exc:
             raise ChannelError(f"webhook unreachable: {type(exc).__name__}: {exc}", retryable=True) from exc
-        return classify(response)
+        return classify(response, reply)
 
 
-def classify(response: httpx.Response) -> Receipt:
-    """2xx → receipt; 5xx, 408, 425 and 429 → retryable (honouring Retry-After); other codes → permanent."""
+def classify(response: httpx.Response, body: bytes) -> Receipt:
+    """2xx → receipt; 5xx, 408, 425 and 429 → retryable (honouring Retry-After); other codes → permanent.
+
+    ``body`` is the start of the reply, read by the caller (the response is streamed).
+    """
     status = response.status_code
-    reply = shorten(response.text)
+    reply = shorten(body_text(body, response.charset_encoding))
     if 200 <= status < 300:
         return Receipt(status=status, reply=reply)
     if status >= 500 or status in RETRYABLE_CLIENT_ERRORS:

@@ -7,11 +7,10 @@ import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
-
 from crawlers.articles import extract_article
 from crawlers.rss import RssSource, RssSourceSpec
 from monitor.config.settings import CrawlSettings
+from monitor.outbound.transport import outbound_client
 from monitor.sources import CollectContext, Collected, Severity
 from tests.loopback import Reply, serve
 
@@ -32,7 +31,7 @@ def _feed(base: str, slugs: list[str]) -> bytes:
 
 def _collect(source: RssSource) -> Collected:
     async def run() -> Collected:
-        async with httpx.AsyncClient(timeout=5) as http:
+        async with outbound_client(timeout=5) as http:
             context = CollectContext(http=http, crawl=CrawlSettings(max_retries=0), config_dir=PAGES, now=NOW)
             return await source.collect(context)
 

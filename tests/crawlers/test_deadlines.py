@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 
 from crawlers.rss import RssSource, RssSourceSpec
 from crawlers.social.api import api_get
 from monitor.config.settings import CrawlSettings
 from monitor.errors import FetchError
+from monitor.outbound.get import fetch_page
 from monitor.sources import CollectContext, Collected, Severity
 from tests.loopback import Reply
 from tests.slow_server import Trickle, endless, serve_slow
@@ -140,3 +142,12 @@ def test_items_taken_by_a_stopped_collection_wait_for_the_next_one() -> None:
         again = asyncio.run(_with_context(source.collect))
     assert isinstance(again, Collected)
     assert {doc.url for doc in again.documents} == {"https://baodongnai.example/khac", server.url("/article")}
+
+
+def test_a_trickling_page_for_discover_is_bounded() -> None:
+    with serve_slow({"/": Trickle(b"<html><head>" + b" " * 10_000)}) as server, pytest.raises(FetchError) as refused:
+        asyncio.run(
+            asyncio.wait_for(fetch_page(CRAWL, server.url("/"), allow_private_network=True), SAFETY_NET_SECONDS)
+        )
+    assert "0.5-second fetch deadline (crawl.fetch_deadline_seconds)" in str(refused.value)
+    assert server.url("/") in str(refused.value)

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
-import httpx
 import pytest
 from pydantic import ValidationError
 
 from crawlers.social.facebook import FacebookPageSource, FacebookPageSourceSpec, graph_error
 from monitor.archive import RawArchive
 from monitor.config.settings import CrawlSettings
+from monitor.outbound.transport import outbound_client
 from monitor.records import Document, Engagement, Platform, RawItem, doc_id_for_post
 from monitor.sources import CollectContext, Collected, Severity
 from tests.loopback import FakeApi, Reply, Route, query_of, serve
@@ -71,7 +71,7 @@ def _spec(server: FakeGraph, **fields: object) -> FacebookPageSourceSpec:
 
 def _collect(source: FacebookPageSource, crawl: CrawlSettings | None = None) -> Collected:
     async def run() -> Collected:
-        async with httpx.AsyncClient(timeout=5) as http:
+        async with outbound_client(timeout=5) as http:
             context = CollectContext(
                 http=http, crawl=crawl or CrawlSettings(max_retries=0), config_dir=FIXTURES, now=NOW
             )

@@ -7,10 +7,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
-
 from crawlers.rss import RssSource, RssSourceSpec
 from monitor.config.settings import CrawlSettings
+from monitor.outbound.transport import outbound_client
 from monitor.sources import CollectContext, Collected, Severity
 from tests.conftest import crawl, make_config_dir, open_monitor
 from tests.loopback import Reply, serve
@@ -27,9 +26,7 @@ def _collect(url: str, **crawl: object) -> Collected:
     source = RssSource(RssSourceSpec(id="t", url=url, allow_private_network=True, respect_robots_txt=False))
 
     async def run() -> Collected:
-        async with httpx.AsyncClient(
-            timeout=CrawlSettings.model_validate(crawl).timeout_seconds, follow_redirects=True, max_redirects=5
-        ) as http:
+        async with outbound_client(timeout=CrawlSettings.model_validate(crawl).timeout_seconds) as http:
             context = CollectContext(
                 http=http, crawl=CrawlSettings.model_validate(crawl), config_dir=Path("."), now=NOW
             )

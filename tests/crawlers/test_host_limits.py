@@ -9,11 +9,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
-
 from crawlers.rss import RssSource, RssSourceSpec
 from monitor.config.settings import CrawlSettings
 from monitor.hosts import HostLimiter
+from monitor.outbound.transport import outbound_client
 from monitor.sources import CollectContext, Collected
 from tests.loopback import Reply, serve
 
@@ -50,7 +49,7 @@ def test_one_host_gets_one_request_at_a_time_spaced_out() -> None:
         hosts = HostLimiter(concurrency=1, min_interval_seconds=0.2)
 
         async def run() -> list[Collected]:
-            async with httpx.AsyncClient(timeout=5) as http:
+            async with outbound_client(timeout=5) as http:
                 context = CollectContext(
                     http=http, crawl=CrawlSettings(), config_dir=Path("."), now=datetime.now(UTC), hosts=hosts
                 )

@@ -4,12 +4,11 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
-
 from crawlers.rss import RssSource, RssSourceSpec, parse_feed
 from crawlers.urls import canonical_url
 from monitor.config.settings import CrawlSettings
 from monitor.hosts import HostLimiter
+from monitor.outbound.transport import outbound_client
 from monitor.records import RawItem
 from monitor.sources import CollectContext, Collected, Severity
 from tests.loopback import Reply, serve
@@ -29,7 +28,7 @@ def _collect(
     hosts: HostLimiter | None = None,
 ) -> Collected:
     async def run() -> Collected:
-        async with httpx.AsyncClient(timeout=5) as http:
+        async with outbound_client(timeout=5) as http:
             context = CollectContext(
                 http=http,
                 crawl=crawl or CrawlSettings(),

@@ -6,13 +6,13 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 
 from crawlers.discovery import discover_feeds
 from crawlers.sitemap import SitemapSource, SitemapSourceSpec, parse_sitemap
 from monitor.cli import main
 from monitor.config.settings import CrawlSettings
+from monitor.outbound.transport import outbound_client
 from monitor.records import RawItem
 from monitor.sources import CollectContext, Collected
 from tests.loopback import Reply, serve
@@ -37,7 +37,7 @@ def _urlset(base: str) -> bytes:
 
 def _collect(source: SitemapSource) -> Collected:
     async def run() -> Collected:
-        async with httpx.AsyncClient(timeout=5) as http:
+        async with outbound_client(timeout=5) as http:
             context = CollectContext(http=http, crawl=CrawlSettings(max_retries=0), config_dir=PAGES, now=NOW)
             return await source.collect(context)
 
@@ -104,7 +104,11 @@ def test_feed_discovery_from_a_home_page() -> None:
 
 def test_discover_command_prints_ready_to_paste_sources(config_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with serve({"/": Reply(200, HOME.encode(), HTML)}) as server:
-        assert main(["--config-dir", str(config_dir), "sources", "--discover", server.url("/")]) == 0
+        command = ["--config-dir", str(config_dir), "sources", "--discover", server.url("/")]
+        assert main(command) == 1
+        assert "non-public address 127.0.0.1 (loopback); pass --allow-private-network" in capsys.readouterr().err
+        assert server.requests == []
+        assert main([*command, "--allow-private-network"]) == 0
     out = capsys.readouterr().out
     assert 'sources:\n  - type: rss\n    id: 127.0.0.1-1\n    name: "Thời sự"' in out
     assert f"url: {server.url('/rss/thoi-su.rss')}" in out

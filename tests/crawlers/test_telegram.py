@@ -12,7 +12,6 @@ import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 from pydantic import ValidationError
 
@@ -22,6 +21,7 @@ from crawlers.social.telegram import (
     parse_channel_page,
 )
 from monitor.config.settings import CrawlSettings
+from monitor.outbound.transport import outbound_client
 from monitor.records import Document, Platform, RawItem, doc_id_for_post
 from monitor.sources import CollectContext, Collected, Severity
 from tests.loopback import Loopback, Reply, Route, serve
@@ -64,8 +64,8 @@ def _source(server: Loopback, **options: object) -> TelegramChannelSource:
 
 def _collect(source: TelegramChannelSource, crawl: CrawlSettings | None = None) -> Collected:
     async def run() -> Collected:
-        # Redirects are followed, as by the service's own client (monitor.crawl.http_client).
-        async with httpx.AsyncClient(timeout=5, follow_redirects=True) as http:
+        # The service's own kind of client (monitor.crawl.http_client): checked addresses, redirects followed.
+        async with outbound_client(timeout=5) as http:
             context = CollectContext(http=http, crawl=crawl or CrawlSettings(), config_dir=FIXTURES, now=NOW)
             return await source.collect(context)
 

@@ -10,13 +10,13 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from pydantic import ValidationError
 
 from crawlers.social.youtube import YouTubeSource, YouTubeSourceSpec, youtube_error
 from monitor.archive import RawArchive
 from monitor.config.settings import CrawlSettings
+from monitor.outbound.transport import outbound_client
 from monitor.records import Document, Engagement, Platform, RawItem, doc_id_for_post
 from monitor.sources import CollectContext, Collected, Severity
 from tests.loopback import FakeApi, Reply, Route, query_of, serve
@@ -111,7 +111,7 @@ def _spec(api: FakeYouTube, **fields: object) -> YouTubeSourceSpec:
 
 def _collect(source: YouTubeSource, crawl: CrawlSettings | None = None) -> Collected:
     async def run() -> Collected:
-        async with httpx.AsyncClient(timeout=5) as http:
+        async with outbound_client(timeout=5) as http:
             context = CollectContext(
                 http=http, crawl=crawl or CrawlSettings(max_retries=0), config_dir=FIXTURES, now=NOW
             )

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import timedelta
+from ipaddress import ip_address
+
+import pytest
 
 from monitor.db import Database
 from monitor.delivery import AttemptOutcome, DeliveryState, Dispatcher
 from monitor.delivery.config import Channel, ChannelsConfig
-from monitor.delivery.webhook import verify
+from monitor.delivery.errors import ChannelError, Receipt
+from monitor.delivery.message import Envelope, build_message
+from monitor.delivery.webhook import MAX_REPLY_BYTES, WebhookSender, verify
+from monitor.outbound.transport import outbound_client
 from monitor.records import utc_now
+from tests.bombs import GIB, brotli_bomb, peak_memory
 from tests.monitor.delivery.conftest import LATER, SECRET, ChannelsLoader, make_alert, webhook
 from tests.monitor.delivery.servers import Answer, http_receiver
 
@@ -205,3 +213,65 @@ def test_private_address_is_refused_when_sending_unless_allowed(db: Database, ch
     [entry] = dispatcher.log_for("alert-1")
     assert entry.error is not None
     assert "resolves to the non-public address 127.0.0.1" in entry.error
+
+
+def _envelope() -> Envelope:
+    return Envelope(
+        delivery_id=1, delivery_key="alert-1:hook:new", trigger="new", attempt=1, message=build_message(make_alert())
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer", "refused"),
+    [
+        ("64:ff9b::a9fe:a9fe", "NAT64 address of 169.254.169.254 (link-local)"),  # the metadata service via NAT64
+        ("::ffff:10.0.0.7", "IPv4-mapped address of 10.0.0.7 (private)"),
+        ("127.0.0.1", None),  # the receiver itself, made to look public: delivered (the setup works)
+    ],
+)
+def test_a_webhook_name_resolving_to_a_private_address_is_refused(
+    channels: ChannelsLoader, answer: str, refused: str | None
+) -> None:
+    with http_receiver() as receiver:
+        port = int(receiver.url.rsplit(":", 1)[1])
+        # A name, so loading cannot refuse it: what it resolves to is checked when connecting.
+        config = channels(
+            "channels:\n  - id: hook\n    type: webhook\n    secret_env: HOOK_SECRET\n"
+            f"    url: http://hooks.example.vn:{port}/in\n"
+        )
+        sender = WebhookSender(config.channels[0])
+
+        async def resolve(host: str, port: int) -> Sequence[str]:
+            assert host == "hooks.example.vn"
+            return [answer]
+
+        async def send() -> Receipt:
+            async with outbound_client(timeout=5, resolver=resolve, public_exceptions={("127.0.0.1", port)}) as client:
+                return await sender.send(_envelope(), client)
+
+        if refused is None:
+            assert asyncio.run(send()).status == 200
+            assert len(receiver.received) == 1
+            return
+        with pytest.raises(ChannelError) as error:
+            asyncio.run(send())
+        assert receiver.received == []
+    assert not error.value.retryable
+    assert error.value.message == (
+        f"refusing webhook hook: hooks.example.vn resolves to the non-public address {ip_address(answer)} ({refused}) "
+        "(set allow_private_network: true on the channel if this is intended)"
+    )
+
+
+def test_a_reply_that_unpacks_to_a_gibibyte_is_read_only_as_far_as_the_log_needs(
+    db: Database, channels: ChannelsLoader
+) -> None:
+    bomb = Answer(200, brotli_bomb("Đã nhận cảnh báo. ".encode(), GIB), {"Content-Encoding": "br"})
+    with http_receiver(default=bomb) as receiver:
+        dispatcher = Dispatcher(db, channels("channels:\n" + webhook("hook", receiver.url)))
+        dispatcher.enqueue([make_alert()], new_ids={"alert-1"})
+        report, peak = peak_memory(lambda: asyncio.run(dispatcher.deliver_due()))
+    assert peak < 32 * MAX_REPLY_BYTES  # not the GiB the reply unpacks to
+    assert report.sent == 1
+    [entry] = dispatcher.log_for("alert-1")
+    assert entry.reply.startswith("Đã nhận cảnh báo.")
