@@ -146,12 +146,10 @@ class Pipeline:
 
     def _flush_pending(self) -> list[Alert]:
         replayed = self.store.flush_pending()
-        alerts: list[Alert] = []
         if replayed:
+            # Those that changed the store are marked unevaluated, like any write, and evaluated just below.
             log.info("replayed %d documents kept aside while the store was unavailable", len(replayed))
-            alerts.extend(self._evaluate(replayed))
-        alerts.extend(self._evaluate_unfinished())
-        return alerts + self.engine.evaluate_pending()
+        return self._evaluate_unfinished() + self.engine.evaluate_pending()
 
     def _evaluate(self, analyzed: Sequence[AnalyzedDocument]) -> list[Alert]:
         """Link and evaluate stored documents, then drop their "not yet evaluated" marks."""
@@ -160,11 +158,12 @@ class Pipeline:
         return alerts
 
     def _evaluate_unfinished(self) -> list[Alert]:
-        """Evaluate the documents stored but never evaluated: the process died in between, or evaluating failed.
+        """Evaluate the stored documents still marked unevaluated, and drop their marks.
 
-        They run before the next batch, so a document that a restarted crawl finds unchanged still gets its
-        claim links and alerts (see :mod:`monitor.store.evaluation_marks`). A store that cannot be read now
-        keeps them marked for the next try.
+        Marks are left by a process that died between storing and evaluating, by an evaluation that failed,
+        and by spooled documents replayed into the store. They are evaluated before the next batch, so a
+        document that a restarted crawl finds unchanged still gets its claim links and alerts (see
+        :mod:`monitor.store.evaluation_marks`). What cannot be evaluated now stays marked for the next try.
         """
         alerts: list[Alert] = []
         seen: set[str] = set()
@@ -172,14 +171,14 @@ class Pipeline:
             while doc_ids := [doc_id for doc_id in self.store.unevaluated(BATCH_SIZE) if doc_id not in seen]:
                 seen.update(doc_ids)
                 found = self.store.get_many(doc_ids)
-                log.info("evaluating %d documents stored before an interruption", len(found))
+                log.info("evaluating %d stored documents left unevaluated", len(found))
                 alerts.extend(self._after_store(found))
                 # Those not found were never stored (the write was cut short); a later crawl stores them anew.
                 self.store.mark_evaluated(doc_ids)
         except StoreError as exc:
             log.warning("stored documents left unevaluated, will try again before the next batch: %s", exc)
         except Exception:  # e.g. a rule failing on one document: it must not stop every later batch
-            log.exception("evaluating documents stored before an interruption failed; will try again")
+            log.exception("evaluating stored documents left unevaluated failed; will try again")
         return alerts
 
     def _store_batch(self, scored: Sequence[Scored]) -> tuple[UpsertResult, list[Alert]]:
