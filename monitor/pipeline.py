@@ -1,7 +1,10 @@
 """The processing pipeline: normalize → language id → scorers → store → rules, with counted outcomes.
 
 The pipeline never raises for bad input: items it cannot use become problems, counted per source,
-reported in source health, and their raw input goes to the quarantine.
+reported in source health, and their raw input goes to the quarantine. A process killed between storing a
+batch and recording its claim links and alerts loses neither: stored documents stay marked until they
+are evaluated, and marked documents are evaluated before the next batch (see
+:mod:`monitor.store.evaluation_marks`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from monitor.alerts import Alert
 from monitor.analysis import AnalyzedDocument
 from monitor.archive import RawArchive
 from monitor.claim_registry import ClaimRegistry
+from monitor.errors import StoreError
 from monitor.health import CycleCounts, HealthStore
 from monitor.quarantine import Quarantine
 from monitor.rules.engine import RuleEngine
@@ -142,18 +146,48 @@ class Pipeline:
 
     def _flush_pending(self) -> list[Alert]:
         replayed = self.store.flush_pending()
-        alerts: list[Alert] = []
         if replayed:
+            # Those that changed the store are marked unevaluated, like any write, and evaluated just below.
             log.info("replayed %d documents kept aside while the store was unavailable", len(replayed))
-            alerts.extend(self._after_store(replayed))
-        return alerts + self.engine.evaluate_pending()
+        return self._evaluate_unfinished() + self.engine.evaluate_pending()
+
+    def _evaluate(self, analyzed: Sequence[AnalyzedDocument]) -> list[Alert]:
+        """Link and evaluate stored documents, then drop their "not yet evaluated" marks."""
+        alerts = self._after_store(analyzed)
+        self.store.mark_evaluated([item.doc_id for item in analyzed])
+        return alerts
+
+    def _evaluate_unfinished(self) -> list[Alert]:
+        """Evaluate the stored documents still marked unevaluated, and drop their marks.
+
+        Marks are left by a process that died between storing and evaluating, by an evaluation that failed,
+        and by spooled documents replayed into the store. They are evaluated before the next batch, so a
+        document that a restarted crawl finds unchanged still gets its claim links and alerts (see
+        :mod:`monitor.store.evaluation_marks`). What cannot be evaluated now stays marked for the next try.
+        """
+        alerts: list[Alert] = []
+        seen: set[str] = set()
+        try:
+            while doc_ids := [doc_id for doc_id in self.store.unevaluated(BATCH_SIZE) if doc_id not in seen]:
+                seen.update(doc_ids)
+                found = self.store.get_many(doc_ids)
+                log.info("evaluating %d stored documents left unevaluated", len(found))
+                alerts.extend(self._after_store(found))
+                # Those not found were never stored (the write was cut short); a later crawl stores them anew.
+                self.store.mark_evaluated(doc_ids)
+        except StoreError as exc:
+            log.warning("stored documents left unevaluated, will try again before the next batch: %s", exc)
+        except Exception:  # e.g. a rule failing on one document: it must not stop every later batch
+            log.exception("evaluating stored documents left unevaluated failed; will try again")
+        return alerts
 
     def _store_batch(self, scored: Sequence[Scored]) -> tuple[UpsertResult, list[Alert]]:
+        alerts = self._evaluate_unfinished()
         analyzed = self._with_stories(scored)
         result = self.store.upsert(analyzed)
         # Spooled documents are safe on disk; per-document rules need not wait for the store.
         changed = set(result.changed) | set(result.spooled)
-        return result, self._after_store([item for item in analyzed if item.doc_id in changed])
+        return result, alerts + self._evaluate([item for item in analyzed if item.doc_id in changed])
 
     def process(self, source_id: str, collected: Collected, started: datetime, replay: bool = False) -> SourceOutcome:
         """Run one source's collection through every stage and record the source's health.

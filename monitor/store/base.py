@@ -160,7 +160,19 @@ class DocumentStore(Protocol):
     """Storage and retrieval of analysed documents."""
 
     def upsert(self, documents: Sequence[AnalyzedDocument]) -> UpsertResult:
-        """Insert or replace by ``doc_id``; idempotent."""
+        """Insert or replace by ``doc_id``; idempotent.
+
+        Every document reported inserted or updated (or spooled) is durably marked as not yet evaluated, with
+        the write or before it, until :meth:`mark_evaluated` (see :mod:`monitor.store.evaluation_marks`).
+        """
+        ...
+
+    def unevaluated(self, limit: int) -> list[str]:
+        """Up to ``limit`` ids of stored documents not yet marked evaluated, in the order they were stored."""
+        ...
+
+    def mark_evaluated(self, doc_ids: Sequence[str]) -> None:
+        """Record that the claim links and rules of ``doc_ids`` ran (their results are committed)."""
         ...
 
     def get(self, doc_id: str) -> AnalyzedDocument:

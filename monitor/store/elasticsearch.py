@@ -40,6 +40,7 @@ from monitor.store.base import (
 )
 from monitor.store.es_indices import IndexLayout, month_of
 from monitor.store.es_query import Query, compile_filter
+from monitor.store.evaluation_marks import EvaluationMarks
 from monitor.store.spool import Spool
 from monitor.text import exact_words, folded_words
 
@@ -162,9 +163,17 @@ def rebuild_source(source: dict[str, Any]) -> dict[str, Any]:
 class ElasticsearchDocumentStore:
     """:class:`monitor.store.base.DocumentStore` on an Elasticsearch cluster."""
 
-    def __init__(self, client: Elasticsearch, layout: IndexLayout, spool_dir: Path, chunk_size: int = 2500) -> None:
+    def __init__(
+        self,
+        client: Elasticsearch,
+        layout: IndexLayout,
+        spool_dir: Path,
+        marks: EvaluationMarks,
+        chunk_size: int = 2500,
+    ) -> None:
         self.client = client
         self.layout = layout
+        self.marks = marks
         self.spool = Spool(spool_dir)
         self.chunk_size = chunk_size
         self._write_lock = threading.Lock()  # keeps spooled batches and new writes in order
@@ -194,6 +203,12 @@ class ElasticsearchDocumentStore:
                 self.drain_spool()
             replayed, self._replayed = self._replayed, []
         return replayed
+
+    def unevaluated(self, limit: int) -> list[str]:
+        return self.marks.unevaluated(limit)
+
+    def mark_evaluated(self, doc_ids: Sequence[str]) -> None:
+        self.marks.clear(doc_ids)
 
     def drain_spool(self) -> int:
         """Replay spooled batches, oldest first; return how many documents were replayed."""
@@ -230,6 +245,15 @@ class ElasticsearchDocumentStore:
     def _write(self, items: Sequence[AnalyzedDocument], retry_missing_alias: bool = True) -> UpsertResult:
         if not items:
             return UpsertResult()
+        # Marked before anything is sent (the cluster and the marks cannot share a transaction); the marks
+        # of documents that turn out unchanged or refused are removed again below, but not a mark left by an
+        # earlier write that was stored and never evaluated.
+        marked = self.marks.mark([item.doc_id for item in items])
+        result = self._send(items, retry_missing_alias)
+        self.marks.clear(sorted({*result.unchanged, *result.failed} & set(marked)))
+        return result
+
+    def _send(self, items: Sequence[AnalyzedDocument], retry_missing_alias: bool) -> UpsertResult:
         existing = self._existing([item.doc_id for item in items])
         outcome: dict[str, list[str]] = {"inserted": [], "updated": [], "unchanged": []}
         moved: list[dict[str, Any]] = []
@@ -242,7 +266,7 @@ class ElasticsearchDocumentStore:
         vanished = [item for item in items if "no such index" in failed.get(item.doc_id, "")]
         if vanished and retry_missing_alias:
             self.layout.forget_cache()
-            retried = self._write(vanished, retry_missing_alias=False)
+            retried = self._send(vanished, retry_missing_alias=False)
             for doc_id in [*retried.inserted, *retried.updated]:
                 failed.pop(doc_id, None)
             outcome["inserted"].extend(d for d in retried.inserted if d not in outcome["inserted"])

@@ -7,6 +7,7 @@ from monitor.db import Database
 from monitor.store.base import DocumentStore
 from monitor.store.elasticsearch import ElasticsearchDocumentStore, connect
 from monitor.store.es_indices import IndexLayout, load_mapping
+from monitor.store.evaluation_marks import EvaluationMarks
 from monitor.store.sqlite import SqliteDocumentStore
 
 SPOOL_FOLDER = "spool"
@@ -32,6 +33,7 @@ def open_document_store(settings: Settings, db: Database) -> DocumentStore:
             layout.client,
             layout,
             settings.data_dir / SPOOL_FOLDER,
+            EvaluationMarks(db),
             chunk_size=settings.storage.elasticsearch.bulk_chunk_size,
         )
     return SqliteDocumentStore(db)

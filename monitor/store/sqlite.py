@@ -33,6 +33,7 @@ from monitor.store.base import (
     fingerprint,
     jlh_score,
 )
+from monitor.store.evaluation_marks import EvaluationMarks, mark_in
 from monitor.text import exact_words, folded_words
 
 SCHEMA = (
@@ -231,6 +232,7 @@ class SqliteDocumentStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         db.apply_schema(SCHEMA)
+        self.marks = EvaluationMarks(db)
 
     def upsert(self, documents: Sequence[AnalyzedDocument]) -> UpsertResult:
         inserted: list[str] = []
@@ -244,6 +246,8 @@ class SqliteDocumentStore:
                     outcome = self._upsert_one(conn, item, now, word_changes)
                     {"inserted": inserted, "updated": updated, "unchanged": unchanged}[outcome].append(item.doc_id)
                 _apply_word_changes(conn, word_changes)
+                # In the documents' own transaction: stored and "to evaluate" are one fact.
+                mark_in(conn, [*inserted, *updated])
         except sqlite3.Error as exc:
             raise StoreError(f"cannot store {len(documents)} documents in {self.db.path}: {exc}") from exc
         return UpsertResult(inserted=inserted, updated=updated, unchanged=unchanged)
@@ -438,6 +442,12 @@ class SqliteDocumentStore:
     def flush_pending(self) -> list[AnalyzedDocument]:
         """SQLite writes synchronously: nothing is ever pending."""
         return []
+
+    def unevaluated(self, limit: int) -> list[str]:
+        return self.marks.unevaluated(limit)
+
+    def mark_evaluated(self, doc_ids: Sequence[str]) -> None:
+        self.marks.clear(doc_ids)
 
     def close(self) -> None:
         """Nothing to release: the :class:`Database` belongs to whoever opened it."""

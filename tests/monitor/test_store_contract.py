@@ -89,6 +89,25 @@ def test_upsert_is_idempotent_and_reports_changes(store: DocumentStore) -> None:
     assert _texts(store, text="sau") == ["Biên Hòa ngậ"]  # the index follows the update
 
 
+def test_stored_documents_stay_unevaluated_until_marked(store: DocumentStore) -> None:
+    """The durable "rules pending" mark: set with every insert or update, kept until the rules ran."""
+    first = analyzed("Biên Hòa ngập sâu sau mưa", post_id="e1", published=at("2026-10-20 19:00"))
+    second = analyzed("Cầu Hóa An kẹt xe", post_id="e2", published=at("2026-10-20 19:05"))
+    store.upsert([first, second])
+    assert store.unevaluated(10) == [first.doc_id, second.doc_id]  # in the order they were stored
+    assert store.unevaluated(1) == [first.doc_id]
+    store.mark_evaluated([first.doc_id, second.doc_id])
+    assert store.upsert([first]).unchanged == [first.doc_id]
+    assert store.unevaluated(10) == []  # nothing new to evaluate in an unchanged document
+    edited = analyzed("Biên Hòa ngập sâu sau mưa lớn", post_id="e1", published=at("2026-10-20 19:00"))
+    assert store.upsert([edited]).updated == [first.doc_id]
+    # Stored again unchanged (a restarted crawl) before its rules ran: the mark stays.
+    assert store.upsert([edited]).unchanged == [first.doc_id]
+    assert store.unevaluated(10) == [first.doc_id]
+    store.mark_evaluated([first.doc_id])
+    assert store.unevaluated(10) == []
+
+
 def test_moving_to_another_month_keeps_one_copy(store: DocumentStore) -> None:
     first = analyzed("Tin sửa ngày", post_id="m", published=at("2026-10-31 23:00"))
     store.upsert([first])
