@@ -10,8 +10,8 @@ from fastapi import APIRouter, Body, Header, HTTPException, Query, Request, stat
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.deps import UNPROCESSABLE, ActOnAlerts, MonitorDep, ReadAlerts, actor, time_range
-from api.sse import StreamFilter, alert_events
+from api.deps import ALERT_READERS, UNPROCESSABLE, ActOnAlerts, MonitorDep, ReadAlerts, actor, key_recheck, time_range
+from api.sse import StreamFilter, alert_events, closing_event
 from monitor.alerts import MAX_COMMENT_CHARS, Alert, AlertComment, AlertQuery, AlertState
 from monitor.audit import AuditEntry
 from monitor.delivery import Delivery, DeliveryAttempt
@@ -127,7 +127,9 @@ def _resume_point(header: str | None, query: int | None, monitor: MonitorDep) ->
     summary="Live alert changes as Server-Sent Events",
     description="One `alert` event per new or changed alert (data: the alert as JSON, id: its change sequence), "
     "a `: heartbeat` comment when idle. Reconnect with `Last-Event-ID` (or `last_event_id`) to replay what "
-    "changed since; without either, the stream starts at the present.",
+    "changed since; without either, the stream starts at the present. The key is checked again while the "
+    "stream is open: the stream ends with an `end` event (data: the reason) when the key is revoked, and "
+    "when the server shuts down.",
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
 )
@@ -150,6 +152,9 @@ def stream_alerts(
         StreamFilter(include_silenced=include_silenced, severities=frozenset(severity or ())),
         poll_seconds=api.stream_poll_seconds,
         heartbeat_seconds=api.stream_heartbeat_seconds,
+        key_check=key_recheck(request, monitor, ALERT_READERS),
+        key_check_seconds=api.stream_key_check_seconds,
+        closing=closing_event(request.app.state),
     )
     return StreamingResponse(
         events,
