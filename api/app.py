@@ -12,13 +12,13 @@ from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.deps import UNPROCESSABLE
 from api.docs import mount_docs
 from api.limits import BodyLimitMiddleware
 from api.ratelimit import RateLimiter
+from api.responses import Problem, declare_answers
 from api.routes import alerts, audit, case_exports, cases, documents, meta, reports, rules, silences
 from api.sse import close_streams
 from monitor.alerts import AlertStateError
@@ -35,16 +35,13 @@ Search is accent-insensitive: `dong nai` finds `Đồng Nai`.
 """
 
 
-class Problem(BaseModel):
-    """Every error body: a readable message naming the parameter or field; validation errors add details."""
-
-    detail: str
-    errors: list[dict[str, Any]] | None = Field(default=None, description="Pydantic's errors, for programs.")
+LOCATIONS = {("query",), ("path",), ("body",), ("header",), ("cookie",)}
 
 
 def _parameter_name(location: tuple[object, ...]) -> str:
-    # FastAPI locations look like ("query", "limit"); the last string part is the parameter.
-    names = [str(part) for part in location if part not in ("query", "path", "body", "header")]
+    # FastAPI locations look like ("query", "limit") or ("body", "sources", 1): where, then the parameter
+    # (only the first part says where: a rule's body has a field named "query").
+    names = [str(part) for part in location[1:]] if location[:1] in LOCATIONS else [str(part) for part in location]
     if not names and location[:1] == ("body",):
         return "body"
     return ".".join(names) or "request"
@@ -162,15 +159,19 @@ def create_app(monitor: Monitor) -> FastAPI:
     app.add_exception_handler(StoreError, _store_error)
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(AlertStateError, _conflict)
-    app.include_router(meta.router)
-    app.include_router(documents.router)
-    app.include_router(alerts.router)
-    app.include_router(silences.router)
-    app.include_router(rules.router)
-    app.include_router(audit.router)
-    app.include_router(cases.router)
-    app.include_router(case_exports.router)
-    app.include_router(reports.router)
+    for router in (
+        meta.router,
+        documents.router,
+        alerts.router,
+        silences.router,
+        rules.router,
+        audit.router,
+        cases.router,
+        case_exports.router,
+        reports.router,
+    ):
+        declare_answers(router)
+        app.include_router(router)
     mount_docs(app)
     _document_error_bodies(app)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -73,17 +74,22 @@ def role_refusal(key: ApiKey, roles: frozenset[Role]) -> str | None:
     return f"role '{key.role.value}' may not do this (allowed: {names})"
 
 
-def require(*roles: Role) -> Callable[[ApiKey], ApiKey]:
-    """A dependency that admits only keys with one of ``roles``."""
-    allowed = frozenset(roles)
+@dataclass(frozen=True)
+class RoleCheck:
+    """A dependency that admits only keys with one of ``roles`` (a class, so the schema can tell 403s)."""
 
-    def check(key: KeyDep) -> ApiKey:
-        refused = role_refusal(key, allowed)
+    roles: frozenset[Role]
+
+    def __call__(self, key: KeyDep) -> ApiKey:
+        refused = role_refusal(key, self.roles)
         if refused is not None:
             raise HTTPException(status.HTTP_403_FORBIDDEN, refused)
         return key
 
-    return check
+
+def require(*roles: Role) -> Callable[[ApiKey], ApiKey]:
+    """A dependency that admits only keys with one of ``roles``."""
+    return RoleCheck(frozenset(roles))
 
 
 def key_recheck(request: Request, monitor: Monitor, roles: frozenset[Role]) -> Callable[[], str | None]:
