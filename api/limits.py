@@ -44,22 +44,24 @@ async def _answer(send: Send, status: int, detail: str, **extra: Any) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def lone_surrogate_path(value: object, path: tuple[str | int, ...] = ()) -> tuple[str | int, ...] | None:
-    """The location of the first string (or object key) in ``value`` holding a lone surrogate, else None."""
-    if isinstance(value, str):
-        return path if _SURROGATE.search(value) else None
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if _SURROGATE.search(key):
-                return (*path, key.encode("utf-8", "backslashreplace").decode("utf-8"))
-            found = lone_surrogate_path(item, (*path, key))
-            if found is not None:
-                return found
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = lone_surrogate_path(item, (*path, index))
-            if found is not None:
-                return found
+def lone_surrogate_path(value: object) -> tuple[str | int, ...] | None:
+    """The location of the first string (or object key) in ``value`` holding a lone surrogate, else None.
+
+    Walked with a stack, not recursion: a body may nest as deep as the JSON parser allows.
+    """
+    pending: list[tuple[tuple[str | int, ...], object]] = [((), value)]
+    while pending:
+        path, item = pending.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return path
+        elif isinstance(item, dict):
+            for key in item:
+                if _SURROGATE.search(key):
+                    return (*path, key.encode("utf-8", "backslashreplace").decode("utf-8"))
+            pending.extend(((*path, key), child) for key, child in reversed(item.items()))
+        elif isinstance(item, list):
+            pending.extend(((*path, index), child) for index, child in reversed(list(enumerate(item))))
     return None
 
 
@@ -122,7 +124,7 @@ class BodyLimitMiddleware:
 def _surrogate_in_json(body: bytes) -> tuple[str | int, ...] | None:
     try:
         parsed = json.loads(body)
-    except ValueError:  # not JSON (or broken JSON): the route says what is wrong with it
+    except (ValueError, RecursionError):  # not JSON, broken or too deep: the route says what is wrong
         return None
     return lone_surrogate_path(parsed)
 

@@ -116,6 +116,17 @@ def test_a_lone_surrogate_is_refused_naming_the_field(
     assert "lone UTF-16 surrogate" in response.json()["detail"]
 
 
+def test_a_deeply_nested_body_is_not_a_500(client: TestClient, monitor: Monitor) -> None:
+    alert = record_alert(monitor)
+    body = b'{"text": ' + b"[" * 5000 + b'"\\ud800"' + b"]" * 5000 + b"}"
+    response = client.post(
+        f"/alerts/{alert.alert_id}/comments",
+        content=body,
+        headers={**headers(monitor, Role.OFFICER), "Content-Type": "application/json"},
+    )
+    assert response.status_code in (400, 422)
+
+
 def test_a_surrogate_pair_is_text(client: TestClient, monitor: Monitor) -> None:
     alert = record_alert(monitor)
     response = client.post(
