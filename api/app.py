@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.deps import UNPROCESSABLE
+from api.docs import mount_docs
+from api.limits import BodyLimitMiddleware
 from api.ratelimit import RateLimiter
+from api.responses import Problem, declare_answers
 from api.routes import alerts, audit, case_exports, cases, documents, meta, reports, rules, silences
+from api.sse import close_streams
 from monitor.alerts import AlertStateError
 from monitor.context import Monitor
+from monitor.db import waiting_at_most
 from monitor.errors import NotFoundError, QueryError, StoreError
 from monitor.privacy import Pseudonymizer
 
@@ -26,16 +35,13 @@ Search is accent-insensitive: `dong nai` finds `Đồng Nai`.
 """
 
 
-class Problem(BaseModel):
-    """Every error body: a readable message naming the parameter or field; validation errors add details."""
-
-    detail: str
-    errors: list[dict[str, Any]] | None = Field(default=None, description="Pydantic's errors, for programs.")
+LOCATIONS = {("query",), ("path",), ("body",), ("header",), ("cookie",)}
 
 
 def _parameter_name(location: tuple[object, ...]) -> str:
-    # FastAPI locations look like ("query", "limit"); the last string part is the parameter.
-    names = [str(part) for part in location if part not in ("query", "path", "body", "header")]
+    # FastAPI locations look like ("query", "limit") or ("body", "sources", 1): where, then the parameter
+    # (only the first part says where: a rule's body has a field named "query").
+    names = [str(part) for part in location[1:]] if location[:1] in LOCATIONS else [str(part) for part in location]
     if not names and location[:1] == ("body",):
         return "body"
     return ".".join(names) or "request"
@@ -49,12 +55,34 @@ def _message(error: Any) -> str:
     return f"parameter '{_parameter_name(tuple(error['loc']))}': {error['msg']}"
 
 
+# Longest input echoed back in a validation error, as JSON text; longer ones are described, not repeated:
+# a 300 MB body must not come back inside its own 422.
+MAX_ECHOED_INPUT_CHARS = 200
+# What a 503 for a busy or unreachable store tells clients to wait before trying again.
+STORE_RETRY_AFTER_SECONDS = 5
+
+
+def _echo(value: object) -> object:
+    text = json.dumps(jsonable_encoder(value), ensure_ascii=False, default=str)
+    if len(text) <= MAX_ECHOED_INPUT_CHARS:
+        return value
+    return f"<not repeated: {len(text)} characters as JSON>"
+
+
+def public_errors(errors: Any) -> list[dict[str, Any]]:
+    """Pydantic's errors for a response body, with long ``input`` values replaced by their size."""
+    return [
+        {**error, "input": _echo(error["input"])} if "input" in error else dict(error)
+        for error in jsonable_encoder(errors)
+    ]
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = exc.errors()
     return JSONResponse(
         status_code=UNPROCESSABLE,
-        content={"detail": "; ".join(_message(e) for e in errors), "errors": jsonable_encoder(errors)},
+        content={"detail": "; ".join(_message(e) for e in errors), "errors": public_errors(errors)},
     )
 
 
@@ -73,7 +101,9 @@ async def _query_error(request: Request, exc: Exception) -> JSONResponse:
 async def _store_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StoreError)
     return JSONResponse(
-        status_code=status.HTTP_503_SERVICE_UNAVAILABLE, content={"detail": f"storage unavailable: {exc.message}"}
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        content={"detail": f"storage unavailable: {exc.message}"},
+        headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)} if exc.retryable else None,
     )
 
 
@@ -87,28 +117,62 @@ async def _conflict(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=status.HTTP_409_CONFLICT, content={"detail": exc.message})
 
 
+class DatabaseWaitMiddleware:
+    """Requests wait at most ``seconds`` for another writer's lock, then answer 503 (a StoreBusyError)."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        with waiting_at_most(self.seconds):
+            await self.app(scope, receive, send)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    app.state.streams_closing = asyncio.Event()  # a fresh one for each run of the server
+    yield
+    close_streams(app.state)
+
+
 def create_app(monitor: Monitor) -> FastAPI:
     """Build the API over an assembled :class:`Monitor` (which the caller owns and closes)."""
-    app = FastAPI(title="Đồng Nai media monitor", version="0.1.0", description=DESCRIPTION)
+    app = FastAPI(
+        title="Đồng Nai media monitor",
+        version="0.1.0",
+        description=DESCRIPTION,
+        docs_url=None,  # served by mount_docs from installed files, not from a CDN
+        redoc_url=None,
+        lifespan=_lifespan,
+    )
     app.state.monitor = monitor
     app.state.cases = monitor.cases
     app.state.pseudonymizer = Pseudonymizer.for_data_dir(monitor.settings.data_dir)
     api = monitor.settings.api
     app.state.rate_limiter = RateLimiter(api.rate_limit_per_minute, api.rate_limit_burst)
+    # Added last, so run first: bodies are limited before authentication and parsing read them.
+    app.add_middleware(DatabaseWaitMiddleware, seconds=api.busy_timeout_seconds)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=api.max_body_bytes)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(QueryError, _query_error)
     app.add_exception_handler(StoreError, _store_error)
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(AlertStateError, _conflict)
-    app.include_router(meta.router)
-    app.include_router(documents.router)
-    app.include_router(alerts.router)
-    app.include_router(silences.router)
-    app.include_router(rules.router)
-    app.include_router(audit.router)
-    app.include_router(cases.router)
-    app.include_router(case_exports.router)
-    app.include_router(reports.router)
+    for router in (
+        meta.router,
+        documents.router,
+        alerts.router,
+        silences.router,
+        rules.router,
+        audit.router,
+        cases.router,
+        case_exports.router,
+        reports.router,
+    ):
+        declare_answers(router)
+        app.include_router(router)
+    mount_docs(app)
     _document_error_bodies(app)
     return app
 

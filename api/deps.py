@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -39,6 +40,7 @@ def current_key(
 ) -> ApiKey:
     """The caller's active key (401 otherwise), within its rate limit (429 with Retry-After otherwise)."""
     secret = api_key or (bearer.credentials if bearer else None)
+    request.state.api_key_secret = secret  # for long responses that check the key again (the alert stream)
     if not secret:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -65,24 +67,51 @@ def current_key(
 KeyDep = Annotated[ApiKey, Depends(current_key)]
 
 
+def role_refusal(key: ApiKey, roles: frozenset[Role]) -> str | None:
+    """Why ``key`` may not do what ``roles`` may (None if it may): the one wording of a 403."""
+    if key.role in roles:
+        return None
+    names = ", ".join(sorted(r.value for r in roles))
+    return f"role '{key.role.value}' may not do this (allowed: {names})"
+
+
+@dataclass(frozen=True)
+class RoleCheck:
+    """A dependency that admits only keys with one of ``roles`` (a class, so the schema can tell 403s)."""
+
+    roles: frozenset[Role]
+
+    def __call__(self, key: KeyDep) -> ApiKey:
+        refused = role_refusal(key, self.roles)
+        if refused is not None:
+            raise HTTPException(status.HTTP_403_FORBIDDEN, refused)
+        return key
+
+
 def require(*roles: Role) -> Callable[[ApiKey], ApiKey]:
     """A dependency that admits only keys with one of ``roles``."""
-    allowed = frozenset(roles)
+    return RoleCheck(frozenset(roles))
 
-    def check(key: KeyDep) -> ApiKey:
-        if key.role not in allowed:
-            names = ", ".join(sorted(r.value for r in allowed))
-            raise HTTPException(
-                status.HTTP_403_FORBIDDEN, f"role '{key.role.value}' may not do this (allowed: {names})"
-            )
-        return key
+
+def key_recheck(request: Request, monitor: Monitor, roles: frozenset[Role]) -> Callable[[], str | None]:
+    """For a long response: a function that authenticates the request's key again and says why it may
+    no longer go on (revoked, or a role outside ``roles``), or None while it may."""
+    secret: str = request.state.api_key_secret
+
+    def check() -> str | None:
+        try:
+            key = monitor.keys.authenticate(secret)
+        except AuthError as exc:
+            return exc.message
+        return role_refusal(key, roles)
 
     return check
 
 
 # Who may do what. Liaisons will see cases shared with their agency (a later feature), nothing else.
+ALERT_READERS = frozenset(ALERT_ROLES)  # the stream re-checks its key against the same roles
 ReadDocuments = Annotated[ApiKey, Depends(require(*DOCUMENT_ROLES))]
-ReadAlerts = Annotated[ApiKey, Depends(require(*ALERT_ROLES))]
+ReadAlerts = Annotated[ApiKey, Depends(require(*ALERT_READERS))]
 ActOnAlerts = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
 CorrectLabels = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
 ReadRules = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]

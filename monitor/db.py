@@ -8,12 +8,15 @@ by the module that uses the tables.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
-from monitor.errors import StoreError
+from monitor.errors import StoreBusyError, StoreError
 from monitor.files import private_dir, private_file
 
 # SQLite checkpoints the WAL into the database file (and syncs it) once the WAL holds this many pages; its
@@ -27,13 +30,84 @@ WAL_AUTOCHECKPOINT_PAGES = 10_000
 # SQLite's default of 2 MB holds a small part of those indexes once a few thousand documents are stored;
 # every insert then re-reads its path through the tree. Other threads keep the default: the API has many.
 WRITER_CACHE_KIB = 65_536
+# How long a statement waits for another connection's write lock before giving up: the crawler's writes
+# wait long (a batch elsewhere finishes), callers that answer people set less with :func:`waiting_at_most`.
+DEFAULT_BUSY_TIMEOUT_SECONDS = 30.0
+
+# The wait of the current request or task, if it set one; contexts, not threads, because the API runs a
+# request's dependencies and its endpoint on different pool threads.
+_busy_timeout: ContextVar[float | None] = ContextVar("busy_timeout", default=None)
+
+_SQLITE_BUSY = 5
+_SQLITE_LOCKED = 6
+
+
+@contextlib.contextmanager
+def waiting_at_most(seconds: float) -> Iterator[None]:
+    """Within the block (and threads started from it), wait at most ``seconds`` for a locked database."""
+    token = _busy_timeout.set(seconds)
+    try:
+        yield
+    finally:
+        _busy_timeout.reset(token)
+
+
+def is_busy(exc: sqlite3.Error) -> bool:
+    """Whether ``exc`` says another connection holds a lock (SQLITE_BUSY or SQLITE_LOCKED)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    text = str(exc)
+    return "database is locked" in text or "database table is locked" in text or "database is busy" in text
+
+
+class BusyAwareConnection(sqlite3.Connection):
+    """A connection whose "database is locked" errors are :class:`StoreBusyError` (retryable), for every store."""
+
+    path: Path
+    busy_timeout: float
+
+    def _busy(self, exc: sqlite3.Error) -> StoreBusyError:
+        return StoreBusyError(
+            f"database {self.path} is busy: another connection holds its write lock "
+            f"(waited {self.busy_timeout:g} s): {exc}",
+        )
+
+    def execute(self, sql: str, parameters: Any = (), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            if is_busy(exc):
+                raise self._busy(exc) from exc
+            raise
+
+    def executemany(self, sql: str, parameters: Any, /) -> sqlite3.Cursor:
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.OperationalError as exc:
+            if is_busy(exc):
+                raise self._busy(exc) from exc
+            raise
+
+    def executescript(self, script: str, /) -> sqlite3.Cursor:
+        try:
+            return super().executescript(script)
+        except sqlite3.OperationalError as exc:
+            if is_busy(exc):
+                raise self._busy(exc) from exc
+            raise
+
+    def set_busy_timeout(self, seconds: float) -> None:
+        super().execute(f"PRAGMA busy_timeout={round(seconds * 1000)}")
+        self.busy_timeout = seconds
 
 
 class Database:
     """A SQLite file shared by the embedded stores."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, busy_timeout_seconds: float = DEFAULT_BUSY_TIMEOUT_SECONDS) -> None:
         self.path = Path(path)
+        self.busy_timeout_seconds = busy_timeout_seconds
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -46,13 +120,23 @@ class Database:
             raise StoreError(f"cannot open database {self.path}: {exc}", retryable=False) from exc
 
     def connection(self) -> sqlite3.Connection:
-        """Return this thread's connection, opening it on first use."""
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        """Return this thread's connection, opening it on first use.
+
+        The connection waits for a locked database as long as the caller's context allows
+        (:func:`waiting_at_most`), else ``busy_timeout_seconds``; past that its statements raise
+        :class:`StoreBusyError`.
+        """
+        conn: BusyAwareConnection | None = getattr(self._local, "conn", None)
+        wait = _busy_timeout.get()
+        wait = self.busy_timeout_seconds if wait is None else wait
         if conn is None:
             # isolation_level=None: we open transactions explicitly with `with transaction(...)`.
-            conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(
+                self.path, timeout=wait, isolation_level=None, check_same_thread=False, factory=BusyAwareConnection
+            )
+            conn.path = self.path
             conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA busy_timeout=30000")
+            conn.set_busy_timeout(wait)
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
@@ -61,6 +145,8 @@ class Database:
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
+        elif conn.busy_timeout != wait:
+            conn.set_busy_timeout(wait)
         return conn
 
     def mark_writer_thread(self) -> None:
@@ -104,4 +190,12 @@ class Transaction:
         return self._conn
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._conn.execute("ROLLBACK" if exc_type else "COMMIT")
+        if exc_type:
+            self._conn.execute("ROLLBACK")
+            return
+        try:
+            self._conn.execute("COMMIT")
+        except BaseException:
+            if self._conn.in_transaction:  # a failed COMMIT (e.g. busy) must not leave the transaction open
+                self._conn.execute("ROLLBACK")
+            raise

@@ -57,6 +57,12 @@ class StoreError(MonitorError):
     retryable = True
 
 
+class StoreBusyError(StoreError):
+    """Another connection holds the database's write lock longer than this caller may wait; retry later."""
+
+    retryable = True
+
+
 class NotFoundError(MonitorError):
     """A requested object (document, alert, key, source) does not exist."""
 

@@ -140,6 +140,7 @@ async def serve(monitor: Monitor) -> None:
     import uvicorn  # noqa: PLC0415 - imported here: only the serving commands need the server
 
     from api.app import create_app  # noqa: PLC0415 - monitor must not import api at module level (see DESIGN.md)
+    from api.server import ApiServer  # noqa: PLC0415 - (it ends the alert streams when the server stops)
 
     config = uvicorn.Config(
         create_app(monitor),
@@ -148,4 +149,4 @@ async def serve(monitor: Monitor) -> None:
         log_level="info",
         access_log=False,
     )
-    await uvicorn.Server(config).serve()
+    await ApiServer(config).serve()

@@ -7,12 +7,16 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from monitor.config.settings import load_settings
 from monitor.context import Monitor, build_monitor
 from monitor.crawl import CycleReport, crawl_cycle
+
+if TYPE_CHECKING:
+    from tests.browser import Browser
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 # The operator's own MONITOR_* variables must not leak into the tests' configuration.
@@ -85,3 +89,12 @@ def elasticsearch_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         yield server.url
     finally:
         elasticsearch_server.stop(server)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[Browser]:
+    """A headless chromium (see tests/browser.py) with a fresh profile; screenshots in <tmp_path>/screenshots."""
+    from tests.browser import open_browser  # selenium loads only for the tests that drive a browser
+
+    with open_browser(tmp_path / "chromium-profile", tmp_path / "screenshots") as driven:
+        yield driven

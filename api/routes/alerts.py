@@ -10,8 +10,10 @@ from fastapi import APIRouter, Body, Header, HTTPException, Query, Request, stat
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.deps import UNPROCESSABLE, ActOnAlerts, MonitorDep, ReadAlerts, actor, time_range
-from api.sse import StreamFilter, alert_events
+from api.deps import ALERT_READERS, UNPROCESSABLE, ActOnAlerts, MonitorDep, ReadAlerts, actor, key_recheck, time_range
+from api.params import LIMIT, OFFSET, AlertId
+from api.responses import CONFLICT
+from api.sse import StreamFilter, alert_events, closing_event
 from monitor.alerts import MAX_COMMENT_CHARS, Alert, AlertComment, AlertQuery, AlertState
 from monitor.audit import AuditEntry
 from monitor.delivery import Delivery, DeliveryAttempt
@@ -72,8 +74,8 @@ class CommentCreate(BaseModel):
 def list_alerts(
     monitor: MonitorDep,
     key: ReadAlerts,
-    state: Annotated[list[AlertState] | None, Query()] = None,
-    severity: Annotated[list[AlertSeverity] | None, Query()] = None,
+    state: Annotated[list[AlertState] | None, Query(description="Alert state; repeat for several.")] = None,
+    severity: Annotated[list[AlertSeverity] | None, Query(description="Severity; repeat for several.")] = None,
     rule: Annotated[list[str] | None, Query(description="Rule id; repeat for several.")] = None,
     q: Annotated[
         str | None, Query(max_length=200, description="Words in the title or summary (accents optional).")
@@ -86,8 +88,8 @@ def list_alerts(
     event_until: Annotated[datetime | None, Query(description="Event span starts before this.")] = None,
     include_silenced: Annotated[bool, Query(description="Also list alerts muted by an active silence.")] = False,
     escalated: Annotated[bool | None, Query(description="Only escalated (true) or not escalated (false).")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500, description=LIMIT)] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description=OFFSET)] = 0,
 ) -> AlertPage:
     created_since, created_until = time_range("since", since, "until", until)
     events_since, events_until = time_range("event_since", event_since, "event_until", event_until)
@@ -127,7 +129,9 @@ def _resume_point(header: str | None, query: int | None, monitor: MonitorDep) ->
     summary="Live alert changes as Server-Sent Events",
     description="One `alert` event per new or changed alert (data: the alert as JSON, id: its change sequence), "
     "a `: heartbeat` comment when idle. Reconnect with `Last-Event-ID` (or `last_event_id`) to replay what "
-    "changed since; without either, the stream starts at the present.",
+    "changed since; without either, the stream starts at the present. The key is checked again while the "
+    "stream is open: the stream ends with an `end` event (data: the reason) when the key is revoked, and "
+    "when the server shuts down.",
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}},
 )
@@ -135,12 +139,15 @@ def stream_alerts(
     request: Request,
     monitor: MonitorDep,
     key: ReadAlerts,
-    last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID", max_length=64)] = None,
+    last_event_id_header: Annotated[
+        str | None,
+        Header(alias="Last-Event-ID", max_length=64, description="Resume after this event id (browsers send it)."),
+    ] = None,
     last_event_id: Annotated[
         int | None, Query(ge=0, le=10**18, description="Replay changes after this event id.")
     ] = None,
-    severity: Annotated[list[AlertSeverity] | None, Query()] = None,
-    include_silenced: Annotated[bool, Query()] = False,
+    severity: Annotated[list[AlertSeverity] | None, Query(description="Severity; repeat for several.")] = None,
+    include_silenced: Annotated[bool, Query(description="Also stream alerts muted by an active silence.")] = False,
 ) -> StreamingResponse:
     after = _resume_point(last_event_id_header, last_event_id, monitor)
     api = monitor.settings.api
@@ -150,6 +157,9 @@ def stream_alerts(
         StreamFilter(include_silenced=include_silenced, severities=frozenset(severity or ())),
         poll_seconds=api.stream_poll_seconds,
         heartbeat_seconds=api.stream_heartbeat_seconds,
+        key_check=key_recheck(request, monitor, ALERT_READERS),
+        key_check_seconds=api.stream_key_check_seconds,
+        closing=closing_event(request.app.state),
     )
     return StreamingResponse(
         events,
@@ -159,7 +169,7 @@ def stream_alerts(
 
 
 @router.get("/{alert_id}", summary="One alert with the documents that triggered it, its rule and comments")
-def get_alert(alert_id: str, monitor: MonitorDep, key: ReadAlerts) -> AlertDetail:
+def get_alert(alert_id: AlertId, monitor: MonitorDep, key: ReadAlerts) -> AlertDetail:
     alert = monitor.alerts.get(alert_id)
     documents = monitor.store.get_many(list(alert.doc_ids[:DOCUMENTS_IN_DETAIL]))
     rule = next((r for r in monitor.rules if r.id == alert.rule_id), None)
@@ -184,14 +194,16 @@ def get_alert(alert_id: str, monitor: MonitorDep, key: ReadAlerts) -> AlertDetai
     )
 
 
-@router.post("/{alert_id}/acknowledge", summary="Acknowledge a new alert (409 if resolved)")
-def acknowledge_alert(alert_id: str, monitor: MonitorDep, key: ActOnAlerts) -> Alert:
+@router.post("/{alert_id}/acknowledge", summary="Acknowledge a new alert (409 if resolved)", responses=CONFLICT)
+def acknowledge_alert(alert_id: AlertId, monitor: MonitorDep, key: ActOnAlerts) -> Alert:
     return monitor.alerts.acknowledge(alert_id, by=actor(key))
 
 
-@router.post("/{alert_id}/resolve", summary="Resolve a new or acknowledged alert (409 if already resolved)")
+@router.post(
+    "/{alert_id}/resolve", summary="Resolve a new or acknowledged alert (409 if already resolved)", responses=CONFLICT
+)
 def resolve_alert(
-    alert_id: str,
+    alert_id: AlertId,
     monitor: MonitorDep,
     key: ActOnAlerts,
     body: Annotated[ResolveRequest | None, Body()] = None,
@@ -200,17 +212,17 @@ def resolve_alert(
 
 
 @router.post("/{alert_id}/comments", summary="Comment on an alert", status_code=status.HTTP_201_CREATED)
-def add_comment(alert_id: str, comment: CommentCreate, monitor: MonitorDep, key: ActOnAlerts) -> AlertComment:
+def add_comment(alert_id: AlertId, comment: CommentCreate, monitor: MonitorDep, key: ActOnAlerts) -> AlertComment:
     return monitor.alerts.comment(alert_id, by=actor(key), text=comment.text)
 
 
 @router.get("/{alert_id}/comments", summary="An alert's comments, oldest first")
-def list_comments(alert_id: str, monitor: MonitorDep, key: ReadAlerts) -> list[AlertComment]:
+def list_comments(alert_id: AlertId, monitor: MonitorDep, key: ReadAlerts) -> list[AlertComment]:
     return monitor.alerts.comments(alert_id)
 
 
 @router.get("/{alert_id}/audit", summary="An alert's audit trail: every state change and comment, oldest first")
-def alert_audit(alert_id: str, monitor: MonitorDep, key: ReadAlerts) -> list[AuditEntry]:
+def alert_audit(alert_id: AlertId, monitor: MonitorDep, key: ReadAlerts) -> list[AuditEntry]:
     return monitor.alerts.trail(alert_id)
 
 
@@ -226,14 +238,14 @@ class Requeued(BaseModel):
 
 
 @router.get("/{alert_id}/deliveries", summary="Where an alert was delivered, with every attempt and its outcome")
-def alert_deliveries(alert_id: str, monitor: MonitorDep, key: ReadAlerts) -> DeliveryStatus:
+def alert_deliveries(alert_id: AlertId, monitor: MonitorDep, key: ReadAlerts) -> DeliveryStatus:
     monitor.alerts.get(alert_id)  # 404 for an unknown alert, not an empty list
     return DeliveryStatus(deliveries=monitor.delivery.deliveries_for(alert_id), log=monitor.delivery.log_for(alert_id))
 
 
 @router.post("/{alert_id}/deliveries/retry", summary="Send an alert's failed deliveries again (all or one channel)")
 def retry_deliveries(
-    alert_id: str,
+    alert_id: AlertId,
     monitor: MonitorDep,
     key: ActOnAlerts,
     channel: Annotated[str | None, Query(max_length=64, description="Only this channel id.")] = None,

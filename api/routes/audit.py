@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from api.deps import MonitorDep, ReadAuditLog, time_range
+from api.params import LIMIT, OFFSET
 from monitor.audit import AuditAction, AuditEntry, AuditObject, AuditQuery
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -25,14 +26,14 @@ class AuditPage(BaseModel):
 def list_audit(
     monitor: MonitorDep,
     key: ReadAuditLog,
-    object_type: Annotated[AuditObject | None, Query()] = None,
-    object_id: Annotated[str | None, Query(max_length=200)] = None,
+    object_type: Annotated[AuditObject | None, Query(description="Only entries about this kind of object.")] = None,
+    object_id: Annotated[str | None, Query(max_length=200, description="Only entries about this object id.")] = None,
     action: Annotated[list[AuditAction] | None, Query(description="Repeat for several.")] = None,
     actor_id: Annotated[str | None, Query(max_length=200, description="API key id of who acted.")] = None,
     since: Annotated[datetime | None, Query(description="At or after (ISO-8601 with offset).")] = None,
     until: Annotated[datetime | None, Query(description="Before (ISO-8601 with offset).")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000, description=LIMIT)] = 100,
+    offset: Annotated[int, Query(ge=0, le=1_000_000, description=OFFSET)] = 0,
 ) -> AuditPage:
     start, end = time_range("since", since, "until", until)
     total, items = monitor.alerts.audit.search(

@@ -21,6 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
 from api.deps import UNPROCESSABLE, MonitorDep, actor, require
+from api.params import CaseId
+from api.responses import CONFLICT
 from api.routes.cases import CasesDep
 from monitor.cases import Cases, EvidenceTamperedError
 from monitor.cases.access import EXPORT_ROLES, REGISTER_ROLES, agency_scope
@@ -88,10 +90,10 @@ def _attachment(name: str) -> dict[str, str]:
     "/{case_id}/exports/police",
     summary="Evidence package for the police (ZIP, streamed; logged with your purpose; 409 if evidence changed)",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}},
+    responses={**CONFLICT, 200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}}}},
 )
 def police_package(
-    case_id: str, body: ExportRequest, cases: CasesDep, monitor: MonitorDep, key: ExportCases
+    case_id: CaseId, body: ExportRequest, cases: CasesDep, monitor: MonitorDep, key: ExportCases
 ) -> StreamingResponse:
     requester = _requester(key, cases, monitor, body.purpose)
     with _answers():  # access, verification and the custody entry happen here, before the first byte
@@ -103,9 +105,11 @@ def police_package(
     "/{case_id}/exports/briefing",
     summary="Briefing for foreign affairs (DOCX, Vietnamese, private individuals redacted; logged)",
     response_class=Response,
-    responses={200: {"content": {DOCX: {"schema": {"type": "string", "format": "binary"}}}}},
+    responses={**CONFLICT, 200: {"content": {DOCX: {"schema": {"type": "string", "format": "binary"}}}}},
 )
-def briefing(case_id: str, body: BriefingRequest, cases: CasesDep, monitor: MonitorDep, key: ExportCases) -> Response:
+def briefing(
+    case_id: CaseId, body: BriefingRequest, cases: CasesDep, monitor: MonitorDep, key: ExportCases
+) -> Response:
     requester = _requester(key, cases, monitor, body.purpose)
     out = io.BytesIO()
     with _answers():

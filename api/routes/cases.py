@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import UNPROCESSABLE, MonitorDep, actor, require
+from api.params import LIMIT, OFFSET, CaseId, EvidenceId
+from api.responses import CONFLICT
 from monitor.audit import Actor
 from monitor.cases import (
     TRANSITIONS,
@@ -190,7 +192,9 @@ Reason = Annotated[
 ]
 
 
-@router.post("", summary="Open a case from an alert and/or documents", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "", summary="Open a case from an alert and/or documents", status_code=status.HTTP_201_CREATED, responses=CONFLICT
+)
 def open_case(spec: CaseOpen, cases: CasesDep, key: WorkCases) -> OpenedCase:
     if spec.alert_id is None and not spec.doc_ids:
         raise HTTPException(UNPROCESSABLE, "a case comes from an alert ('alert_id') or documents ('doc_ids')")
@@ -203,12 +207,12 @@ def open_case(spec: CaseOpen, cases: CasesDep, key: WorkCases) -> OpenedCase:
 def list_cases(
     cases: CasesDep,
     key: SeeCases,
-    state: Annotated[list[CaseState] | None, Query()] = None,
-    priority: Annotated[list[CasePriority] | None, Query()] = None,
+    state: Annotated[list[CaseState] | None, Query(description="Case state; repeat for several.")] = None,
+    priority: Annotated[list[CasePriority] | None, Query(description="Priority; repeat for several.")] = None,
     assignee: Annotated[str | None, Query(max_length=64, description="Assignee key id.")] = None,
     agency: Annotated[str | None, Query(max_length=64, description="Shared with this agency.")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500, description=LIMIT)] = 50,
+    offset: Annotated[int, Query(ge=0, le=100_000, description=OFFSET)] = 0,
 ) -> CasePage:
     own = _agency(key, cases)
     if own is not None and agency is not None and agency != own:
@@ -231,7 +235,7 @@ def list_overdue(cases: CasesDep, key: WorkCases) -> list[Breach]:
 
 
 @router.get("/{case_id}", summary="One case, the moves allowed from its state, and its service record")
-def get_case(case_id: str, cases: CasesDep, key: SeeCases) -> CaseDetail:
+def get_case(case_id: CaseId, cases: CasesDep, key: SeeCases) -> CaseDetail:
     case = _visible(case_id, key, cases)
     return CaseDetail(
         case=case,
@@ -240,20 +244,22 @@ def get_case(case_id: str, cases: CasesDep, key: SeeCases) -> CaseDetail:
     )
 
 
-@router.post("/{case_id}/transition", summary="Move a case to another state (409 if the move is not allowed)")
-def transition(case_id: str, body: TransitionRequest, cases: CasesDep, key: WorkCases) -> Case:
+@router.post(
+    "/{case_id}/transition", summary="Move a case to another state (409 if the move is not allowed)", responses=CONFLICT
+)
+def transition(case_id: CaseId, body: TransitionRequest, cases: CasesDep, key: WorkCases) -> Case:
     with _answers():
         return cases.transition(case_id, body.to, actor(key), body.note)
 
 
-@router.put("/{case_id}/priority", summary="Set the priority (deadlines follow it)")
-def set_priority(case_id: str, body: PriorityRequest, cases: CasesDep, key: WorkCases) -> Case:
+@router.put("/{case_id}/priority", summary="Set the priority (deadlines follow it)", responses=CONFLICT)
+def set_priority(case_id: CaseId, body: PriorityRequest, cases: CasesDep, key: WorkCases) -> Case:
     with _answers():
         return cases.store.set_priority(case_id, body.priority, actor(key))
 
 
-@router.put("/{case_id}/assignee", summary="Assign to an officer's key (null unassigns)")
-def assign(case_id: str, body: AssigneeRequest, cases: CasesDep, monitor: MonitorDep, key: WorkCases) -> Case:
+@router.put("/{case_id}/assignee", summary="Assign to an officer's key (null unassigns)", responses=CONFLICT)
+def assign(case_id: CaseId, body: AssigneeRequest, cases: CasesDep, monitor: MonitorDep, key: WorkCases) -> Case:
     assignee: Actor | None = None
     if body.key_id is not None:
         target = next((k for k in monitor.keys.all_keys() if k.key_id == body.key_id), None)
@@ -267,7 +273,7 @@ def assign(case_id: str, body: AssigneeRequest, cases: CasesDep, monitor: Monito
 
 
 @router.post("/{case_id}/shares", summary="Share with an agency (its liaisons then see the case)")
-def share(case_id: str, body: ShareRequest, cases: CasesDep, key: WorkCases) -> Case:
+def share(case_id: CaseId, body: ShareRequest, cases: CasesDep, key: WorkCases) -> Case:
     try:
         cases.config.check_agency(body.agency)
     except ValueError as exc:
@@ -276,36 +282,47 @@ def share(case_id: str, body: ShareRequest, cases: CasesDep, key: WorkCases) -> 
 
 
 @router.delete("/{case_id}/shares/{agency}", summary="Stop sharing with an agency")
-def unshare(case_id: str, agency: str, cases: CasesDep, key: WorkCases) -> Case:
+def unshare(
+    case_id: CaseId,
+    agency: Annotated[str, Path(description="The agency the case is shared with.")],
+    cases: CasesDep,
+    key: WorkCases,
+) -> Case:
     return cases.store.unshare(case_id, agency, actor(key))
 
 
-@router.post("/{case_id}/comments", summary="Comment on a case", status_code=status.HTTP_201_CREATED)
-def add_comment(case_id: str, body: CommentCreate, cases: CasesDep, key: WorkCases) -> CaseComment:
+@router.post(
+    "/{case_id}/comments", summary="Comment on a case", status_code=status.HTTP_201_CREATED, responses=CONFLICT
+)
+def add_comment(case_id: CaseId, body: CommentCreate, cases: CasesDep, key: WorkCases) -> CaseComment:
     with _answers():
         return cases.store.comment(case_id, actor(key), body.text)
 
 
 @router.get("/{case_id}/comments", summary="A case's comments, oldest first")
-def list_comments(case_id: str, cases: CasesDep, key: SeeCases) -> list[CaseComment]:
+def list_comments(case_id: CaseId, cases: CasesDep, key: SeeCases) -> list[CaseComment]:
     _visible(case_id, key, cases)
     return cases.store.comments(case_id)
 
 
 @router.get("/{case_id}/timeline", summary="Everything that happened to a case, oldest first")
-def timeline(case_id: str, cases: CasesDep, key: SeeCases) -> list[TimelineEvent]:
+def timeline(case_id: CaseId, cases: CasesDep, key: SeeCases) -> list[TimelineEvent]:
     _visible(case_id, key, cases)
     return cases.store.timeline(case_id)
 
 
-@router.put("/{case_id}/claim", summary="Record the false claim in a sentence")
-def set_claim(case_id: str, body: ClaimRequest, cases: CasesDep, key: WorkCases) -> Case:
+@router.put("/{case_id}/claim", summary="Record the false claim in a sentence", responses=CONFLICT)
+def set_claim(case_id: CaseId, body: ClaimRequest, cases: CasesDep, key: WorkCases) -> Case:
     with _answers():
         return cases.set_claim(case_id, body.claim, actor(key))
 
 
-@router.put("/{case_id}/correction", summary="Record the official correction (statement, URL, issuing body, time)")
-def set_correction(case_id: str, body: Correction, cases: CasesDep, key: WorkCases) -> Case:
+@router.put(
+    "/{case_id}/correction",
+    summary="Record the official correction (statement, URL, issuing body, time)",
+    responses=CONFLICT,
+)
+def set_correction(case_id: CaseId, body: Correction, cases: CasesDep, key: WorkCases) -> Case:
     with _answers():
         return cases.set_correction(case_id, body, actor(key))
 
@@ -318,16 +335,17 @@ def _claims(cases: Cases) -> CaseClaims:
 
 @router.post(
     "/{case_id}/claim/registration",
+    responses=CONFLICT,
     summary="Register the claim and its correction: later repeats are flagged and linked to the case",
 )
-def register_claim(case_id: str, body: RegisterRequest, cases: CasesDep, key: WorkCases) -> RegisteredClaim:
+def register_claim(case_id: CaseId, body: RegisterRequest, cases: CasesDep, key: WorkCases) -> RegisteredClaim:
     keywords = tuple(body.keywords) if body.keywords is not None else None
     with _answers():
         return _claims(cases).register(case_id, actor(key), keywords)
 
 
 @router.get("/{case_id}/claim/registration", summary="The case's claim as registered (404 if never registered)")
-def get_registration(case_id: str, cases: CasesDep, key: SeeCases) -> RegisteredClaim:
+def get_registration(case_id: CaseId, cases: CasesDep, key: SeeCases) -> RegisteredClaim:
     _visible(case_id, key, cases)
     registered = _claims(cases).registered(case_id)
     if registered is None:
@@ -335,26 +353,26 @@ def get_registration(case_id: str, cases: CasesDep, key: SeeCases) -> Registered
     return registered
 
 
-@router.post("/{case_id}/claim/withdrawal", summary="Stop matching the case's registered claim")
-def withdraw_claim(case_id: str, body: WithdrawRequest, cases: CasesDep, key: WorkCases) -> RegisteredClaim:
+@router.post("/{case_id}/claim/withdrawal", summary="Stop matching the case's registered claim", responses=CONFLICT)
+def withdraw_claim(case_id: CaseId, body: WithdrawRequest, cases: CasesDep, key: WorkCases) -> RegisteredClaim:
     with _answers():
         return _claims(cases).withdraw(case_id, actor(key), body.why)
 
 
 @router.get("/{case_id}/spread", summary="Posts repeating the claim vs posts relaying the correction, per day")
-def spread(case_id: str, cases: CasesDep, monitor: MonitorDep, key: SeeCases) -> ClaimSpread:
+def spread(case_id: CaseId, cases: CasesDep, monitor: MonitorDep, key: SeeCases) -> ClaimSpread:
     _visible(case_id, key, cases)
     return _claims(cases).spread(case_id, monitor.settings.zone)
 
 
 @router.get("/{case_id}/linked", summary="Documents linked to the registered claim, newest published first")
 def linked(
-    case_id: str,
+    case_id: CaseId,
     cases: CasesDep,
     key: SeeCases,
     kind: Annotated[Literal["repeat", "correction"] | None, Query(description="Only this kind of link.")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500, description=LIMIT)] = 100,
+    offset: Annotated[int, Query(ge=0, le=100_000, description=OFFSET)] = 0,
 ) -> list[ClaimLink]:
     _visible(case_id, key, cases)
     return _claims(cases).linked(case_id, kind=kind, limit=limit, offset=offset)
@@ -362,11 +380,12 @@ def linked(
 
 @router.post(
     "/{case_id}/evidence",
+    responses=CONFLICT,
     summary="Attach a document as evidence (201 new snapshot; 200 with the first snapshot if already attached)",
     status_code=status.HTTP_201_CREATED,
 )
 def attach_evidence(
-    case_id: str, body: EvidenceRequest, cases: CasesDep, key: WorkCases, response: Response
+    case_id: CaseId, body: EvidenceRequest, cases: CasesDep, key: WorkCases, response: Response
 ) -> Evidence:
     with _answers():
         evidence, new = cases.evidence.attach(case_id, body.doc_id, actor(key))
@@ -376,18 +395,24 @@ def attach_evidence(
 
 
 @router.get("/{case_id}/evidence", summary="A case's evidence: documents, capture times and file hashes")
-def list_evidence(case_id: str, cases: CasesDep, key: SeeCases) -> list[Evidence]:
+def list_evidence(case_id: CaseId, cases: CasesDep, key: SeeCases) -> list[Evidence]:
     _visible(case_id, key, cases)
     return cases.evidence.attached(case_id)
 
 
 @router.post("/{case_id}/evidence/verify", summary="Re-hash every evidence file; names any missing or changed")
-def verify_evidence(case_id: str, cases: CasesDep, key: WorkCases) -> Verification:
+def verify_evidence(case_id: CaseId, cases: CasesDep, key: WorkCases) -> Verification:
     return cases.evidence.verify(case_id, actor(key))
 
 
-@router.get("/{case_id}/evidence/{evidence_id}", summary="See one snapshot's content (logged with your reason)")
-def view_evidence(case_id: str, evidence_id: str, reason: Reason, cases: CasesDep, key: SeeCases) -> EvidenceView:
+@router.get(
+    "/{case_id}/evidence/{evidence_id}",
+    summary="See one snapshot's content (logged with your reason)",
+    responses=CONFLICT,
+)
+def view_evidence(
+    case_id: CaseId, evidence_id: EvidenceId, reason: Reason, cases: CasesDep, key: SeeCases
+) -> EvidenceView:
     _visible(case_id, key, cases)
     with _answers():
         return cases.evidence.view(case_id, evidence_id, actor(key), reason)
@@ -397,10 +422,18 @@ def view_evidence(case_id: str, evidence_id: str, reason: Reason, cases: CasesDe
     "/{case_id}/evidence/{evidence_id}/files/{name}",
     summary="Download one evidence file (logged with your reason; 409 if it changed since attached)",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}},
+    responses={
+        **CONFLICT,
+        200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+    },
 )
 def download_evidence(
-    case_id: str, evidence_id: str, name: str, reason: Reason, cases: CasesDep, key: SeeCases
+    case_id: CaseId,
+    evidence_id: EvidenceId,
+    name: Annotated[str, Path(description="The file's name in the snapshot.")],
+    reason: Reason,
+    cases: CasesDep,
+    key: SeeCases,
 ) -> Response:
     _visible(case_id, key, cases)
     with _answers():
@@ -414,5 +447,5 @@ def download_evidence(
 
 
 @router.get("/{case_id}/custody", summary="The chain of custody of a case's evidence: who saw what, when, why")
-def custody(case_id: str, cases: CasesDep, key: WorkCases) -> list[CustodyEntry]:
+def custody(case_id: CaseId, cases: CasesDep, key: WorkCases) -> list[CustodyEntry]:
     return cases.evidence.custody(case_id)

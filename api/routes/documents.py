@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import UNPROCESSABLE, CorrectLabels, MonitorDep, ReadDocuments, time_range
+from api.params import LIMIT, OFFSET, DocId
 from monitor.analysis import AnalyzedDocument, SentimentLabel
 from monitor.context import Monitor
 from monitor.durations import parse_duration
@@ -74,10 +75,12 @@ def _filter(
     since: Annotated[datetime | None, Query(description="Published at or after (ISO-8601 with offset).")] = None,
     until: Annotated[datetime | None, Query(description="Published before (ISO-8601 with offset).")] = None,
     source: Annotated[list[str] | None, Query(description="Source id; repeat for several.")] = None,
-    platform: Annotated[list[Platform] | None, Query()] = None,
-    sentiment: Annotated[list[SentimentLabel] | None, Query()] = None,
-    topic: Annotated[list[str] | None, Query()] = None,
-    min_misinformation: Annotated[float | None, Query(ge=0.0, le=1.0)] = None,
+    platform: Annotated[list[Platform] | None, Query(description="Platform; repeat for several.")] = None,
+    sentiment: Annotated[list[SentimentLabel] | None, Query(description="Sentiment; repeat for several.")] = None,
+    topic: Annotated[list[str] | None, Query(description="Topic; repeat for several.")] = None,
+    min_misinformation: Annotated[
+        float | None, Query(ge=0.0, le=1.0, description="Misinformation score at least this (0 to 1).")
+    ] = None,
 ) -> DocumentFilter:
     start, end = time_range("since", since, "until", until)
     document_filter = DocumentFilter(
@@ -107,9 +110,9 @@ def search_documents(
     key: ReadDocuments,
     request: Request,
     document_filter: FilterDep,
-    limit: Annotated[int, Query(ge=1, le=500)] = 20,
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
-    sort: SortOrder = SortOrder.NEWEST,
+    limit: Annotated[int, Query(ge=1, le=500, description=LIMIT)] = 20,
+    offset: Annotated[int, Query(ge=0, le=100_000, description=OFFSET)] = 0,
+    sort: Annotated[SortOrder, Query(description="Order of the results.")] = SortOrder.NEWEST,
 ) -> DocumentPage:
     page = monitor.store.search(SearchRequest(filter=document_filter, limit=limit, offset=offset, sort=sort))
     return DocumentPage(total=page.total, limit=limit, offset=offset, items=_for_role(page.items, key, request))
@@ -150,13 +153,13 @@ def significant_words(
     monitor: MonitorDep,
     key: ReadDocuments,
     document_filter: FilterDep,
-    size: Annotated[int, Query(ge=1, le=100)] = 20,
+    size: Annotated[int, Query(ge=1, le=100, description="How many words to return.")] = 20,
 ) -> list[WordScore]:
     return monitor.store.significant_words(document_filter, size=size)
 
 
 @router.get("/{doc_id}", summary="Fetch one document with its analysis")
-def get_document(doc_id: str, monitor: MonitorDep, key: ReadDocuments, request: Request) -> AnalyzedDocument:
+def get_document(doc_id: DocId, monitor: MonitorDep, key: ReadDocuments, request: Request) -> AnalyzedDocument:
     try:
         return _for_role([monitor.store.get(doc_id)], key, request)[0]
     except NotFoundError as exc:
@@ -168,7 +171,7 @@ def get_document(doc_id: str, monitor: MonitorDep, key: ReadDocuments, request: 
     summary="Correct a document's label (stored as training feedback)",
     status_code=status.HTTP_201_CREATED,
 )
-def correct_label(doc_id: str, correction: Correction, monitor: MonitorDep, key: CorrectLabels) -> LabelCorrection:
+def correct_label(doc_id: DocId, correction: Correction, monitor: MonitorDep, key: CorrectLabels) -> LabelCorrection:
     try:
         monitor.store.get(doc_id)
         return monitor.feedback.add(
@@ -181,5 +184,5 @@ def correct_label(doc_id: str, correction: Correction, monitor: MonitorDep, key:
 
 
 @router.get("/{doc_id}/labels", summary="The label corrections of a document, oldest first")
-def label_history(doc_id: str, monitor: MonitorDep, key: CorrectLabels) -> list[LabelCorrection]:
+def label_history(doc_id: DocId, monitor: MonitorDep, key: CorrectLabels) -> list[LabelCorrection]:
     return monitor.feedback.history(doc_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
 from api.deps import UNPROCESSABLE, MonitorDep, require
 from monitor.access import DOCUMENT_ROLES
@@ -27,7 +27,7 @@ LATEST_END = date(2100, 12, 31)
 
 @router.get("/{kind}", response_class=Response, responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}})
 def get_report(
-    kind: ReportKind,
+    kind: Annotated[ReportKind, Path(description="Which report.")],
     monitor: MonitorDep,
     key: ReadReports,
     end: Annotated[

@@ -7,87 +7,109 @@ is audited, and every process running the rules picks the change up on its next 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Annotated, Any, Literal, Union
 
-from fastapi import APIRouter, Body, HTTPException, status
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ValidationError
+from fastapi import APIRouter, Body, HTTPException, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, Field, create_model
 
 from api.deps import UNPROCESSABLE, ManageRules, MonitorDep, ReadRules, actor
-from monitor.errors import ConfigError, MonitorError
+from api.params import RuleId
+from api.responses import CONFLICT
 from monitor.rules.managed import RuleConflictError
-from monitor.rules.specs import RULE_TYPES, RuleSpec, rule_spec_class
+from monitor.rules.specs import RULE_TYPES, AnyRuleSpec, RuleSpec
 
-router = APIRouter(tags=["alerts"])
+Origin = Literal["file", "api"]
+
+
+def _view(spec_class: type[RuleSpec]) -> type[BaseModel]:
+    """The spec of one rule type as the API shows it: its fields and where the rule comes from."""
+    return create_model(
+        spec_class.__name__.removesuffix("Spec"),
+        __base__=spec_class,
+        origin=(Origin, Field(description="'file': configs/rules/ (read-only here); 'api': created here.")),
+    )
+
+
+_VIEWS = {name: _view(spec_class) for name, spec_class in RULE_TYPES.items()}
+# One rule as listed and returned: a union over the rule types, told apart by 'type'.
+RuleView: Any = Annotated[Union[tuple(_VIEWS.values())], Field(discriminator="type")]  # noqa: UP007
+# One rule as sent: the same specs as configs/rules/*.yaml.
+RuleBody = Annotated[
+    AnyRuleSpec,
+    Body(discriminator="type", description="One rule, as in configs/rules/*.yaml: {'type': ..., 'id': ...}"),
+]
+
+
+def view(rule: RuleSpec, origin: Origin) -> BaseModel:
+    return _VIEWS[rule.type].model_validate({**rule.model_dump(), "origin": origin})
+
+
+def _rule_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
+    """Validation errors of a rule body worded as for the rule files: the 'type' field named, no union tags."""
+    known = ", ".join(sorted(RULE_TYPES))
+    worded = []
+    for error in errors:
+        loc = tuple(error["loc"])
+        change: dict[str, Any] = {}
+        if error["type"] == "union_tag_not_found":
+            change = {"loc": (*loc, "type"), "msg": f"required, one of {known}"}
+        elif error["type"] == "union_tag_invalid":
+            tag = error.get("ctx", {}).get("tag", "")
+            change = {"loc": (*loc, "type"), "msg": f"unknown rule type '{tag}' (known: {known})"}
+        elif loc[:1] == ("body",) and len(loc) > 1 and loc[1] in RULE_TYPES:
+            change = {"loc": (loc[0], *loc[2:])}
+        worded.append({**error, **change})
+    return worded
+
+
+class RuleRoute(APIRoute):
+    """A route whose body errors name the rule's fields as the rule files do (see :func:`_rule_errors`)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handle_rule(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except RequestValidationError as exc:
+                raise RequestValidationError(_rule_errors(exc.errors()), body=exc.body) from None
+
+        return handle_rule
+
+
+router = APIRouter(tags=["alerts"], route_class=RuleRoute)
 
 
 class RuleValidation(BaseModel):
     valid: bool
-    rule: dict[str, Any]
+    rule: AnyRuleSpec = Field(discriminator="type")
     warnings: list[str]
 
 
-@router.get("/rules", summary="Alert rules: from the configuration files, then those created through the API")
-def rules(monitor: MonitorDep, key: ReadRules) -> list[dict[str, Any]]:
+@router.get(
+    "/rules",
+    summary="Alert rules: from the configuration files, then those created through the API",
+    response_model=list[RuleView],
+)
+def rules(monitor: MonitorDep, key: ReadRules) -> list[BaseModel]:
     monitor.engine.refresh()
     file_ids = {rule.id for rule in monitor.engine.file_rules}
-    return [
-        {**rule.model_dump(mode="json"), "origin": "file" if rule.id in file_ids else "api"}
-        for rule in monitor.engine.all_rules
-    ]
-
-
-def _field(location: tuple[Any, ...]) -> str:
-    return ".".join(str(part) for part in location) or "rule"
+    return [view(rule, "file" if rule.id in file_ids else "api") for rule in monitor.engine.all_rules]
 
 
 @router.post(
-    "/rules/validate",
-    response_model=RuleValidation,
-    summary="Check a rule spec (as it would appear in configs/rules/*.yaml) without saving it",
+    "/rules/validate", summary="Check a rule spec (as it would appear in configs/rules/*.yaml) without saving it"
 )
-def validate_rule(
-    monitor: MonitorDep,
-    key: ManageRules,
-    spec: Annotated[dict[str, Any], Body(description="One rule: {'type': 'watch', 'id': ..., ...}")],
-) -> RuleValidation | JSONResponse:
-    parsed = _parse(spec)
-    if isinstance(parsed, JSONResponse):
-        return parsed
-    rule = parsed
+def validate_rule(monitor: MonitorDep, key: ManageRules, rule: RuleBody) -> RuleValidation:
     warnings = []
     if any(existing.id == rule.id for existing in monitor.engine.all_rules):
         warnings.append(f"a configured rule already has id '{rule.id}': saving this one would replace or clash with it")
     if not rule.enabled:
         warnings.append("the rule is disabled ('enabled: false'): it would not fire")
-    return RuleValidation(valid=True, rule=rule.model_dump(mode="json"), warnings=warnings)
-
-
-def _parse(spec: dict[str, Any]) -> RuleSpec | JSONResponse:
-    """The rule ``spec`` describes, or a 422 response naming every field at fault."""
-    type_name = spec.get("type")
-    if not isinstance(type_name, str):
-        known = ", ".join(sorted(RULE_TYPES))
-        raise HTTPException(UNPROCESSABLE, f"field 'type': required, one of {known}")
-    try:
-        spec_class = rule_spec_class(type_name)
-    except ConfigError as exc:
-        raise HTTPException(UNPROCESSABLE, f"field 'type': {exc.message}") from exc
-    try:
-        rule = spec_class.model_validate(spec)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        return JSONResponse(
-            status_code=UNPROCESSABLE,
-            content={
-                "detail": "; ".join(f"field '{_field(tuple(e['loc']))}': {e['msg']}" for e in errors),
-                "errors": jsonable_encoder(errors),
-            },
-        )
-    except MonitorError as exc:  # a validator that raised our own error (e.g. a query that does not parse)
-        raise HTTPException(UNPROCESSABLE, f"rule: {exc.message}") from exc
-    return rule
+    return RuleValidation(valid=True, rule=rule, warnings=warnings)
 
 
 def _not_a_file_rule(monitor: MonitorDep, rule_id: str) -> None:
@@ -98,39 +120,46 @@ def _not_a_file_rule(monitor: MonitorDep, rule_id: str) -> None:
         )
 
 
-RuleBody = Annotated[dict[str, Any], Body(description="One rule: {'type': 'watch', 'id': ..., ...}")]
-
-
-@router.post("/rules", status_code=status.HTTP_201_CREATED, summary="Create a rule (admin); it runs from the next pass")
-def create_rule(monitor: MonitorDep, key: ManageRules, spec: RuleBody) -> Any:
-    parsed = _parse(spec)
-    if isinstance(parsed, JSONResponse):
-        return parsed
-    _not_a_file_rule(monitor, parsed.id)
+@router.post(
+    "/rules",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a rule (admin); it runs from the next pass",
+    response_model=RuleView,
+    responses=CONFLICT,
+)
+def create_rule(monitor: MonitorDep, key: ManageRules, rule: RuleBody) -> BaseModel:
+    _not_a_file_rule(monitor, rule.id)
     try:
-        monitor.engine.managed_rules().create(parsed, actor(key))
+        monitor.engine.managed_rules().create(rule, actor(key))
     except RuleConflictError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, exc.message) from exc
     monitor.engine.refresh()
-    return {**parsed.model_dump(mode="json"), "origin": "api"}
+    return view(rule, "api")
 
 
-@router.put("/rules/{rule_id}", summary="Replace a rule created through the API (admin)")
-def replace_rule(rule_id: str, monitor: MonitorDep, key: ManageRules, spec: RuleBody) -> Any:
-    parsed = _parse(spec)
-    if isinstance(parsed, JSONResponse):
-        return parsed
-    if parsed.id != rule_id:
-        raise HTTPException(UNPROCESSABLE, f"field 'id': '{parsed.id}' differs from the rule in the path '{rule_id}'")
+@router.put(
+    "/rules/{rule_id}",
+    summary="Replace a rule created through the API (admin)",
+    response_model=RuleView,
+    responses=CONFLICT,
+)
+def replace_rule(rule_id: RuleId, monitor: MonitorDep, key: ManageRules, rule: RuleBody) -> BaseModel:
+    if rule.id != rule_id:
+        raise HTTPException(UNPROCESSABLE, f"field 'id': '{rule.id}' differs from the rule in the path '{rule_id}'")
     _not_a_file_rule(monitor, rule_id)
-    monitor.engine.managed_rules().replace(parsed, actor(key))
+    monitor.engine.managed_rules().replace(rule, actor(key))
     monitor.engine.refresh()
-    return {**parsed.model_dump(mode="json"), "origin": "api"}
+    return view(rule, "api")
 
 
-@router.delete("/rules/{rule_id}", summary="Delete a rule created through the API (admin)")
-def delete_rule(rule_id: str, monitor: MonitorDep, key: ManageRules) -> dict[str, Any]:
+@router.delete(
+    "/rules/{rule_id}",
+    summary="Delete a rule created through the API (admin)",
+    response_model=RuleView,
+    responses=CONFLICT,
+)
+def delete_rule(rule_id: RuleId, monitor: MonitorDep, key: ManageRules) -> BaseModel:
     _not_a_file_rule(monitor, rule_id)
     deleted = monitor.engine.managed_rules().delete(rule_id, actor(key))
     monitor.engine.refresh()
-    return {**deleted.model_dump(mode="json"), "origin": "api"}
+    return view(deleted, "api")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, status
 from pydantic import BaseModel
 
 from api.deps import ManageSilences, MonitorDep, ReadSilences, actor
+from api.params import LIMIT, OFFSET, SilenceId
 from monitor.silences import Silence, SilenceCreate, SilenceState
 
 router = APIRouter(prefix="/silences", tags=["silences"])
@@ -25,8 +26,8 @@ def list_silences(
     monitor: MonitorDep,
     key: ReadSilences,
     state: Annotated[SilenceState | None, Query(description="Only silences in this state now.")] = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=500, description=LIMIT)] = 50,
+    offset: Annotated[int, Query(ge=0, le=100_000, description=OFFSET)] = 0,
 ) -> SilencePage:
     total, items = monitor.alerts.silences.search(state, limit=limit, offset=offset)
     return SilencePage(total=total, limit=limit, offset=offset, items=items)
@@ -42,10 +43,10 @@ def create_silence(spec: SilenceCreate, monitor: MonitorDep, key: ManageSilences
 
 
 @router.get("/{silence_id}", summary="One silence")
-def get_silence(silence_id: str, monitor: MonitorDep, key: ReadSilences) -> Silence:
+def get_silence(silence_id: SilenceId, monitor: MonitorDep, key: ReadSilences) -> Silence:
     return monitor.alerts.silences.get(silence_id)
 
 
 @router.delete("/{silence_id}", summary="End a silence now (it stays listed as expired)")
-def delete_silence(silence_id: str, monitor: MonitorDep, key: ManageSilences) -> Silence:
+def delete_silence(silence_id: SilenceId, monitor: MonitorDep, key: ManageSilences) -> Silence:
     return monitor.alerts.delete_silence(silence_id, by=actor(key))

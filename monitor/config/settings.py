@@ -35,6 +35,21 @@ class ApiSettings(BaseModel):
     stream_heartbeat_seconds: float = Field(
         default=15.0, gt=0, le=300, description="Comment sent on an idle alert stream so proxies keep it open."
     )
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        ge=1024,
+        le=100_000_000,
+        description="Largest request body accepted (413 beyond); the largest legitimate body is a few kB.",
+    )
+    busy_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="How long a request waits for another writer's database lock before answering 503.",
+    )
+    stream_key_check_seconds: float = Field(
+        default=5.0, gt=0, le=300, description="How often an open alert stream checks that its key still may."
+    )
 
 
 class CrawlSettings(BaseModel):

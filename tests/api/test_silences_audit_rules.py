@@ -171,14 +171,14 @@ def test_rule_validation(client: TestClient, monitor: Monitor) -> None:
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [
-        ({"id": "x"}, "field 'type': required"),
-        ({"type": "magic", "id": "x"}, "field 'type': unknown rule type 'magic'"),
-        ({"type": "watch", "id": "x"}, "field 'query': Field required"),
-        ({"type": "watch", "id": "Bad Id", "query": "x"}, "field 'id'"),
-        ({"type": "watch", "id": "x", "query": '"ngập'}, "field 'query'"),
-        ({"type": "misinformation", "id": "x", "threshold": 2}, "field 'threshold'"),
-        ({"type": "watch", "id": "x", "query": "x", "colour": "red"}, "field 'colour'"),
-        ({"type": "watch", "id": "x", "query": "x", "severity": "urgent"}, "field 'severity'"),
+        ({"id": "x"}, "parameter 'type': required"),
+        ({"type": "magic", "id": "x"}, "parameter 'type': unknown rule type 'magic'"),
+        ({"type": "watch", "id": "x"}, "parameter 'query': Field required"),
+        ({"type": "watch", "id": "Bad Id", "query": "x"}, "parameter 'id'"),
+        ({"type": "watch", "id": "x", "query": '"ngập'}, "parameter 'query'"),
+        ({"type": "misinformation", "id": "x", "threshold": 2}, "parameter 'threshold'"),
+        ({"type": "watch", "id": "x", "query": "x", "colour": "red"}, "parameter 'colour'"),
+        ({"type": "watch", "id": "x", "query": "x", "severity": "urgent"}, "parameter 'severity'"),
     ],
 )
 def test_invalid_rules_are_422_naming_the_field(

@@ -61,6 +61,16 @@ def read_frames(lines: Iterator[str], count: int, want: str = "alert") -> list[E
     raise AssertionError(f"stream ended after {found}")
 
 
+def read_to_end(lines: Iterator[str]) -> list[str]:
+    """Every line until the server ends the stream (heartbeats keep the deadline checked)."""
+    rest = []
+    deadline = time.monotonic() + TIMEOUT
+    for line in lines:
+        assert time.monotonic() < deadline, f"the stream did not end; got {rest[-5:]}"
+        rest.append(line)
+    return rest
+
+
 @pytest.fixture
 def client(monitor: Monitor) -> Iterator[TestClient]:
     monitor.settings = monitor.settings.model_copy(
@@ -160,3 +170,43 @@ def test_stream_roles(client: TestClient, monitor: Monitor, role: Role, allowed:
     with client.stream("GET", "/alerts/stream", headers=headers(monitor, role)) as response:
         assert response.status_code == (200 if allowed else 403)
     assert client.get("/alerts/stream").status_code == 401
+
+
+def test_a_revoked_key_stops_receiving_alerts(monitor: Monitor) -> None:
+    monitor.settings = monitor.settings.model_copy(
+        update={"api": ApiSettings(stream_poll_seconds=0.05, stream_heartbeat_seconds=0.3, stream_key_check_seconds=30)}
+    )
+    key, secret = monitor.keys.create(Role.OFFICER, "cán bộ trực")
+    with (
+        TestClient(create_app(monitor)) as client,
+        client.stream("GET", "/alerts/stream", headers={"X-API-Key": secret}) as response,
+    ):
+        lines = response.iter_lines()
+        assert next(lines) == "retry: 5000"
+        record_alert(monitor, "before")
+        [before] = read_frames(lines, 1)
+        monitor.keys.revoke(key.key_id)
+        record_alert(monitor, "after")  # checked before it is sent, however long the check interval
+        rest = read_to_end(lines)  # the stream ends by itself
+    assert before.json()["key"] == "before"
+    assert "after" not in "\n".join(rest)
+    assert "event: end" in rest
+    assert any(line.startswith("data: ") and "revoked" in line for line in rest)
+
+
+def test_an_idle_stream_notices_a_revoked_key(monitor: Monitor) -> None:
+    monitor.settings = monitor.settings.model_copy(
+        update={
+            "api": ApiSettings(stream_poll_seconds=0.05, stream_heartbeat_seconds=0.3, stream_key_check_seconds=0.1)
+        }
+    )
+    key, secret = monitor.keys.create(Role.ADMIN)
+    with (
+        TestClient(create_app(monitor)) as client,
+        client.stream("GET", "/alerts/stream", headers={"X-API-Key": secret}) as response,
+    ):
+        lines = response.iter_lines()
+        read_frames(lines, 1, want="heartbeat")
+        monitor.keys.revoke(key.key_id)
+        rest = read_to_end(lines)
+    assert "event: end" in rest
