@@ -1,6 +1,8 @@
 # Two commands do all the set-up on a fresh machine:
 #   make run    create .venv if needed, install, and run the service on the embedded default
 #   make test   create .venv if needed, install with test dependencies, and run the whole suite
+# make run installs no torch; the transformers backend is the optional extra: .venv/bin/pip install -e '.[transformers]'
+# (the test dependencies include it).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from monitor.db import Database
+from monitor.keys import ApiKey
 from monitor.records import UtcDatetime, utc_now
 
 SCHEMA = (
@@ -57,7 +58,7 @@ class AuditObject(StrEnum):
 
 
 class Actor(BaseModel):
-    """Who did something: an API key (name and id), the CLI, or the system itself (``key_id`` None)."""
+    """Who did something: an API key (name and id), a command-line user (``cli:<os user>``) or the system."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -71,6 +72,11 @@ class Actor(BaseModel):
     @classmethod
     def of(cls, who: Actor | str) -> Actor:
         return who if isinstance(who, Actor) else cls(name=who)
+
+    @classmethod
+    def for_key(cls, key: ApiKey) -> Actor:
+        """The holder of an API key (the API, and command-line users acting as a key)."""
+        return cls(name=key.name, key_id=key.key_id)
 
 
 SYSTEM = Actor(name="system")

@@ -1,6 +1,6 @@
 """The ``monitor`` command: thin subcommands over the library.
 
-Exit codes: 0 success, 1 runtime failure, 2 invalid configuration or arguments.
+Exit codes: 0 success, 1 runtime failure, 2 invalid configuration or arguments (see :mod:`monitor.cli_common`).
 """
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import re
 import signal
 import sys
@@ -18,17 +17,29 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import ValidationError
+
 from monitor.alerts import AlertQuery, AlertState
 from monitor.analysis import SentimentLabel
 from monitor.cases.cli import add_case_commands
+from monitor.cli_common import (
+    GLOBAL_OPTIONS,
+    bounded_int,
+    command_line_actor,
+    lookback,
+    output_file,
+    report_error,
+    share_options,
+)
+from monitor.config.check import check_configuration
 from monitor.config.settings import Settings, load_settings
 from monitor.context import Monitor, build_monitor
 from monitor.crawl import crawl_cycle
-from monitor.durations import parse_duration
 from monitor.errors import ConfigError, MonitorError
 from monitor.files import restrict_umask
 from monitor.health import SourceHealth
-from monitor.keys import Role
+from monitor.keys_cli import add_keys_commands
+from monitor.logs import logging_for_command, register_secret
 from monitor.outbound.get import fetch_page
 from monitor.plugins import load_plugins
 from monitor.records import Platform, utc_now
@@ -51,16 +62,13 @@ def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _duration(value: str) -> int:
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-
-
 def _open(args: argparse.Namespace) -> Monitor:
     settings: Settings = load_settings(args.config_dir)
-    return build_monitor(settings)
+    monitor = build_monitor(settings)
+    for channel in monitor.delivery.config.channels:  # tokens and passwords read from the environment
+        for secret in channel.secrets.values():
+            register_secret(secret.get_secret_value())
+    return monitor
 
 
 def _exit_on_sigterm() -> None:
@@ -106,14 +114,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_sources(monitor: Monitor, chosen: Sequence[str] | None) -> None:
+    """Every id in ``chosen`` must be an enabled source: a typo would otherwise do nothing, silently."""
+    known = sorted(s.spec.id for s in monitor.sources)
+    unknown = sorted(set(chosen or ()) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"unknown or disabled source(s): {', '.join(unknown)} (enabled sources: {', '.join(known) or 'none'})"
+        )
+
+
 def cmd_crawl(args: argparse.Namespace) -> int:
     monitor = _open(args)
     try:
         chosen = monitor.sources
         if args.source:
-            unknown = sorted(set(args.source) - {s.spec.id for s in monitor.sources})
-            if unknown:
-                raise ConfigError(f"unknown or disabled source(s): {', '.join(unknown)}")
+            _check_sources(monitor, args.source)
             chosen = [s for s in monitor.sources if s.spec.id in args.source]
         _progress(f"Crawling {len(chosen)} sources once...")
         report = asyncio.run(crawl_cycle(monitor, chosen, _progress))
@@ -172,6 +188,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     monitor = _open(args)
     try:
+        _check_sources(monitor, args.source)
         since = utc_now() - timedelta(seconds=args.since) if args.since else None
         report = replay_archive(monitor, tuple(args.source or ()), since, _progress)
         skipped = "".join(
@@ -226,7 +243,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     monitor = _open(args)
     try:
         if args.ack:
-            alert = monitor.alerts.acknowledge(args.ack, by="cli")
+            alert = monitor.alerts.acknowledge(args.ack, by=command_line_actor(monitor.keys))
             _say(f"{alert.alert_id} is {alert.state.value} (by {alert.acknowledged_by})")
             return 0
         total, alerts = monitor.alerts.search(
@@ -313,7 +330,7 @@ def _add_export_commands(commands: Any) -> None:
     export = commands.add_parser("export", help="exports for researchers")
     export_commands = export.add_subparsers(dest="export_command", required=True)
     dataset = export_commands.add_parser("dataset", help="documents as Parquet, authors pseudonymized")
-    dataset.add_argument("out", type=Path, help="the .parquet file to write")
+    dataset.add_argument("out", type=output_file, help="the .parquet file to write")
     dataset.add_argument("--since", type=_aware_time, help="published at or after (ISO-8601 with offset)")
     dataset.add_argument("--until", type=_aware_time, help="published before (ISO-8601 with offset)")
     export.set_defaults(handler=cmd_export_dataset)
@@ -372,36 +389,10 @@ def _add_rules_commands(commands: Any) -> None:
     rules_commands = rules.add_subparsers(dest="rules_command", required=True)
     test = rules_commands.add_parser("test", help="show what a rule would have fired, without notifying anyone")
     test.add_argument("rule", help="rule id")
-    test.add_argument("--since", type=_duration, required=True, help="how far back: 7d, 24h...")
-    test.add_argument("--until", type=_duration, help="end this long ago (default: now)")
+    test.add_argument("--since", type=lookback, required=True, help="how far back: 7d, 24h...")
+    test.add_argument("--until", type=lookback, help="end this long ago (default: now)")
     test.add_argument("--json", action="store_true", help="one JSON alert candidate per line")
     rules.set_defaults(handler=cmd_rules_test)
-
-
-def cmd_keys(args: argparse.Namespace) -> int:
-    monitor = _open(args)
-    try:
-        if args.keys_command == "create":
-            try:
-                if args.agency is not None:
-                    monitor.cases.config.check_agency(args.agency)
-                key, secret = monitor.keys.create(Role(args.role), args.name or "", agency=args.agency)
-            except ValueError as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 2
-            _say(f"Created {key.role.value} key {key.key_id} ({key.name}). The secret is shown only once:")
-            _say(secret)
-        elif args.keys_command == "revoke":
-            key = monitor.keys.revoke(args.key_id)
-            _say(f"Revoked {key.key_id} ({key.name})")
-        else:
-            for key in monitor.keys.all_keys():
-                state = "revoked" if key.revoked_at else "active"
-                agency = f"  [{key.agency}]" if key.agency else ""
-                _say(f"{key.key_id}  {key.role.value:<10} {state:<8} {key.hint}…  {key.name}{agency}")
-        return 0
-    finally:
-        monitor.close()
 
 
 def _months(value: str) -> int:
@@ -456,11 +447,12 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    monitor = _open(args)
+    monitor = _open(args)  # loads and checks what start-up needs
     try:
+        later = check_configuration(monitor)  # and what the service reads later
         _say(
             f"Configuration in {monitor.settings.config_dir}/ is valid: {len(monitor.sources)} enabled sources, "
-            f"{len(monitor.rules)} rules, analyzer '{monitor.settings.analyzer}', "
+            f"{len(monitor.rules)} rules, {later.campaigns} campaigns, analyzer '{monitor.settings.analyzer}', "
             f"database {monitor.settings.sqlite_path}"
         )
         return 0
@@ -487,23 +479,8 @@ def _add_config_commands(commands: Any) -> None:
     config.set_defaults(handler=cmd_check)
 
 
-def _add_keys_commands(commands: Any) -> None:
-    keys = commands.add_parser("keys", help="manage API keys")
-    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
-    create = keys_commands.add_parser("create", help="create a key and print its secret once")
-    create.add_argument("--role", required=True, choices=[r.value for r in Role])
-    create.add_argument("--name", help="who or what the key is for")
-    create.add_argument("--agency", help="for a liaison key: its agency (an id under agencies: in cases.yaml)")
-    keys_commands.add_parser("list", help="list keys (never their secrets)")
-    revoke = keys_commands.add_parser("revoke", help="revoke a key")
-    revoke.add_argument("key_id")
-    keys.set_defaults(handler=cmd_keys)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="monitor", description="Đồng Nai media monitor")
-    parser.add_argument("--config-dir", help="configuration folder (default: $MONITOR_CONFIG_DIR or ./configs)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="crawl on schedule, evaluate rules and serve the API (the main job)")
@@ -526,29 +503,29 @@ def build_parser() -> argparse.ArgumentParser:
 
     replay = commands.add_parser("replay", help="run the pipeline again over the raw archive")
     replay.add_argument("--source", action="append", help="only this source id (repeatable)")
-    replay.add_argument("--since", type=_duration, help="only items fetched in the last 7d, 24h...")
+    replay.add_argument("--since", type=lookback, help="only items fetched in the last 7d, 24h...")
     replay.set_defaults(handler=cmd_replay)
 
     search = commands.add_parser("search", help="search stored documents")
     search.add_argument("query", nargs="?", default=None, help="e.g. '\"dong nai\" AND (ngap OR lut)'")
-    search.add_argument("--since", type=_duration, help="only the last 7d, 24h...")
+    search.add_argument("--since", type=lookback, help="only the last 7d, 24h...")
     search.add_argument("--exact-accents", action="store_true", help="match words with their diacritics")
     search.add_argument("--source", action="append")
     search.add_argument("--platform", action="append", choices=[p.value for p in Platform])
     search.add_argument("--sentiment", action="append", choices=[s.value for s in SentimentLabel])
     search.add_argument("--topic", action="append")
-    search.add_argument("--limit", type=int, default=20)
+    search.add_argument("--limit", type=bounded_int(SearchRequest, "limit"), default=20)
     search.add_argument("--json", action="store_true", help="one JSON document per line")
     search.set_defaults(handler=cmd_search)
 
     alerts = commands.add_parser("alerts", help="list alerts, or acknowledge one")
     alerts.add_argument("--state", action="append", choices=[s.value for s in AlertState])
-    alerts.add_argument("--limit", type=int, default=50)
+    alerts.add_argument("--limit", type=bounded_int(AlertQuery, "limit"), default=50)
     alerts.add_argument("--ack", metavar="ALERT_ID", help="acknowledge this alert")
     alerts.add_argument("--json", action="store_true")
     alerts.set_defaults(handler=cmd_alerts)
 
-    _add_keys_commands(commands)
+    add_keys_commands(commands, _open)
 
     _add_index_commands(commands)
 
@@ -560,6 +537,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report_commands(commands)
     for install in load_plugins().command_installers:  # e.g. "monitor models ..." from the NLP package
         install(commands)
+    # Last, so plugin commands take them too: "monitor search x --config-dir y" = "monitor --config-dir y search x".
+    share_options(parser, GLOBAL_OPTIONS)
     return parser
 
 
@@ -571,19 +550,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    # The one place where a command's failure becomes a message: every MonitorError, and a value a command's
+    # model refuses, is one message and an exit code, never a traceback.
     try:
-        code: int = args.handler(args)
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
-        return 2
-    except MonitorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        with logging_for_command(args.verbose):
+            code: int = args.handler(args)
+    except (MonitorError, ValidationError) as exc:
+        return report_error(exc)
     return code
 
 

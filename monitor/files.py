@@ -70,3 +70,15 @@ def open_private(path: Path, mode: Literal["wb", "ab", "xb"]) -> BinaryIO:
 def open_private_text(path: Path) -> TextIO:
     """``open(path, "w", encoding="utf-8")``, but a file created by it is owner-only."""
     return cast(TextIO, os.fdopen(os.open(path, _FLAGS["wb"], FILE_MODE), "w", encoding="utf-8"))
+
+
+def write_private_file(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` with the owner-only mode from the first byte (no moment where others can read it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, FILE_MODE)
+    try:
+        os.fchmod(descriptor, FILE_MODE)  # an existing file keeps its mode under O_CREAT: set it
+        os.write(descriptor, text.encode("utf-8"))
+    finally:
+        os.close(descriptor)
+    return path

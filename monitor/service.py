@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 import gc
 import logging
+import sys
 from collections.abc import Callable
 from datetime import datetime
 
 from monitor.alerts import DEFAULT_ESCALATION_DEADLINES, Alert
 from monitor.context import Monitor
 from monitor.crawl import Progress
+from monitor.files import write_private_file
 from monitor.keys import Role
 from monitor.records import utc_now
 from monitor.scheduling import CrawlScheduler
@@ -19,22 +21,39 @@ from monitor.scheduling import CrawlScheduler
 log = logging.getLogger(__name__)
 
 REPORTS_FOLDER = "reports"
+FIRST_ADMIN_KEY_FILE = "first-admin-key.txt"
 
 SCHEDULER_TICK_SECONDS = 1.0
 
 
-def ensure_admin_key(monitor: Monitor, announce: Callable[[str], None]) -> None:
-    """On the first run (no active admin key), create one and print its secret once."""
+def ensure_admin_key(monitor: Monitor, announce: Callable[[str], None], interactive: bool | None = None) -> None:
+    """On the first run (no active admin key), create one and hand its secret to the operator, once.
+
+    On a terminal (``interactive``, by default: standard output is a TTY) the secret is shown. Otherwise
+    standard output is a service log that others may read, so the secret goes to
+    ``<data_dir>/first-admin-key.txt``, readable only by this user, and only that path is announced.
+    """
     if monitor.keys.count_active(Role.ADMIN):
         return
     key, secret = monitor.keys.create(Role.ADMIN, "first admin key")
-    announce(
-        "\n" + "=" * 72 + "\n"
-        "First run: created an admin API key. It is shown only this once; keep it safe.\n"
-        f"  key id: {key.key_id}\n"
-        f"  secret: {secret}\n"
+    if interactive is None:
+        interactive = sys.stdout.isatty()
+    rule = "=" * 72
+    usage = (
         "Use it as:  curl -H 'X-API-Key: <secret>' http://HOST:PORT/alerts\n"
-        "Create more with:  monitor keys create --role officer\n" + "=" * 72
+        "Create more with:  monitor keys create --role officer\n"
+    )
+    if interactive:
+        announce(
+            f"\n{rule}\nFirst run: created an admin API key. It is shown only this once; keep it safe.\n"
+            f"  key id: {key.key_id}\n  secret: {secret}\n{usage}{rule}"
+        )
+        return
+    path = write_private_file(monitor.settings.data_dir / FIRST_ADMIN_KEY_FILE, secret + "\n")
+    announce(
+        f"\n{rule}\nFirst run: created an admin API key (key id {key.key_id}). Not on a terminal, so its secret\n"
+        f"is not printed: it is in {path} (readable only by this user).\n"
+        f"Copy it somewhere safe, then delete the file.\n{usage}{rule}"
     )
 
 
@@ -147,6 +166,7 @@ async def serve(monitor: Monitor) -> None:
         host=monitor.settings.api.host,
         port=monitor.settings.api.port,
         log_level="info",
+        log_config=None,  # uvicorn's lines go through the root handler: one format, secrets redacted
         access_log=False,
     )
     await ApiServer(config).serve()

@@ -38,7 +38,7 @@ def make_config_dir(target: Path, *, live_sources: bool = False, workers: int | 
     if not live_sources:
         (target / "sources" / "news.yaml").unlink()
     settings = (target / "settings.yaml").read_text(encoding="utf-8")
-    settings = settings.replace("data_dir: var", f"data_dir: {target / 'var'}")
+    settings = settings.replace("data_dir: ../var", f"data_dir: {target / 'var'}")
     if workers is not None:
         settings += f"\nworkers: {workers}\n"
     (target / "settings.yaml").write_text(settings, encoding="utf-8")

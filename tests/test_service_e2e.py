@@ -62,9 +62,10 @@ def service(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
                 line = process.stdout.readline()
                 if not line and process.poll() is not None:
                     break
-                match = re.search(r"secret: (dnm_\S+)", line)
+                # Its output is a pipe, not a terminal: the first admin key is in a file only we can read.
+                match = re.search(r"it is in (\S+first-admin-key\.txt)", line)
                 if match:
-                    secret = match.group(1)
+                    secret = Path(match.group(1)).read_text(encoding="utf-8").strip()
             assert secret, f"no admin key printed; log:\n{log_path.read_text(encoding='utf-8')}"
             yield f"http://127.0.0.1:{port}", secret, log_path
         finally:

@@ -17,6 +17,7 @@ import importlib
 import json
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
+from types import ModuleType
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -175,13 +176,37 @@ def load_model(directory: Path, expected_digest: str | None = None) -> tuple[Mod
     return card, _backend_load(card.backend, directory)
 
 
-def _backend_load(backend: Backend, directory: Path) -> TextClassifier:
-    # Import lazily: the transformers backend pulls in torch, which a scikit-learn deployment may lack.
-    module_name = {"sklearn": "models.trained.sklearn_backend", "transformers": "models.trained.transformers_backend"}
+BACKEND_MODULES: dict[Backend, str] = {
+    "sklearn": "models.trained.sklearn_backend",
+    "transformers": "models.trained.transformers_backend",
+}
+# torch and transformers are an optional extra: the default install (and the service's CPU scorers) has neither.
+TRANSFORMERS_INSTALL = "pip install 'dongnai-monitor[transformers]' (in a checkout: pip install -e '.[transformers]')"
+
+
+def import_backend(backend: Backend) -> ModuleType:
+    """The backend's module, imported on first use, so that nothing else ever imports torch.
+
+    Raises:
+        ModelError: the backend's libraries are not installed; for transformers, naming the optional extra
+            and the command that installs it.
+    """
     try:
-        module = importlib.import_module(module_name[backend])
+        return importlib.import_module(BACKEND_MODULES[backend])
     except ImportError as exc:
-        raise ModelError(f"{directory}: the {backend} backend is not available: {exc}") from exc
+        if backend == "transformers":
+            raise ModelError(
+                "the transformers backend needs the optional 'transformers' extra (torch and transformers), "
+                f"which is not installed ({exc}); install it with {TRANSFORMERS_INSTALL}"
+            ) from exc
+        raise ModelError(f"the {backend} backend is not available: {exc}") from exc
+
+
+def _backend_load(backend: Backend, directory: Path) -> TextClassifier:
+    try:
+        module = import_backend(backend)
+    except ModelError as exc:
+        raise ModelError(f"{directory}: {exc.message}") from exc
     classifier: TextClassifier = module.load(directory)
     return classifier
 

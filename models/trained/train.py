@@ -7,7 +7,6 @@ held-out slice (transformers, where five fine-tunings would cost too much).
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -24,6 +23,7 @@ from models.trained.modeldir import (
     Backend,
     DataRef,
     ModelCard,
+    import_backend,
     is_model_directory,
     load_model,
     now_utc,
@@ -56,10 +56,7 @@ def _fitter(backend: Backend, base: str | None) -> _Fit:
     """The backend's ``fit``, with the transformers base model bound."""
     if backend == "sklearn":
         return sklearn_backend.fit
-    try:
-        transformers_backend = importlib.import_module("models.trained.transformers_backend")
-    except ImportError as exc:
-        raise ModelError(f"the transformers backend is not available: {exc}") from exc
+    transformers_backend = import_backend("transformers")
     if not base:
         raise ModelError("the transformers backend needs a base model (a local directory or a model name)")
     transformers_fit = transformers_backend.fit

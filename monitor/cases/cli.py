@@ -31,12 +31,11 @@ from monitor.cases.access import (
     visible_case,
 )
 from monitor.cases.exports import Requester, prepare_police_package, write_briefing, write_register
+from monitor.cli_common import KEY_VARIABLE, bounded_int, output_file, share_options
 from monitor.context import Monitor
 from monitor.errors import AuthError, MonitorError
 from monitor.keys import ApiKey
 from monitor.privacy import Pseudonymizer
-
-KEY_VARIABLE = "MONITOR_API_KEY"
 
 Handler = Callable[[Monitor, ApiKey, argparse.Namespace], int]
 OpenMonitor = Callable[[argparse.Namespace], Monitor]
@@ -68,7 +67,7 @@ def _secret(args: argparse.Namespace) -> str:
 
 
 def _actor(key: ApiKey) -> Actor:
-    return Actor(name=key.name, key_id=key.key_id)
+    return Actor.for_key(key)
 
 
 def _claims(cases: Cases) -> CaseClaims:
@@ -257,6 +256,11 @@ def _written(path: Path, write: Callable[[IO[bytes]], object]) -> None:
         with partial.open("wb") as handle:
             write(handle)
         partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        if not path.parent.is_dir():
+            raise MonitorError(f"cannot write {path}: the folder {path.parent} does not exist") from exc
+        raise MonitorError(f"cannot write {path}: {exc.strerror or exc}") from exc
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
@@ -327,7 +331,6 @@ def add_case_commands(commands: Any, open_monitor: OpenMonitor) -> None:
         "cases",
         help="work cases and export them (acts as the API key in $MONITOR_API_KEY or --key-file)",
     )
-    cases.add_argument("--key-file", type=Path, help=f"file holding the API key's secret (else ${KEY_VARIABLE})")
     sub = cases.add_subparsers(dest="cases_command", required=True)
 
     def command(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
@@ -339,12 +342,14 @@ def add_case_commands(commands: Any, open_monitor: OpenMonitor) -> None:
     _add_workflow(command)
     _add_claim_commands(command)
     _add_exports(command)
+    key_file = (("--key-file",), {"type": Path, "help": f"file holding the API key's secret (else ${KEY_VARIABLE})"})
+    share_options(cases, [key_file])  # before or after the case command: "cases list --key-file k"
 
 
 def _add_reading(command: Command) -> None:
     listing = command("list", _list, "cases, newest first (liaisons: those shared with their agency)")
     listing.add_argument("--state", action="append", choices=[s.value for s in CaseState])
-    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--limit", type=bounded_int(CaseQuery, "limit"), default=50)
     listing.add_argument("--json", action="store_true")
     show = command("show", _show_case, "one case with its service record and timeline")
     show.add_argument("case")
@@ -400,5 +405,5 @@ def _add_exports(command: Command) -> None:
     export.add_argument("kind", choices=["police", "briefing", "register"])
     export.add_argument("--case", help="the case (police and briefing)")
     export.add_argument("--purpose", required=True, help="why the export is needed (custody log)")
-    export.add_argument("--out", type=Path, help="where to write it (default: a name in this folder)")
+    export.add_argument("--out", type=output_file, help="where to write it (default: a name in this folder)")
     export.add_argument("--english", help="English summary for the briefing")

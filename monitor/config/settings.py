@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from monitor.config.yamlfile import YamlDocument, config_error_from_validation, dotted, load_yaml
 from monitor.errors import ConfigError
+from monitor.logs import register_secret
 from monitor.zones import ZoneName
 
 ENV_PREFIX = "MONITOR_"
@@ -136,7 +137,12 @@ class ReportSettings(BaseModel):
 
 
 class Settings(BaseSettings):
-    """Everything the service needs to start. Paths are relative to the working directory."""
+    """Everything the service needs to start.
+
+    :func:`load_settings` makes ``data_dir`` absolute: a relative ``data_dir`` in ``settings.yaml`` is taken
+    from the configuration folder (the file's own folder), one in ``MONITOR_DATA_DIR`` from the current
+    directory, so a command gives the same answer from whichever directory it is run.
+    """
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
@@ -146,7 +152,7 @@ class Settings(BaseSettings):
     )
 
     config_dir: Path = Path("configs")
-    data_dir: Path = Path("var")
+    data_dir: Path = Field(default=Path("var"), description="State: database, archive, keys. Relative: see above.")
     timezone: ZoneName = "Asia/Ho_Chi_Minh"
     analyzer: str = Field(default="builtin", description="Registered analyzer that scores documents.")
     workers: int | None = Field(
@@ -200,9 +206,15 @@ def load_settings(config_dir: Path | str | None = None) -> Settings:
 
     ``config_dir`` defaults to ``$MONITOR_CONFIG_DIR`` or ``./configs``. A missing settings file is fine
     (defaults apply); an invalid one raises :class:`ConfigError` naming file, line and key, and an
-    invalid environment variable raises one naming the variable.
+    invalid environment variable raises one naming the variable. ``data_dir`` comes back absolute (a
+    relative one in the file is relative to ``config_dir``).
     """
     directory = Path(config_dir or os.environ.get(f"{ENV_PREFIX}CONFIG_DIR") or "configs")
+    if not directory.is_dir():
+        raise ConfigError(
+            f"the configuration folder {directory} does not exist (--config-dir or {ENV_PREFIX}CONFIG_DIR; "
+            f"default ./configs, from the current directory {Path.cwd()})"
+        )
     path = directory / SETTINGS_FILE
     document = load_yaml(path) if path.exists() else YamlDocument(path=path, data={}, root=None)
     values: Any = document.data or {}
@@ -218,7 +230,7 @@ def load_settings(config_dir: Path | str | None = None) -> Settings:
             )
     values = {**values, "config_dir": str(directory)}
     try:
-        return Settings(**values)
+        settings = Settings(**values)
     except ValidationError as exc:
         error = exc.errors()[0]
         location = tuple(error["loc"])
@@ -231,3 +243,17 @@ def load_settings(config_dir: Path | str | None = None) -> Settings:
                     key=dotted(location),
                 ) from exc
         raise config_error_from_validation(exc, document) from exc
+    elastic = settings.storage.elasticsearch
+    for credential in (elastic.password, elastic.api_key):  # kept out of every log line
+        register_secret(credential.get_secret_value() if credential is not None else None)
+    return _with_absolute_data_dir(settings, directory)
+
+
+def _with_absolute_data_dir(settings: Settings, config_dir: Path) -> Settings:
+    data_dir = settings.data_dir.expanduser()
+    if not data_dir.is_absolute():
+        # A path typed in a shell (MONITOR_DATA_DIR) means the shell's directory; a path written in
+        # settings.yaml means the file's folder, wherever the command runs from.
+        base = Path.cwd() if os.environ.get(f"{ENV_PREFIX}DATA_DIR") else config_dir
+        data_dir = Path(os.path.abspath(base / data_dir))
+    return settings.model_copy(update={"data_dir": data_dir})

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import getpass
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,7 +48,7 @@ def test_crawl_search_alerts_and_keys(config_dir: Path, capsys: pytest.CaptureFi
     alerts = [json.loads(line) for line in out.splitlines()]
     claim = next(a for a in alerts if a["key"] == "claim:thien-tan-tap-water-poisoned")
     code, out, _ = _run(capsys, *cfg, "alerts", "--ack", claim["alert_id"])
-    assert "acknowledged (by cli)" in out
+    assert f"acknowledged (by cli:{getpass.getuser()})" in out  # the operating-system user who acted
 
     code, out, _ = _run(capsys, *cfg, "keys", "create", "--role", "officer", "--name", "Phòng theo dõi")
     assert code == 0
@@ -66,7 +67,7 @@ def test_crawl_search_alerts_and_keys(config_dir: Path, capsys: pytest.CaptureFi
 def test_errors_exit_with_a_clear_message(config_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = ("--config-dir", str(config_dir))
     code, _, err = _run(capsys, *cfg, "search", '"unterminated')
-    assert code == 1
+    assert code == 2  # an invalid argument
     assert "unterminated quoted phrase at position 0" in err
     code, _, err = _run(capsys, *cfg, "crawl", "--once", "--source", "nope")
     assert code == 2

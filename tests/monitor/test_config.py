@@ -9,6 +9,7 @@ from monitor.context import load_rule_specs, load_source_specs
 from monitor.errors import ConfigError
 from monitor.plugins import load_plugins
 from monitor.rules.specs import SpikeRuleSpec
+from tests.conftest import CONFIGS, REPO
 
 
 def _write(path: Path, text: str) -> Path:
@@ -30,7 +31,27 @@ def test_settings_come_from_yaml_and_environment_wins(tmp_path: Path, monkeypatc
 def test_missing_settings_file_means_defaults(tmp_path: Path) -> None:
     settings = load_settings(tmp_path)
     assert settings.storage.backend == "sqlite"
-    assert settings.sqlite_path == Path("var/monitor.sqlite3")
+    assert settings.sqlite_path == tmp_path / "var" / "monitor.sqlite3"  # var/ in the configuration folder
+
+
+def test_a_relative_data_dir_is_taken_from_the_configuration_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(tmp_path / "deploy" / "configs" / "settings.yaml", "data_dir: ../var\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    # The same folder from any working directory, and from a relative --config-dir.
+    assert load_settings(tmp_path / "deploy" / "configs").data_dir == tmp_path / "deploy" / "var"
+    assert load_settings("../deploy/configs").data_dir == tmp_path / "deploy" / "var"
+    # A path typed in the shell means the shell's directory.
+    monkeypatch.setenv("MONITOR_DATA_DIR", "state")
+    assert load_settings(tmp_path / "deploy" / "configs").data_dir == elsewhere / "state"
+
+
+def test_the_bundled_configuration_keeps_its_data_in_var_next_to_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(CONFIGS / "rules")  # make run uses ./var; running from a subfolder finds the same data
+    assert load_settings(CONFIGS).data_dir == REPO / "var"
 
 
 def test_config_error_names_file_line_key_and_expectation(tmp_path: Path) -> None:
@@ -158,3 +179,9 @@ def test_elasticsearch_secrets_come_only_from_the_environment(tmp_path: Path, mo
     assert es.password is not None
     assert es.password.get_secret_value() == "hunter2"
     assert "hunter2" not in repr(settings)  # never printed in logs or errors
+
+
+def test_a_missing_configuration_folder_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=f"the configuration folder {tmp_path / 'nowhere'} does not exist"):
+        load_settings(tmp_path / "nowhere")
+    assert not (tmp_path / "nowhere").exists()  # and nothing was created there
