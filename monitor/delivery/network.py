@@ -5,8 +5,8 @@ internal services (or the monitor's own API on loopback) by accident: unless a c
 ``allow_private_network: true``, its host must be public. Literal addresses and ``localhost`` are
 refused when the config is loaded (the operator sees file and line). HTTP channels (webhook, Telegram)
 are checked by the dispatcher's client on every connection (:mod:`monitor.outbound.transport`); SMTP,
-which opens its own connection, is checked here before each send. The rule itself is
-:mod:`monitor.outbound.addresses`.
+which opens its own connection, is checked here before each send, and then connects to the address that was
+checked. The rule itself is :mod:`monitor.outbound.addresses`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,14 @@ from __future__ import annotations
 import socket
 
 from monitor.delivery.errors import ChannelError
-from monitor.outbound.transport import NonPublicAddressError, public_addresses
+from monitor.outbound.addresses import IPAddress
+from monitor.outbound.transport import (
+    NonPublicAddressError,
+    PublicExceptions,
+    Resolver,
+    public_addresses,
+    system_resolver,
+)
 
 CHANNEL_REMEDY = "set allow_private_network: true on the channel if this is intended"
 
@@ -24,10 +31,16 @@ def refused(what: str, error: NonPublicAddressError) -> ChannelError:
     return ChannelError(f"refusing {what}: {error.message} ({CHANNEL_REMEDY})", retryable=False)
 
 
-async def require_public_host(host: str, *, what: str) -> None:
-    """Raise a permanent :class:`ChannelError` if ``host`` resolves to any non-public address."""
+async def require_public_host(
+    host: str, port: int, *, what: str, resolver: Resolver = system_resolver, exceptions: PublicExceptions = ()
+) -> IPAddress:
+    """The checked address to connect to for ``host``; raise a permanent :class:`ChannelError` if any is not public.
+
+    The caller must connect to the returned address, not to ``host`` again: a second resolution could answer
+    differently (DNS rebinding) after the check.
+    """
     try:
-        await public_addresses(host, 0)
+        return (await public_addresses(host, port, resolver=resolver, exceptions=exceptions))[0]
     except NonPublicAddressError as exc:
         raise refused(what, exc) from None
     except socket.gaierror as exc:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import smtplib
+import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
@@ -20,21 +21,66 @@ from monitor.delivery.config import Channel
 from monitor.delivery.errors import ChannelError, Receipt
 from monitor.delivery.message import DEFAULT_ZONE, Envelope, html_text, plain_text, subject
 from monitor.delivery.network import require_public_host
+from monitor.outbound.transport import PublicExceptions, Resolver, system_resolver
 from monitor.records import utc_now
 
 ALERT_HEADER = "X-Monitor-Alert-Id"
 DELIVERY_HEADER = "X-Monitor-Delivery"
 
 
-class EmailSender:
-    """Sends to the recipients of one e-mail channel."""
+class _PinnedSMTP(smtplib.SMTP):
+    """SMTP that opens its socket to a checked address, while TLS still verifies the host name."""
 
-    def __init__(self, channel: Channel, zone: ZoneInfo = DEFAULT_ZONE) -> None:
+    def __init__(self, address: str | None, host: str, port: int, timeout: float) -> None:
+        self._address = address
+        super().__init__(host, port, timeout=timeout)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        # smtplib keeps ``host`` as ``_host`` for STARTTLS's server name; only the connection is pinned.
+        # _get_socket is smtplib's (undocumented but stable since 3.x) hook for opening the socket; typeshed omits it.
+        sock: socket.socket = super()._get_socket(self._address or host, port, timeout)  # type: ignore[misc]
+        return sock
+
+
+class _PinnedSMTPSSL(smtplib.SMTP_SSL):
+    """Implicit-TLS SMTP to a checked address; the certificate is checked against the host name."""
+
+    def __init__(self, address: str | None, host: str, port: int, timeout: float, context: ssl.SSLContext) -> None:
+        self._address = address
+        super().__init__(host, port, timeout=timeout, context=context)
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        # SMTP_SSL wraps the socket with server_hostname=self._host, the name, not the pinned address.
+        # _get_socket is smtplib's (undocumented but stable since 3.x) hook for opening the socket; typeshed omits it.
+        sock: socket.socket = super()._get_socket(self._address or host, port, timeout)  # type: ignore[misc]
+        return sock
+
+
+class EmailSender:
+    """Sends to the recipients of one e-mail channel.
+
+    Args:
+        channel: The e-mail channel.
+        zone: Time zone of the times in the message.
+        resolver: Name resolution for the relay's host; tests pass their own.
+        public_exceptions: ``(address, port)`` pairs treated as public, for tests only.
+    """
+
+    def __init__(
+        self,
+        channel: Channel,
+        zone: ZoneInfo = DEFAULT_ZONE,
+        *,
+        resolver: Resolver = system_resolver,
+        public_exceptions: PublicExceptions = (),
+    ) -> None:
         if not isinstance(channel.spec, EmailChannelSpec):
             raise TypeError(f"channel '{channel.id}' is not an e-mail channel")
         self.spec = channel.spec
         self.zone = zone
         self._password = channel.secret("password_env") if self.spec.password_env else None
+        self._resolver = resolver
+        self._public_exceptions = public_exceptions
 
     def compose(self, envelope: Envelope) -> EmailMessage:
         """The MIME message for ``envelope`` (multipart/alternative, UTF-8)."""
@@ -54,26 +100,37 @@ class EmailSender:
 
     async def send(self, envelope: Envelope, client: object = None) -> Receipt:
         """Deliver the e-mail (``client`` is unused: SMTP has its own connection)."""
-        if not self.spec.allow_private_network:
-            await require_public_host(self.spec.host, what=f"e-mail {self.spec.id}")
+        address = await self._checked_address()
         message = self.compose(envelope)
-        return await asyncio.to_thread(self._send_blocking, message)
+        return await asyncio.to_thread(self._send_blocking, message, address)
 
     async def send_message(self, message: EmailMessage) -> Receipt:
         """Send a message composed elsewhere (a report with attachments) through this channel's relay."""
-        if not self.spec.allow_private_network:
-            await require_public_host(self.spec.host, what=f"e-mail {self.spec.id}")
-        return await asyncio.to_thread(self._send_blocking, message)
+        address = await self._checked_address()
+        return await asyncio.to_thread(self._send_blocking, message, address)
 
-    def _send_blocking(self, message: EmailMessage) -> Receipt:
+    async def _checked_address(self) -> str | None:
+        """The relay's checked public address to connect to; None when the channel allows private ones."""
+        if self.spec.allow_private_network:
+            return None
+        address = await require_public_host(
+            self.spec.host,
+            self.spec.port,
+            what=f"e-mail {self.spec.id}",
+            resolver=self._resolver,
+            exceptions=self._public_exceptions,
+        )
+        return str(address)
+
+    def _send_blocking(self, message: EmailMessage, address: str | None) -> Receipt:
         spec = self.spec
         context = ssl.create_default_context()
         try:
             smtp: smtplib.SMTP
             if spec.implicit_tls:
-                smtp = smtplib.SMTP_SSL(spec.host, spec.port, timeout=spec.timeout_seconds, context=context)
+                smtp = _PinnedSMTPSSL(address, spec.host, spec.port, spec.timeout_seconds, context)
             else:
-                smtp = smtplib.SMTP(spec.host, spec.port, timeout=spec.timeout_seconds)
+                smtp = _PinnedSMTP(address, spec.host, spec.port, spec.timeout_seconds)
             with smtp:
                 smtp.ehlo()
                 encrypted = spec.implicit_tls

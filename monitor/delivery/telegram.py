@@ -20,8 +20,11 @@ from monitor.delivery.config import Channel
 from monitor.delivery.errors import ChannelError, Receipt, shorten
 from monitor.delivery.message import DEFAULT_ZONE, Envelope, telegram_html
 from monitor.delivery.network import refused
+from monitor.outbound.bodies import body_text, read_bounded
 from monitor.outbound.retry_after import parse_retry_after
 from monitor.outbound.transport import NonPublicAddressError, outbound_extensions
+
+MAX_REPLY_BYTES = 64 * 1024  # a Bot API answer is a few hundred bytes; the log keeps 500 characters
 
 
 class TelegramSender:
@@ -42,13 +45,17 @@ class TelegramSender:
             "parse_mode": "HTML",
             "link_preview_options": {"is_disabled": True},
         }
+        shown = f"the Telegram API for channel {self.spec.id}"  # the URL holds the token: never shown
         try:
-            response = await client.post(
+            async with client.stream(
+                "POST",
                 self._url,
                 json=payload,
                 timeout=self.spec.timeout_seconds,
                 extensions=outbound_extensions(self.spec.allow_private_network),
-            )
+            ) as response:
+                # Read only the start of the answer, unpacked within the cap, whatever the server sends.
+                reply = await read_bounded(response, MAX_REPLY_BYTES, shown, truncate=True)
         except NonPublicAddressError as exc:
             raise refused(f"telegram {self.spec.id}", exc) from None
         except httpx.TimeoutException as exc:
@@ -56,18 +63,19 @@ class TelegramSender:
         except httpx.HTTPError as exc:
             # str(exc) of some httpx errors carries the request URL, hence the token: name the type only.
             raise ChannelError(f"telegram unreachable: {type(exc).__name__}", retryable=True) from exc
-        return _classify(response)
+        return _classify(response, reply)
 
 
-def _classify(response: httpx.Response) -> Receipt:
+def _classify(response: httpx.Response, reply: bytes) -> Receipt:
     status = response.status_code
+    text = body_text(reply, response.charset_encoding)
     try:
-        answer: Any = response.json()
+        answer: Any = json.loads(text)
     except json.JSONDecodeError:
         answer = None
     if not isinstance(answer, dict):
         answer = {}
-    description = shorten(str(answer.get("description") or response.text))
+    description = shorten(str(answer.get("description") or text))
     if 200 <= status < 300 and answer.get("ok") is True:
         result = answer.get("result")
         message_id = result.get("message_id") if isinstance(result, dict) else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from email.message import EmailMessage
 
 import pytest
@@ -11,6 +12,7 @@ from monitor.db import Database
 from monitor.delivery import AttemptOutcome, DeliveryState, Dispatcher
 from monitor.delivery.config import Channel
 from monitor.delivery.errors import ChannelError
+from monitor.delivery.message import Envelope, build_message
 from monitor.delivery.smtp import EmailSender
 from monitor.rules.specs import AlertSeverity
 from tests.monitor.delivery.conftest import ChannelsLoader, make_alert
@@ -149,3 +151,74 @@ def test_a_password_is_never_sent_in_clear_unless_the_channel_allows_it(db: Data
         asyncio.run(EmailSender(channel).send_message(message))
     assert server.logins == [("giamsat", "mat-khau-2026")]
     assert len(server.mails) == 1
+
+
+def _named_relay(server: SmtpServer) -> str:
+    # A name, so loading cannot refuse it: what it resolves to is checked before each connection.
+    return f"""
+    channels:
+      - id: officers-mail
+        type: email
+        host: mail.dongnai.example.vn
+        port: {server.port}
+        starttls: false  # the test relay has no TLS; no password is sent
+        from: Giám sát truyền thông <giamsat@dongnai.example.vn>
+        to: [truc-ban@dongnai.example.vn]
+    """
+
+
+def _envelope() -> Envelope:
+    return Envelope(
+        delivery_id=1,
+        delivery_key="alert-1:officers-mail:new",
+        trigger="new",
+        attempt=1,
+        message=build_message(make_alert()),
+    )
+
+
+def test_the_relay_is_reached_at_the_address_that_was_checked(channels: ChannelsLoader) -> None:
+    with smtp_server() as server:
+        answers = iter(["127.0.0.1", "10.0.0.25"])  # a rebinding resolver: public first, then private
+        asked: list[str] = []
+
+        async def rebinding(host: str, port: int) -> Sequence[str]:
+            asked.append(host)
+            return [next(answers)]
+
+        sender = EmailSender(
+            channels(_named_relay(server)).channels[0],
+            resolver=rebinding,
+            public_exceptions={("127.0.0.1", server.port)},
+        )
+        receipt = asyncio.run(sender.send(_envelope()))
+    # One resolution, checked; the connection went to that answer, not to a second lookup of the name.
+    assert asked == ["mail.dongnai.example.vn"]
+    assert receipt.status == 250
+    assert len(server.mails) == 1
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("64:ff9b::a9fe:a9fe", "NAT64 address of 169.254.169.254 (link-local)"),
+        ("10.0.0.25", "private"),
+    ],
+)
+def test_a_relay_name_resolving_to_a_private_address_is_refused(
+    channels: ChannelsLoader, answer: str, reason: str
+) -> None:
+    with smtp_server() as server:
+
+        async def resolve(host: str, port: int) -> Sequence[str]:
+            return [answer]
+
+        sender = EmailSender(channels(_named_relay(server)).channels[0], resolver=resolve)
+        with pytest.raises(ChannelError) as refused:
+            asyncio.run(sender.send(_envelope()))
+        assert server.mails == []
+    assert not refused.value.retryable
+    assert "refusing e-mail officers-mail: mail.dongnai.example.vn resolves to the non-public address" in str(
+        refused.value.message
+    )
+    assert reason in refused.value.message

@@ -7,9 +7,11 @@ from datetime import timedelta
 
 from monitor.db import Database
 from monitor.delivery import AttemptOutcome, DeliveryState, Dispatcher
+from monitor.delivery.telegram import MAX_REPLY_BYTES
 from monitor.records import utc_now
+from tests.bombs import GIB, brotli_bomb, peak_memory
 from tests.monitor.delivery.conftest import ChannelsLoader, make_alert
-from tests.monitor.delivery.servers import telegram_api, telegram_error
+from tests.monitor.delivery.servers import Answer, telegram_api, telegram_error
 
 TOKEN = "123456:ABC-secret-token"
 CHAT = -1001234567890
@@ -101,3 +103,18 @@ def test_long_summary_is_cut_to_telegram_limit_without_breaking_markup(db: Datab
     summary_line = text.split("\n")[2]
     assert summary_line.endswith("…")
     assert "&" not in summary_line.replace("&lt;", "").replace("&gt;", "").replace("&amp;", "")
+
+
+def test_an_answer_that_unpacks_to_a_gibibyte_is_read_only_as_far_as_the_log_needs(
+    db: Database, channels: ChannelsLoader
+) -> None:
+    answer = b'{"ok": true, "result": {"message_id": 7}}' + b" " * 64
+    bomb = Answer(200, brotli_bomb(answer, GIB), {"Content-Encoding": "br", "Content-Type": "application/json"})
+    with telegram_api(TOKEN, CHAT, [bomb]) as api:
+        dispatcher = Dispatcher(db, channels(telegram_yaml(api.url), env={"TELEGRAM_TOKEN": TOKEN}))
+        dispatcher.enqueue([make_alert()], new_ids={"alert-1"})
+        report, peak = peak_memory(lambda: asyncio.run(dispatcher.deliver_due()))
+    assert peak < 32 * MAX_REPLY_BYTES  # not the GiB the answer unpacks to
+    assert report.sent == 1  # the answer's start (JSON, then padding) is all the receipt needs
+    [entry] = dispatcher.log_for("alert-1")
+    assert entry.reply == "message_id=7"
