@@ -199,8 +199,9 @@ def read_file(path: Path) -> list[CorpusItem]:
 
 
 def normalized_text(text: str) -> str:
-    """What two texts are compared by for duplicates: folded words (case, accents and punctuation ignored)."""
-    return folded_words(text)
+    """What two texts are compared by for duplicates: folded words (case, accents and punctuation ignored);
+    a text with no word at all (an emoji-only reply) is compared as written."""
+    return folded_words(text) or text
 
 
 def check_unique(items: Iterable[CorpusItem]) -> None:

@@ -147,6 +147,20 @@ def test_an_unaccented_copy_of_an_item_in_another_file_is_a_duplicate(tmp_path: 
         load_corpus(tmp_path / "c")
 
 
+def test_emoji_only_replies_are_compared_as_written(tmp_path: Path) -> None:
+    folder = tmp_path / "c"
+    _write(
+        folder,
+        "batch01.jsonl",
+        _line(id="t-1", text="👍", diacritics=False),
+        _line(id="t-2", text="😡😡", diacritics=False),
+    )
+    assert [item.text for item in load_corpus(folder)] == ["👍", "😡😡"]
+    _write(folder, "batch02.jsonl", _line(id="t-3", text="👍", diacritics=False))
+    with pytest.raises(CorpusError, match="same text as 't-1'"):
+        load_corpus(folder)
+
+
 def test_a_repeated_id_is_refused(tmp_path: Path) -> None:
     _write(tmp_path / "c", "batch01.jsonl", _line(), _line(text="Cầu Hóa An phân luồng từ đêm nay."))
     with pytest.raises(CorpusError, match="id 't-001' already used"):
