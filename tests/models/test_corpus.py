@@ -41,7 +41,7 @@ def _sentiments(items: list[CorpusItem]) -> set[SentimentLabel]:
 
 
 def test_shipped_corpus_is_valid_and_unique(corpus: list[CorpusItem]) -> None:
-    assert len(corpus) >= 180
+    assert len(corpus) >= 3000  # a floor: a lost or truncated file fails here
     assert len({item.id for item in corpus}) == len(corpus)
 
 
