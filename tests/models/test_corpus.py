@@ -7,6 +7,7 @@ import json
 import re
 import tomllib
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from models.corpus import (
     CorpusError,
     CorpusItem,
     Genre,
+    cue_leakage,
     default_dir,
     export_task,
     load_corpus,
@@ -81,6 +83,19 @@ def test_emoji_do_not_lean_to_one_sentiment(corpus: list[CorpusItem]) -> None:
     """The pilot's worst leak: emoji meant positive. No label may hold half of the items with emoji."""
     with_emoji = Counter(item.sentiment for item in corpus if EMOJI.search(item.text))
     assert max(with_emoji.values()) / sum(with_emoji.values()) < 0.5, with_emoji
+
+
+def test_surface_cues_alone_predict_sentiment_poorly(corpus: list[CorpusItem]) -> None:
+    """A classifier that sees only emoji, punctuation, capitals, diacritics, length, share markers and
+    the genre must stay far from a real model (chance is about 0.33); the pilot's corpus leaked here."""
+    assert cue_leakage(corpus) < 0.5
+
+
+def test_cue_leakage_detects_a_leaky_corpus(corpus: list[CorpusItem]) -> None:
+    leaky = [
+        replace(item, text=item.text + (" 😍" if item.sentiment is SentimentLabel.POSITIVE else "")) for item in corpus
+    ]
+    assert cue_leakage(leaky) > cue_leakage(corpus) + 0.1
 
 
 def test_datasheet_counts_match_the_files(corpus: list[CorpusItem]) -> None:
