@@ -10,6 +10,9 @@ Training is a plain PyTorch loop (AdamW, linear warm-up then decay, class-weight
 than ``transformers.Trainer``, which would pull in ``accelerate`` and ``datasets`` for no gain at this
 size. It runs on CUDA when present and on the CPU otherwise, and is deterministic for a seed on a given
 device. With a dev set, the epoch with the best dev macro-F1 is the one kept.
+
+Texts go through the model's declared pre-processing (:mod:`models.trained.preprocess`, recorded in the
+model card) before the tokenizer, in training and in scoring alike: PhoBERT reads word-segmented text.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
+from models.trained.modeldir import is_model_directory, read_card
+from models.trained.preprocess import Preprocessing, preprocess, preprocessing_for_tokenizer
 from monitor.errors import ModelError
 
 PREDICT_BATCH_SIZE = 32
@@ -58,6 +63,7 @@ class TransformersTextClassifier:
         tokenizer: PreTrainedTokenizerBase,
         *,
         max_length: int,
+        preprocessing: Preprocessing,
         batch_size: int = PREDICT_BATCH_SIZE,
     ) -> None:
         # Configs read from JSON may still carry string keys; the mapping is only usable as 0..k-1.
@@ -68,6 +74,7 @@ class TransformersTextClassifier:
         self._model = model
         self._tokenizer = tokenizer
         self._max_length = max_length
+        self._preprocessing = preprocessing
         self._batch_size = batch_size
         self._device = next(model.parameters()).device
         _evaluation_mode(model)
@@ -83,22 +90,37 @@ class TransformersTextClassifier:
         return self._max_length
 
     @property
+    def preprocessing(self) -> Preprocessing:
+        """What texts go through before the tokenizer (recorded in the model card by ``write_model``)."""
+        return self._preprocessing
+
+    @property
     def device(self) -> torch.device:
         """Where the model runs (``cuda`` when one was available at load time, else ``cpu``)."""
         return self._device
 
+    def prepare(self, texts: Sequence[str]) -> list[str]:
+        """``texts`` as the tokenizer receives them: after the model's pre-processing (e.g. word segmentation)."""
+        return preprocess(texts, self._preprocessing)
+
     def encode(self, texts: Sequence[str]) -> BatchEncoding[torch.Tensor]:
-        """Tokenize ``texts`` into one padded, truncated batch of tensors on the model's device."""
-        encoding: BatchEncoding[torch.Tensor] = self._tokenizer(
-            list(texts), padding=True, truncation=True, max_length=self._max_length, return_tensors="pt"
-        )
-        return encoding.to(self._device)
+        """Pre-process and tokenize ``texts`` into one padded, truncated batch of tensors on the model's device."""
+        return self._encode_prepared(self.prepare(texts))
 
     def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """Probability of every label for each text: shape ``(len(texts), len(labels))``, rows sum to 1.
 
         Empty texts are allowed (the model sees only its special tokens); long texts are truncated.
         """
+        return self._predict_prepared(self.prepare(texts))
+
+    def _encode_prepared(self, texts: Sequence[str]) -> BatchEncoding[torch.Tensor]:
+        encoding: BatchEncoding[torch.Tensor] = self._tokenizer(
+            list(texts), padding=True, truncation=True, max_length=self._max_length, return_tensors="pt"
+        )
+        return encoding.to(self._device)
+
+    def _predict_prepared(self, texts: Sequence[str]) -> NDArray[np.float64]:
         result = np.empty((len(texts), len(self._labels)), dtype=np.float64)
         if not texts:
             return result
@@ -108,7 +130,7 @@ class TransformersTextClassifier:
         with torch.inference_mode():
             for start in range(0, len(order), self._batch_size):
                 rows = order[start : start + self._batch_size]
-                logits = self._model(**self.encode([texts[i] for i in rows])).logits
+                logits = self._model(**self._encode_prepared([texts[i] for i in rows])).logits
                 # Softmax in float64 so each row sums to 1 to within 1e-15, not float32's 1e-7.
                 result[rows] = torch.softmax(logits.double(), dim=-1).cpu().numpy()
         return result
@@ -151,6 +173,7 @@ def fit(
     batch_size: int = 16,
     learning_rate: float = 5e-5,
     max_length: int = 256,
+    preprocessing: Preprocessing | None = None,
 ) -> TransformersTextClassifier:
     """Fine-tune ``base`` as a classifier over the sorted set of ``train_labels``.
 
@@ -166,6 +189,9 @@ def fit(
         batch_size: Training batch size.
         learning_rate: Peak AdamW learning rate, reached after a 10% linear warm-up.
         max_length: Token limit per text (lowered to what the model and tokenizer support).
+        preprocessing: What texts go through before the tokenizer, in training and later in scoring.
+            ``None`` takes the base's needs: a PhoBERT tokenizer gets underthesea word segmentation,
+            any other none.
 
     Returns:
         The fine-tuned classifier, in evaluation mode.
@@ -206,7 +232,12 @@ def fit(
     limit = _max_length(max_length, tokenizer, model.config)
     # Stored in tokenizer_config.json by save(), so load() truncates exactly as training did.
     tokenizer.model_max_length = limit
-    classifier = TransformersTextClassifier(model, tokenizer, max_length=limit)
+    if preprocessing is None:
+        preprocessing = _base_preprocessing(Path(source), tokenizer)
+    classifier = TransformersTextClassifier(model, tokenizer, max_length=limit, preprocessing=preprocessing)
+    # Prepared once, not every epoch: word segmentation costs far more than tokenizing.
+    train_texts = classifier.prepare(train_texts)
+    dev_texts = None if dev_texts is None else classifier.prepare(dev_texts)
 
     targets = torch.tensor([label_ids[label] for label in train_labels], dtype=torch.long)
     steps = math.ceil(len(train_texts) / batch_size) * epochs
@@ -221,7 +252,10 @@ def fit(
     shuffler = torch.Generator().manual_seed(seed)
     dev_targets = None if dev_labels is None else np.array([label_ids[label] for label in dev_labels])
 
-    say(f"fine-tuning {base} on {device.type}: {len(train_texts)} texts, {len(labels)} labels, {epochs} epochs")
+    say(
+        f"fine-tuning {base} on {device.type}: {len(train_texts)} texts, {len(labels)} labels, {epochs} epochs, "
+        f"pre-processing {preprocessing.model_dump_json()}"
+    )
     best_score, best_epoch, best_state = -1.0, 0, None
     for epoch in range(1, epochs + 1):
         model.train()
@@ -232,7 +266,7 @@ def fit(
             total_loss += step([train_texts[i] for i in rows], targets[rows]) * len(rows)
         message = f"epoch {epoch}/{epochs}: loss {total_loss / len(order):.2f}"
         if dev_texts is not None and dev_targets is not None:
-            score = macro_f1(dev_targets, classifier.predict_proba(dev_texts).argmax(axis=1), len(labels))
+            score = macro_f1(dev_targets, classifier._predict_prepared(dev_texts).argmax(axis=1), len(labels))
             message += f", dev macro-F1 {score:.2f}"
             # ">=": on a tie the later epoch has seen the data more often and is usually better calibrated.
             if score >= best_score:
@@ -246,8 +280,12 @@ def fit(
     return classifier
 
 
-def load(directory: Path) -> TransformersTextClassifier:
+def load(directory: Path, *, preprocessing: Preprocessing) -> TransformersTextClassifier:
     """Load a classifier written by :meth:`TransformersTextClassifier.save` (local files only).
+
+    Args:
+        directory: The model directory.
+        preprocessing: What the model's card declares (required: the card, not the files, knows it).
 
     Raises:
         ModelError: The directory is missing or does not hold a readable sequence-classification model.
@@ -257,7 +295,7 @@ def load(directory: Path) -> TransformersTextClassifier:
     tokenizer, model = _load(str(directory))
     _move(model, _device())
     limit = _max_length(tokenizer.model_max_length, tokenizer, model.config)
-    return TransformersTextClassifier(model, tokenizer, max_length=limit)
+    return TransformersTextClassifier(model, tokenizer, max_length=limit, preprocessing=preprocessing)
 
 
 def resolve_base(base: str) -> str:
@@ -320,6 +358,14 @@ def _load(source: str, **model_options: object) -> tuple[PreTrainedTokenizerBase
     return tokenizer, model
 
 
+def _base_preprocessing(source: Path, tokenizer: PreTrainedTokenizerBase) -> Preprocessing:
+    # A base that is itself a model directory (fine-tuning a fine-tune) keeps what its card declares;
+    # otherwise the tokenizer says: PhoBERT's vocabulary is word-segmented.
+    if is_model_directory(source):
+        return read_card(source).preprocessing
+    return preprocessing_for_tokenizer(type(tokenizer).__name__)
+
+
 def _max_length(requested: int, tokenizer: PreTrainedTokenizerBase, config: PretrainedConfig) -> int:
     limits = [requested]
     if tokenizer.model_max_length < UNSET_MAX_LENGTH:
@@ -377,8 +423,8 @@ class _Step:
         self._schedule = schedule
 
     def __call__(self, texts: Sequence[str], targets: torch.Tensor) -> float:
-        """Train on one batch; returns its mean loss."""
-        logits = self._model(**self._classifier.encode(texts)).logits
+        """Train on one batch of texts already pre-processed; returns its mean loss."""
+        logits = self._model(**self._classifier._encode_prepared(texts)).logits
         loss = self._loss_function(logits, targets.to(self._classifier.device))
         loss.backward()
         # Clipping keeps one noisy small batch from undoing a pretrained model's weights.
