@@ -290,6 +290,9 @@ def test_the_service_scores_with_the_pinned_model_on_segmented_text(pinned: tupl
 def test_the_cli_can_choose_no_segmentation(phobert_base: Path, tmp_path: Path) -> None:
     model, _ = _train_with_the_cli(tmp_path, phobert_base, "--word-segmentation", "none")
     assert read_card(model).preprocessing == NO_PREPROCESSING
+    # Fine-tuning that model further keeps what its card says, though its tokenizer is PhoBERT's.
+    again = fit(TEXTS, LABELS, base=str(model), epochs=1, batch_size=32)
+    assert again.preprocessing == NO_PREPROCESSING
 
 
 @pytest.mark.parametrize(
