@@ -57,7 +57,10 @@ def _fitter(backend: Backend, base: str | None, preprocessing: Preprocessing | N
     """The backend's ``fit``, with the transformers base model and pre-processing bound."""
     if backend == "sklearn":
         if preprocessing is not None and not preprocessing.is_identity:
-            raise ModelError("text pre-processing is for the transformers backend; the sklearn recipe does its own")
+            raise ModelError(
+                "text pre-processing is for the transformers backend; "
+                "the sklearn recipe builds its own views of the text"
+            )
         return sklearn_backend.fit
     transformers_backend = import_backend("transformers")
     if not base:

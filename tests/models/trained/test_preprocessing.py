@@ -32,6 +32,7 @@ from models.trained.modeldir import (
     write_model,
 )
 from models.trained.preprocess import NO_PREPROCESSING, WORD_SEGMENTED, Preprocessing, preprocess
+from models.trained.train import train_model
 from models.trained.transformers_backend import TransformersTextClassifier, fit, load
 from monitor.analysis import SentimentLabel
 from monitor.cli import main
@@ -340,3 +341,14 @@ def test_a_sklearn_card_cannot_declare_preprocessing(pinned: tuple[Path, str], t
     (tmp_path / CARD_FILE).write_text(json.dumps(card), encoding="utf-8")
     with pytest.raises(ModelError, match="preprocessing applies to the transformers backend"):
         read_card(tmp_path)
+
+
+def test_sklearn_training_refuses_a_preprocessing(tmp_path: Path) -> None:
+    # The scikit-learn recipe builds its own views of the text (word and character n-grams, accent-folded
+    # words); a card-level transformation would change what its features mean.
+    data = tmp_path / "train.jsonl"
+    rows = [{"text": text, "label": label} for text, label in zip(TEXTS, LABELS, strict=True)]
+    data.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
+    with pytest.raises(ModelError, match="pre-processing is for the transformers backend"):
+        train_model("sentiment", data, tmp_path / "model", preprocessing=WORD_SEGMENTED)
+    assert not (tmp_path / "model").exists()
