@@ -1,7 +1,8 @@
 """Transformer text classifiers: fine-tune ``AutoModelForSequenceClassification`` and score with it.
 
 The base model is a local directory or a Hugging Face hub id that is already in the local cache. The base
-is found on disk before transformers sees it (a hub id becomes its cached snapshot directory) and every
+is found on disk before transformers sees it (:mod:`models.trained.transformers_base`: a hub id becomes its
+cached snapshot directory) and every
 load passes ``local_files_only=True``, so a missing model is a :class:`~monitor.errors.ModelError` within
 milliseconds, never a download and never a hang on an unreachable network (with or without
 ``HF_HUB_OFFLINE``).
@@ -25,8 +26,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from huggingface_hub import constants as hub_constants
-from huggingface_hub import try_to_load_from_cache
 from numpy.typing import NDArray
 from transformers import (
     AutoModelForSequenceClassification,
@@ -37,8 +36,8 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from models.trained.modeldir import is_model_directory, read_card
-from models.trained.preprocess import Preprocessing, preprocess, preprocessing_for_tokenizer
+from models.trained.preprocess import Preprocessing, preprocess
+from models.trained.transformers_base import base_preprocessing, resolve_base
 from monitor.errors import ModelError
 
 PREDICT_BATCH_SIZE = 32
@@ -233,7 +232,7 @@ def fit(
     # Stored in tokenizer_config.json by save(), so load() truncates exactly as training did.
     tokenizer.model_max_length = limit
     if preprocessing is None:
-        preprocessing = _base_preprocessing(Path(source), tokenizer)
+        preprocessing = base_preprocessing(Path(source), type(tokenizer).__name__)
     classifier = TransformersTextClassifier(model, tokenizer, max_length=limit, preprocessing=preprocessing)
     # Prepared once, not every epoch: word segmentation costs far more than tokenizing.
     train_texts = classifier.prepare(train_texts)
@@ -298,43 +297,6 @@ def load(directory: Path, *, preprocessing: Preprocessing) -> TransformersTextCl
     return TransformersTextClassifier(model, tokenizer, max_length=limit, preprocessing=preprocessing)
 
 
-def resolve_base(base: str) -> str:
-    """Find the directory of ``base``, a model directory or a cached hub id, without touching the network.
-
-    Returns:
-        The model directory: ``base`` itself, or the cached snapshot of the hub id.
-
-    Raises:
-        ModelError: Naming ``base`` and saying how to provide it.
-    """
-    how = (
-        "models are never downloaded at run time: download it on a connected machine "
-        f"(for example `hf download {base} --local-dir DIR`), copy DIR here and pass it with --base DIR"
-    )
-    path = Path(base).expanduser()
-    if path.is_dir():
-        if not (path / "config.json").is_file():
-            raise ModelError(f"base model directory {path} has no config.json, so it is not a transformers model")
-        return str(path)
-    if path.exists():
-        raise ModelError(f"base model {base} is a file; --base takes a model directory or a hub id")
-    if _looks_like_path(base):
-        raise ModelError(f"base model directory {base} does not exist; {how}")
-    try:
-        cached = try_to_load_from_cache(base, "config.json")
-    except ValueError as exc:  # huggingface_hub's HFValidationError: not a well-formed repo id
-        raise ModelError(f"base model {base!r} is neither an existing directory nor a valid hub id; {how}") from exc
-    if not isinstance(cached, str):
-        raise ModelError(
-            f"base model {base!r} is not a local directory and is not in the local Hugging Face cache "
-            f"({hub_constants.HF_HUB_CACHE}); {how}"
-        )
-    # Hand transformers the snapshot directory, not the id: given an id, huggingface_hub 2.4 builds HTTP
-    # headers even with local_files_only=True, and doing so fetches a registry from huggingface.co (up to
-    # 3 s when offline; a lookup in any case). A directory never reaches that code.
-    return str(Path(cached).parent)
-
-
 def macro_f1(true: NDArray[np.int64], predicted: NDArray[np.int64], num_labels: int) -> float:
     """Unweighted mean F1 over the labels that occur in ``true`` or ``predicted``."""
     scores = []
@@ -358,14 +320,6 @@ def _load(source: str, **model_options: object) -> tuple[PreTrainedTokenizerBase
     return tokenizer, model
 
 
-def _base_preprocessing(source: Path, tokenizer: PreTrainedTokenizerBase) -> Preprocessing:
-    # A base that is itself a model directory (fine-tuning a fine-tune) keeps what its card declares;
-    # otherwise the tokenizer says: PhoBERT's vocabulary is word-segmented.
-    if is_model_directory(source):
-        return read_card(source).preprocessing
-    return preprocessing_for_tokenizer(type(tokenizer).__name__)
-
-
 def _max_length(requested: int, tokenizer: PreTrainedTokenizerBase, config: PretrainedConfig) -> int:
     limits = [requested]
     if tokenizer.model_max_length < UNSET_MAX_LENGTH:
@@ -375,11 +329,6 @@ def _max_length(requested: int, tokenizer: PreTrainedTokenizerBase, config: Pret
     if isinstance(positions, int) and positions > 0:
         limits.append(positions)
     return min(limits)
-
-
-def _looks_like_path(base: str) -> bool:
-    # Hub ids are "name" or "org/name"; anything else that is not a directory was meant as a path.
-    return base.startswith(("/", ".", "~")) or base.count("/") > 1 or (os.sep != "/" and os.sep in base)
 
 
 def _check_training_data(
