@@ -1,11 +1,10 @@
 """Transformer text classifiers: fine-tune ``AutoModelForSequenceClassification`` and score with it.
 
 The base model is a local directory or a Hugging Face hub id that is already in the local cache. The base
-is found on disk before transformers sees it (:mod:`models.trained.transformers_base`: a hub id becomes its
-cached snapshot directory) and every
-load passes ``local_files_only=True``, so a missing model is a :class:`~monitor.errors.ModelError` within
-milliseconds, never a download and never a hang on an unreachable network (with or without
-``HF_HUB_OFFLINE``).
+is found on disk before transformers sees it (:mod:`models.trained.transformers_base`: a hub id becomes
+its cached snapshot directory) and every load passes ``local_files_only=True``, so a missing model is a
+:class:`~monitor.errors.ModelError` within milliseconds, never a download and never a hang on an
+unreachable network (with or without ``HF_HUB_OFFLINE``).
 
 Training is a plain PyTorch loop (AdamW, linear warm-up then decay, class-weighted cross-entropy) rather
 than ``transformers.Trainer``, which would pull in ``accelerate`` and ``datasets`` for no gain at this
