@@ -1,7 +1,7 @@
 """``monitor models ...``: train, evaluate, and export officers' corrections as training data.
 
     monitor models train TASK --data TRAIN.jsonl [--dev DEV.jsonl] --out DIR
-                         [--backend sklearn|transformers] [--base PATH]
+                         [--backend sklearn|transformers] [--base PATH] [--word-segmentation none|underthesea]
     monitor models evaluate MODEL --data TEST.jsonl        # MODEL: a model directory or builtin:NAME
     monitor models export-feedback TASK [--out FILE]
 
@@ -39,6 +39,7 @@ def _share(value: str) -> float:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from models.trained.modeldir import model_digest  # noqa: PLC0415
+    from models.trained.preprocess import Preprocessing  # noqa: PLC0415
     from models.trained.train import train_model  # noqa: PLC0415
 
     if args.backend == "transformers" and not args.base:
@@ -52,6 +53,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         base=args.base,
         progress=_progress,
         holdout=args.holdout,
+        # Unset: the base decides (PhoBERT's tokenizer means segmented text); the card records the choice.
+        preprocessing=Preprocessing(word_segmentation=args.word_segmentation) if args.word_segmentation else None,
     )
     digest = model_digest(Path(args.out))
     summary = {k: card.metrics.get(k) for k in ("accuracy", "macro_f1", "weighted_f1", "roc_auc") if k in card.metrics}
@@ -126,6 +129,12 @@ def add_commands(commands: Any) -> None:
     )
     train.add_argument("--backend", choices=BACKENDS, default="sklearn")
     train.add_argument("--base", help="transformers: base model directory (or a hub id already in the local cache)")
+    train.add_argument(
+        "--word-segmentation",
+        choices=("none", "underthesea"),
+        help="transformers: join each word's syllables with '_' before the tokenizer, in training and scoring "
+        "(default: underthesea for a PhoBERT base, none otherwise); recorded in model.json",
+    )
     train.set_defaults(handler=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="print metrics of a model on labelled JSONL, as one JSON object")

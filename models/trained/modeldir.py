@@ -2,7 +2,8 @@
 
 A directory holds everything needed to load and trust a trained classifier::
 
-    model.json          the ModelCard: task, backend, labels, data hashes, metrics, file hashes
+    model.json          the ModelCard: task, backend, labels, data hashes, metrics, file hashes, and the
+                        text pre-processing the model expects (see models.trained.preprocess)
     classifier.joblib   (scikit-learn) or the transformers files
 
 The card lists every artifact with its sha256 and :func:`model_digest` folds those and the card into one
@@ -20,9 +21,10 @@ from pathlib import Path, PurePosixPath
 from types import ModuleType
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from models.trained.base import TextClassifier
+from models.trained.preprocess import NO_PREPROCESSING, Preprocessing
 from monitor.errors import ModelError
 
 CARD_FILE = "model.json"
@@ -55,6 +57,8 @@ class ModelCard(BaseModel):
     metrics: dict[str, Any]  # dev metrics, or cross-validated ones when there was no dev file
     params: dict[str, Any]
     files: dict[str, str]  # relative file name -> sha256
+    # What texts go through before the tokenizer, at training and at scoring (absent in older cards: none).
+    preprocessing: Preprocessing = NO_PREPROCESSING
 
     @field_validator("created_at")
     @classmethod
@@ -73,6 +77,14 @@ class ModelCard(BaseModel):
                 raise ValueError(f"file name '{name}' must be a relative path inside the model directory")
         return files
 
+    @model_validator(mode="after")
+    def _preprocessing_is_for_transformers(self) -> ModelCard:
+        # The scikit-learn recipe builds its own views of the text (words, accent-folded words, characters);
+        # a second, card-level transformation would silently change what it learned from.
+        if self.backend == "sklearn" and not self.preprocessing.is_identity:
+            raise ValueError("preprocessing applies to the transformers backend; a sklearn model must not declare it")
+        return self
+
 
 def file_sha256(path: Path) -> str:
     """Hex sha256 of a file, read in blocks (transformer weights run to hundreds of megabytes)."""
@@ -86,12 +98,14 @@ def file_sha256(path: Path) -> str:
 def write_model(directory: Path, classifier: TextClassifier, card: ModelCard) -> ModelCard:
     """Save ``classifier`` into ``directory`` and write its card; returns the card with ``files`` filled.
 
-    ``card.files`` is ignored: it is computed from what the classifier wrote.
+    ``card.files`` is ignored: it is computed from what the classifier wrote. So is ``card.preprocessing``:
+    it is what the classifier was trained with (its ``preprocessing`` attribute; none if it has no such).
     """
     directory.mkdir(parents=True, exist_ok=True)
     names = sorted(classifier.save(directory))
     files = {name: file_sha256(directory / name) for name in names}
-    written = card.model_copy(update={"files": files})
+    preprocessing = getattr(classifier, "preprocessing", NO_PREPROCESSING)
+    written = card.model_copy(update={"files": files, "preprocessing": preprocessing})
     written = ModelCard.model_validate(written.model_dump())  # re-validate the file names
     text = json.dumps(written.model_dump(mode="json"), ensure_ascii=False, indent=2, sort_keys=True)
     (directory / CARD_FILE).write_text(text + "\n", encoding="utf-8")
@@ -173,7 +187,7 @@ def load_model(directory: Path, expected_digest: str | None = None) -> tuple[Mod
                 f"{directory}: model digest {actual} does not match the pinned {expected_digest}; "
                 "retrain or update the pin deliberately"
             )
-    return card, _backend_load(card.backend, directory)
+    return card, _backend_load(card, directory)
 
 
 BACKEND_MODULES: dict[Backend, str] = {
@@ -202,12 +216,17 @@ def import_backend(backend: Backend) -> ModuleType:
         raise ModelError(f"the {backend} backend is not available: {exc}") from exc
 
 
-def _backend_load(backend: Backend, directory: Path) -> TextClassifier:
+def _backend_load(card: ModelCard, directory: Path) -> TextClassifier:
     try:
-        module = import_backend(backend)
+        module = import_backend(card.backend)
     except ModelError as exc:
         raise ModelError(f"{directory}: {exc.message}") from exc
-    classifier: TextClassifier = module.load(directory)
+    classifier: TextClassifier
+    if card.backend == "transformers":
+        # The card is the one declaration of the pre-processing; the backend applies it before its tokenizer.
+        classifier = module.load(directory, preprocessing=card.preprocessing)
+    else:
+        classifier = module.load(directory)
     return classifier
 
 

@@ -30,6 +30,7 @@ from models.trained.modeldir import (
     read_card,
     write_model,
 )
+from models.trained.preprocess import Preprocessing
 from monitor.errors import ModelError
 
 Progress = Callable[[str], None]
@@ -52,9 +53,14 @@ class _Fit(Protocol):
     ) -> TextClassifier: ...
 
 
-def _fitter(backend: Backend, base: str | None) -> _Fit:
-    """The backend's ``fit``, with the transformers base model bound."""
+def _fitter(backend: Backend, base: str | None, preprocessing: Preprocessing | None) -> _Fit:
+    """The backend's ``fit``, with the transformers base model and pre-processing bound."""
     if backend == "sklearn":
+        if preprocessing is not None and not preprocessing.is_identity:
+            raise ModelError(
+                "text pre-processing is for the transformers backend; "
+                "the sklearn recipe builds its own views of the text"
+            )
         return sklearn_backend.fit
     transformers_backend = import_backend("transformers")
     if not base:
@@ -78,6 +84,7 @@ def _fitter(backend: Backend, base: str | None) -> _Fit:
             base=base,
             progress=progress,
             seed=seed,
+            preprocessing=preprocessing,
         )
         return classifier
 
@@ -170,6 +177,7 @@ def train_model(
     seed: int = SEED,
     name: str | None = None,
     holdout: float | None = None,
+    preprocessing: Preprocessing | None = None,
 ) -> ModelCard:
     """Fit a classifier for ``task`` and write it, with its card, into ``out_dir``.
 
@@ -185,6 +193,8 @@ def train_model(
         name: the model's name in the card; defaults to ``<task>-<backend>``.
         holdout: without ``dev_path``, measure on this share of the training data held out (stratified)
             instead of cross-validating: one fit instead of six, for large corpora.
+        preprocessing: transformers only: what texts go through before the tokenizer; ``None`` takes the
+            base's needs (its card's, or word segmentation for a PhoBERT tokenizer). The card records it.
 
     Raises:
         ModelError: bad data, an unusable ``out_dir``, or a backend failure.
@@ -192,7 +202,7 @@ def train_model(
     report = progress or (lambda _message: None)
     out_path = Path(out_dir)
     _check_output(out_path)
-    fit = _fitter(backend, base)
+    fit = _fitter(backend, base, preprocessing)
     train = load_labelled(data_path)
     dev = load_labelled(dev_path) if dev_path is not None else None
     report(f"loaded {len(train):,} training texts, labels {', '.join(train.label_set)}")

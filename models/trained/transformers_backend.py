@@ -1,15 +1,18 @@
 """Transformer text classifiers: fine-tune ``AutoModelForSequenceClassification`` and score with it.
 
 The base model is a local directory or a Hugging Face hub id that is already in the local cache. The base
-is found on disk before transformers sees it (a hub id becomes its cached snapshot directory) and every
-load passes ``local_files_only=True``, so a missing model is a :class:`~monitor.errors.ModelError` within
-milliseconds, never a download and never a hang on an unreachable network (with or without
-``HF_HUB_OFFLINE``).
+is found on disk before transformers sees it (:mod:`models.trained.transformers_base`: a hub id becomes
+its cached snapshot directory) and every load passes ``local_files_only=True``, so a missing model is a
+:class:`~monitor.errors.ModelError` within milliseconds, never a download and never a hang on an
+unreachable network (with or without ``HF_HUB_OFFLINE``).
 
 Training is a plain PyTorch loop (AdamW, linear warm-up then decay, class-weighted cross-entropy) rather
 than ``transformers.Trainer``, which would pull in ``accelerate`` and ``datasets`` for no gain at this
 size. It runs on CUDA when present and on the CPU otherwise, and is deterministic for a seed on a given
 device. With a dev set, the epoch with the best dev macro-F1 is the one kept.
+
+Texts go through the model's declared pre-processing (:mod:`models.trained.preprocess`, recorded in the
+model card) before the tokenizer, in training and in scoring alike: PhoBERT reads word-segmented text.
 """
 
 from __future__ import annotations
@@ -22,8 +25,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from huggingface_hub import constants as hub_constants
-from huggingface_hub import try_to_load_from_cache
 from numpy.typing import NDArray
 from transformers import (
     AutoModelForSequenceClassification,
@@ -34,6 +35,8 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
+from models.trained.preprocess import Preprocessing, preprocess
+from models.trained.transformers_base import base_preprocessing, resolve_base
 from monitor.errors import ModelError
 
 PREDICT_BATCH_SIZE = 32
@@ -58,6 +61,7 @@ class TransformersTextClassifier:
         tokenizer: PreTrainedTokenizerBase,
         *,
         max_length: int,
+        preprocessing: Preprocessing,
         batch_size: int = PREDICT_BATCH_SIZE,
     ) -> None:
         # Configs read from JSON may still carry string keys; the mapping is only usable as 0..k-1.
@@ -68,6 +72,7 @@ class TransformersTextClassifier:
         self._model = model
         self._tokenizer = tokenizer
         self._max_length = max_length
+        self._preprocessing = preprocessing
         self._batch_size = batch_size
         self._device = next(model.parameters()).device
         _evaluation_mode(model)
@@ -83,22 +88,37 @@ class TransformersTextClassifier:
         return self._max_length
 
     @property
+    def preprocessing(self) -> Preprocessing:
+        """What texts go through before the tokenizer (recorded in the model card by ``write_model``)."""
+        return self._preprocessing
+
+    @property
     def device(self) -> torch.device:
         """Where the model runs (``cuda`` when one was available at load time, else ``cpu``)."""
         return self._device
 
+    def prepare(self, texts: Sequence[str]) -> list[str]:
+        """``texts`` as the tokenizer receives them: after the model's pre-processing (e.g. word segmentation)."""
+        return preprocess(texts, self._preprocessing)
+
     def encode(self, texts: Sequence[str]) -> BatchEncoding[torch.Tensor]:
-        """Tokenize ``texts`` into one padded, truncated batch of tensors on the model's device."""
-        encoding: BatchEncoding[torch.Tensor] = self._tokenizer(
-            list(texts), padding=True, truncation=True, max_length=self._max_length, return_tensors="pt"
-        )
-        return encoding.to(self._device)
+        """Pre-process and tokenize ``texts`` into one padded, truncated batch of tensors on the model's device."""
+        return self._encode_prepared(self.prepare(texts))
 
     def predict_proba(self, texts: Sequence[str]) -> NDArray[np.float64]:
         """Probability of every label for each text: shape ``(len(texts), len(labels))``, rows sum to 1.
 
         Empty texts are allowed (the model sees only its special tokens); long texts are truncated.
         """
+        return self._predict_prepared(self.prepare(texts))
+
+    def _encode_prepared(self, texts: Sequence[str]) -> BatchEncoding[torch.Tensor]:
+        encoding: BatchEncoding[torch.Tensor] = self._tokenizer(
+            list(texts), padding=True, truncation=True, max_length=self._max_length, return_tensors="pt"
+        )
+        return encoding.to(self._device)
+
+    def _predict_prepared(self, texts: Sequence[str]) -> NDArray[np.float64]:
         result = np.empty((len(texts), len(self._labels)), dtype=np.float64)
         if not texts:
             return result
@@ -108,7 +128,7 @@ class TransformersTextClassifier:
         with torch.inference_mode():
             for start in range(0, len(order), self._batch_size):
                 rows = order[start : start + self._batch_size]
-                logits = self._model(**self.encode([texts[i] for i in rows])).logits
+                logits = self._model(**self._encode_prepared([texts[i] for i in rows])).logits
                 # Softmax in float64 so each row sums to 1 to within 1e-15, not float32's 1e-7.
                 result[rows] = torch.softmax(logits.double(), dim=-1).cpu().numpy()
         return result
@@ -151,6 +171,7 @@ def fit(
     batch_size: int = 16,
     learning_rate: float = 5e-5,
     max_length: int = 256,
+    preprocessing: Preprocessing | None = None,
 ) -> TransformersTextClassifier:
     """Fine-tune ``base`` as a classifier over the sorted set of ``train_labels``.
 
@@ -166,6 +187,9 @@ def fit(
         batch_size: Training batch size.
         learning_rate: Peak AdamW learning rate, reached after a 10% linear warm-up.
         max_length: Token limit per text (lowered to what the model and tokenizer support).
+        preprocessing: What texts go through before the tokenizer, in training and later in scoring.
+            ``None`` takes the base's needs: a PhoBERT tokenizer gets underthesea word segmentation,
+            any other none.
 
     Returns:
         The fine-tuned classifier, in evaluation mode.
@@ -206,7 +230,12 @@ def fit(
     limit = _max_length(max_length, tokenizer, model.config)
     # Stored in tokenizer_config.json by save(), so load() truncates exactly as training did.
     tokenizer.model_max_length = limit
-    classifier = TransformersTextClassifier(model, tokenizer, max_length=limit)
+    if preprocessing is None:
+        preprocessing = base_preprocessing(Path(source), type(tokenizer).__name__)
+    classifier = TransformersTextClassifier(model, tokenizer, max_length=limit, preprocessing=preprocessing)
+    # Prepared once, not every epoch: word segmentation costs far more than tokenizing.
+    train_texts = classifier.prepare(train_texts)
+    dev_texts = None if dev_texts is None else classifier.prepare(dev_texts)
 
     targets = torch.tensor([label_ids[label] for label in train_labels], dtype=torch.long)
     steps = math.ceil(len(train_texts) / batch_size) * epochs
@@ -221,7 +250,10 @@ def fit(
     shuffler = torch.Generator().manual_seed(seed)
     dev_targets = None if dev_labels is None else np.array([label_ids[label] for label in dev_labels])
 
-    say(f"fine-tuning {base} on {device.type}: {len(train_texts)} texts, {len(labels)} labels, {epochs} epochs")
+    say(
+        f"fine-tuning {base} on {device.type}: {len(train_texts)} texts, {len(labels)} labels, {epochs} epochs, "
+        f"pre-processing {preprocessing.model_dump_json()}"
+    )
     best_score, best_epoch, best_state = -1.0, 0, None
     for epoch in range(1, epochs + 1):
         model.train()
@@ -232,7 +264,7 @@ def fit(
             total_loss += step([train_texts[i] for i in rows], targets[rows]) * len(rows)
         message = f"epoch {epoch}/{epochs}: loss {total_loss / len(order):.2f}"
         if dev_texts is not None and dev_targets is not None:
-            score = macro_f1(dev_targets, classifier.predict_proba(dev_texts).argmax(axis=1), len(labels))
+            score = macro_f1(dev_targets, classifier._predict_prepared(dev_texts).argmax(axis=1), len(labels))
             message += f", dev macro-F1 {score:.2f}"
             # ">=": on a tie the later epoch has seen the data more often and is usually better calibrated.
             if score >= best_score:
@@ -246,8 +278,12 @@ def fit(
     return classifier
 
 
-def load(directory: Path) -> TransformersTextClassifier:
+def load(directory: Path, *, preprocessing: Preprocessing) -> TransformersTextClassifier:
     """Load a classifier written by :meth:`TransformersTextClassifier.save` (local files only).
+
+    Args:
+        directory: The model directory.
+        preprocessing: What the model's card declares (required: the card, not the files, knows it).
 
     Raises:
         ModelError: The directory is missing or does not hold a readable sequence-classification model.
@@ -257,44 +293,7 @@ def load(directory: Path) -> TransformersTextClassifier:
     tokenizer, model = _load(str(directory))
     _move(model, _device())
     limit = _max_length(tokenizer.model_max_length, tokenizer, model.config)
-    return TransformersTextClassifier(model, tokenizer, max_length=limit)
-
-
-def resolve_base(base: str) -> str:
-    """Find the directory of ``base``, a model directory or a cached hub id, without touching the network.
-
-    Returns:
-        The model directory: ``base`` itself, or the cached snapshot of the hub id.
-
-    Raises:
-        ModelError: Naming ``base`` and saying how to provide it.
-    """
-    how = (
-        "models are never downloaded at run time: download it on a connected machine "
-        f"(for example `hf download {base} --local-dir DIR`), copy DIR here and pass it with --base DIR"
-    )
-    path = Path(base).expanduser()
-    if path.is_dir():
-        if not (path / "config.json").is_file():
-            raise ModelError(f"base model directory {path} has no config.json, so it is not a transformers model")
-        return str(path)
-    if path.exists():
-        raise ModelError(f"base model {base} is a file; --base takes a model directory or a hub id")
-    if _looks_like_path(base):
-        raise ModelError(f"base model directory {base} does not exist; {how}")
-    try:
-        cached = try_to_load_from_cache(base, "config.json")
-    except ValueError as exc:  # huggingface_hub's HFValidationError: not a well-formed repo id
-        raise ModelError(f"base model {base!r} is neither an existing directory nor a valid hub id; {how}") from exc
-    if not isinstance(cached, str):
-        raise ModelError(
-            f"base model {base!r} is not a local directory and is not in the local Hugging Face cache "
-            f"({hub_constants.HF_HUB_CACHE}); {how}"
-        )
-    # Hand transformers the snapshot directory, not the id: given an id, huggingface_hub 2.4 builds HTTP
-    # headers even with local_files_only=True, and doing so fetches a registry from huggingface.co (up to
-    # 3 s when offline; a lookup in any case). A directory never reaches that code.
-    return str(Path(cached).parent)
+    return TransformersTextClassifier(model, tokenizer, max_length=limit, preprocessing=preprocessing)
 
 
 def macro_f1(true: NDArray[np.int64], predicted: NDArray[np.int64], num_labels: int) -> float:
@@ -329,11 +328,6 @@ def _max_length(requested: int, tokenizer: PreTrainedTokenizerBase, config: Pret
     if isinstance(positions, int) and positions > 0:
         limits.append(positions)
     return min(limits)
-
-
-def _looks_like_path(base: str) -> bool:
-    # Hub ids are "name" or "org/name"; anything else that is not a directory was meant as a path.
-    return base.startswith(("/", ".", "~")) or base.count("/") > 1 or (os.sep != "/" and os.sep in base)
 
 
 def _check_training_data(
@@ -377,8 +371,8 @@ class _Step:
         self._schedule = schedule
 
     def __call__(self, texts: Sequence[str], targets: torch.Tensor) -> float:
-        """Train on one batch; returns its mean loss."""
-        logits = self._model(**self._classifier.encode(texts)).logits
+        """Train on one batch of texts already pre-processed; returns its mean loss."""
+        logits = self._model(**self._classifier._encode_prepared(texts)).logits
         loss = self._loss_function(logits, targets.to(self._classifier.device))
         loss.backward()
         # Clipping keeps one noisy small batch from undoing a pretrained model's weights.

@@ -23,6 +23,7 @@ from tokenizers.models import WordPiece
 from tokenizers.trainers import WordPieceTrainer
 from transformers import BertConfig, BertModel, BertTokenizer
 
+from models.trained.preprocess import NO_PREPROCESSING
 from models.trained.transformers_backend import TransformersTextClassifier, fit, load, macro_f1
 from monitor.errors import ModelError
 
@@ -212,7 +213,7 @@ def test_save_then_load_gives_identical_probabilities(
     assert card.read_text(encoding="utf-8") == '{"written by": "the model directory code"}'
     on_disk = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
     assert on_disk == {*written, "model.json"}  # no scratch folder or .bin left behind
-    loaded = load(tmp_path)
+    loaded = load(tmp_path, preprocessing=NO_PREPROCESSING)
     assert loaded.labels == classifier.labels
     assert loaded.max_length == classifier.max_length
     texts = [*HOLDOUT[0], "", LONG_TEXT]
@@ -278,7 +279,7 @@ def test_the_token_limit_is_kept_through_save_and_load(base_dir: Path, tmp_path:
     classifier = fit(*TRAIN, base=str(base_dir), epochs=1, batch_size=32, max_length=16)
     assert classifier.max_length == 16
     classifier.save(tmp_path)
-    loaded = load(tmp_path)
+    loaded = load(tmp_path, preprocessing=NO_PREPROCESSING)
     assert loaded.max_length == 16
     np.testing.assert_array_equal(loaded.predict_proba([LONG_TEXT]), classifier.predict_proba([LONG_TEXT]))
     assert online == []  # fit, save and load from directories never reach for the network
@@ -355,7 +356,7 @@ def test_inconsistent_training_data_is_refused(base_dir: Path) -> None:
 
 def test_loading_a_missing_or_broken_model_directory(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="does not exist"):
-        load(tmp_path / "absent")
+        load(tmp_path / "absent", preprocessing=NO_PREPROCESSING)
     (tmp_path / "config.json").write_text("{}", encoding="utf-8")
     with pytest.raises(ModelError, match="cannot load"):
-        load(tmp_path)
+        load(tmp_path, preprocessing=NO_PREPROCESSING)
