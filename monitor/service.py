@@ -135,10 +135,9 @@ async def run_service(monitor: Monitor, progress: Progress | None = None, serve_
         asyncio.create_task(crawl_forever(monitor, progress), name="crawler"),
         asyncio.create_task(evaluate_windows_forever(monitor), name="window-rules"),
         asyncio.create_task(monitor.delivery.run_forever(stop_delivery), name="delivery"),
-        # Yesterday's daily and last week's report, written once each to <data_dir>/reports.
-        asyncio.create_task(
-            reports_forever(monitor, monitor.settings.data_dir / "reports", channel_ids=()), name="reports"
-        ),
+        # Yesterday's daily and last week's report, written once each to <data_dir>/reports and
+        # mailed to reports.email_channels.
+        asyncio.create_task(reports_forever(monitor, monitor.settings.data_dir / REPORTS_FOLDER), name="reports"),
     ]
     try:
         if serve_api:

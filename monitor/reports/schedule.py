@@ -1,33 +1,41 @@
-"""Scheduled reports: yesterday's daily report and last week's weekly report, written once each.
+"""Scheduled reports: yesterday's daily report and last week's weekly report, written once each, and mailed.
 
 :func:`scheduled_reports` is idempotent per period: a report whose files already exist is not built
-again, so calling it every few minutes (or after a restart) writes each period exactly once. E-mail goes
-through the SMTP settings of an ``email`` channel of ``configs/channels.yaml``.
+again, so calling it every few minutes (or after a restart) writes each period exactly once.
+:func:`report_pass` is one pass of the service's loop: it writes what is due and mails it to the e-mail
+channels of ``reports.email_channels`` (see :mod:`monitor.reports.mailing` for the record of each send
+and the retries).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from monitor.context import Monitor
-from monitor.delivery.channels import EmailChannelSpec
 from monitor.delivery.config import Channel
-from monitor.delivery.errors import Receipt
-from monitor.delivery.smtp import EmailSender
+from monitor.records import utc_now
 from monitor.reports.build import build_report
-from monitor.reports.model import MEDIA_TYPES, ReportFormat, ReportKind
+from monitor.reports.mailing import MailOutcome, email_channels, mail_reports, start_ledger
+from monitor.reports.model import Report, ReportFormat, ReportKind
 from monitor.reports.write import write_report
 
 log = logging.getLogger(__name__)
 
 SCHEDULED_FORMATS = (ReportFormat.DOCX, ReportFormat.PDF, ReportFormat.HTML)
 CHECK_INTERVAL_SECONDS = 600
+
+
+@dataclass(frozen=True)
+class PassResult:
+    """One pass of the report loop: the files written, and the mail sent and failed."""
+
+    written: list[Path]
+    mail: MailOutcome
 
 
 def due_reports(now: datetime, monitor: Monitor) -> list[tuple[ReportKind, date]]:
@@ -44,61 +52,82 @@ def due_reports(now: datetime, monitor: Monitor) -> list[tuple[ReportKind, date]
     ]
 
 
+def due_slug(kind: ReportKind, last_day: date) -> str:
+    """The file name stem of a scheduled report (the same as :attr:`Report.slug`)."""
+    first_day = last_day - timedelta(days=0 if kind is ReportKind.DAILY else 6)
+    return f"{kind.value}-{first_day:%Y-%m-%d}"
+
+
+def write_due_reports(
+    monitor: Monitor, now: datetime, folder: Path | str, formats: Sequence[ReportFormat] = SCHEDULED_FORMATS
+) -> list[tuple[Report, list[Path]]]:
+    """Build and write the reports due at ``now`` that are not in ``folder`` yet, with their files."""
+    written: list[tuple[Report, list[Path]]] = []
+    target = Path(folder)
+    for kind, last_day in due_reports(now, monitor):
+        slug = due_slug(kind, last_day)
+        if all((target / f"{slug}.{fmt.value}").exists() for fmt in formats):
+            continue
+        report = build_report(monitor, kind, end=last_day)
+        written.append((report, write_report(report, target, formats, monitor.settings.timezone)))
+    return written
+
+
 def scheduled_reports(
     monitor: Monitor, now: datetime, folder: Path | str, formats: Sequence[ReportFormat] = SCHEDULED_FORMATS
 ) -> list[Path]:
     """Write the reports due at ``now`` that are not in ``folder`` yet; return the files written."""
-    written: list[Path] = []
-    target = Path(folder)
-    for kind, last_day in due_reports(now, monitor):
-        first_day = last_day - timedelta(days=0 if kind is ReportKind.DAILY else 6)
-        slug = f"{kind.value}-{first_day:%Y-%m-%d}"
-        if all((target / f"{slug}.{fmt.value}").exists() for fmt in formats):
-            continue
-        report = build_report(monitor, kind, end=last_day)
-        written.extend(write_report(report, target, formats, monitor.settings.timezone))
-    return written
+    return [path for _, paths in write_due_reports(monitor, now, folder, formats) for path in paths]
 
 
-def report_message(channel: Channel, subject: str, files: Sequence[Path]) -> EmailMessage:
-    """An e-mail to the recipients of an ``email`` channel with ``files`` attached."""
-    spec = channel.spec
-    if not isinstance(spec, EmailChannelSpec):
-        raise TypeError(f"channel '{channel.id}' is not an e-mail channel")
-    message = EmailMessage()
-    message["Subject"] = f"{spec.subject_prefix} {subject}".strip()
-    message["From"] = spec.sender
-    message["To"] = ", ".join(spec.to)
-    message["Date"] = format_datetime(datetime.now().astimezone())
-    message["Message-ID"] = make_msgid(domain=spec.sender.rpartition("@")[2] or None)
-    message["Content-Language"] = "vi"
-    message.set_content("Báo cáo định kỳ của hệ thống giám sát thông tin đính kèm thư này.\n", charset="utf-8")
-    for path in files:
-        maintype, _, subtype = MEDIA_TYPES[ReportFormat(path.suffix[1:])].split(";")[0].partition("/")
-        message.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
-    return message
+async def report_pass(monitor: Monitor, now: datetime, folder: Path, channels: Sequence[Channel]) -> PassResult:
+    """Write the reports due at ``now``, then mail the due ones still owed to ``channels``.
+
+    A report written while no channel is configured gets no ledger and is never mailed; a failed send
+    raises nothing (it is logged and recorded in the report's ledger).
+    """
+    written = await asyncio.to_thread(write_due_reports, monitor, now, folder)
+    if channels:
+        for report, paths in written:
+            start_ledger(folder, report, paths, monitor.settings.zone)
+    slugs = [due_slug(kind, last_day) for kind, last_day in due_reports(now, monitor)]
+    mail = await mail_reports(folder, slugs, channels, now) if channels else MailOutcome()
+    return PassResult(written=[path for _, paths in written for path in paths], mail=mail)
 
 
-async def email_report(channel: Channel, subject: str, files: Sequence[Path]) -> Receipt:
-    """Send ``files`` through the SMTP relay of ``channel`` (raises ChannelError on failure)."""
-    return await EmailSender(channel).send_message(report_message(channel, subject, files))
+async def reports_forever(
+    monitor: Monitor,
+    folder: Path,
+    channel_ids: Sequence[str] | None = None,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    interval: float = CHECK_INTERVAL_SECONDS,
+) -> None:
+    """Every ``interval`` seconds, write the reports that are due and mail them.
 
-
-async def reports_forever(monitor: Monitor, folder: Path, channel_ids: Sequence[str] = ()) -> None:
-    """Every few minutes, write the reports that are due and mail new ones to ``channel_ids``."""
-    channels = [c for c in monitor.delivery.config.channels if c.id in set(channel_ids)]
-    unknown = set(channel_ids) - {c.id for c in channels}
-    if unknown:
-        log.error("reports.email_channels names channels not in channels.yaml: %s", ", ".join(sorted(unknown)))
+    Args:
+        monitor: The running monitor.
+        folder: Where the reports are written.
+        channel_ids: The e-mail channels that receive them; by default ``reports.email_channels``.
+        clock: The current time (tests pin it).
+        interval: Seconds between passes.
+    """
+    ids = monitor.settings.reports.email_channels if channel_ids is None else channel_ids
+    channels = email_channels(monitor.delivery.config, ids)
+    failures = 0  # since start-up, for the log line: the ledgers hold each failure
     while True:
         try:
-            files = await asyncio.to_thread(scheduled_reports, monitor, datetime.now().astimezone(), folder)
-            by_report: dict[str, list[Path]] = {}
-            for path in files:
-                by_report.setdefault(path.stem, []).append(path)
-            for stem, paths in by_report.items():
-                for channel in channels:
-                    await email_report(channel, f"Báo cáo {stem}", paths)
-        except Exception:  # keep the loop alive: a failing SMTP relay must not stop the next reports
+            result = await report_pass(monitor, clock(), folder, channels)
+        except Exception:  # keep the loop alive: a failing report must not stop the next ones
             log.exception("scheduled reports failed")
-        await asyncio.sleep(CHECK_INTERVAL_SECONDS)
+        else:
+            failures += result.mail.failed
+            if result.written or result.mail.sent or result.mail.failed:
+                log.info(
+                    "scheduled reports: %d files written, %d mailed, %d mail failures (%d since start-up)",
+                    len(result.written),
+                    result.mail.sent,
+                    result.mail.failed,
+                    failures,
+                )
+        await asyncio.sleep(interval)
