@@ -1,0 +1,189 @@
+"""The ``watch`` rule: documents matching a query in context, grouped into episodes, graded by evidence.
+
+Grouping: event time is cut into ``group_window`` windows (aligned in local time). Matches in consecutive
+windows form one *episode*, and an episode is one alert: a rumour wave from 19:00 to 11:00 the next day is
+one alert, not three. Each batch looks back in the store (up to :data:`LOOKBACK_WINDOWS` windows) to find
+whether its matches continue an episode, and joins that episode's alert, keyed by the window of its
+earliest document known before the batch (an alert's key never changes; a new episode is keyed by its
+first window). Grouping depends on arrival order only when a batch bridges two episodes already alerted
+separately: the earlier alert grows to the whole episode and the later one keeps what it had.
+
+Severity: the highest step of the rule's ``evidence`` ladder the episode's documents reach (documents,
+outlets = distinct source and platform pairs, engagement, an official source), never below the rule's
+``severity``. The alert's details say how many documents, from which outlets, over what span, and for
+each document (up to :data:`EXPLAINED_DOCUMENTS`) which phrase matched where and which conditions held.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from monitor.alerts import AlertCandidate
+from monitor.analysis import AnalyzedDocument
+from monitor.durations import format_duration
+from monitor.errors import StoreError
+from monitor.rules.base import DocumentEvaluator, Prepared, RuleContext
+from monitor.rules.specs import AlertSeverity, EvidenceStep, WatchRuleSpec
+from monitor.rules.watch_match import WatchMatch, WatchMatcher
+from monitor.rules.windows import in_scope, window_start
+from monitor.store.base import DocumentFilter, SearchRequest, SortOrder
+
+log = logging.getLogger(__name__)
+
+LOOKBACK_WINDOWS = 28
+"""How many windows before a batch's matches are searched for the episode they continue."""
+MAX_EPISODE_DOCUMENTS = 500
+"""Stored documents read per look-back (the alert itself lists what the alert store keeps)."""
+EXPLAINED_DOCUMENTS = 20
+"""Documents whose match is spelled out in an alert's details (the first ones, by publication time)."""
+_RANK = {severity: rank for rank, severity in enumerate(AlertSeverity)}
+
+Matched = tuple[AnalyzedDocument, WatchMatch]
+
+
+def _outlet(item: AnalyzedDocument) -> str:
+    return f"{item.document.source_id}/{item.document.platform.value}"
+
+
+def grade(rule: WatchRuleSpec, items: Sequence[AnalyzedDocument]) -> tuple[AlertSeverity, dict[str, Any]]:
+    """The severity the documents' evidence earns under ``rule``, and the evidence itself."""
+    outlets = sorted({_outlet(item) for item in items})
+    sources = {item.document.source_id for item in items}
+    engagement = sum(item.document.engagement.total for item in items)
+    evidence: dict[str, Any] = {
+        "documents": len(items),
+        "outlets": outlets,
+        "sources": sorted(sources),
+        "authors": len({item.document.author for item in items if item.document.author}),
+        "engagement": engagement,
+    }
+
+    def reached(step: EvidenceStep) -> bool:
+        return (
+            len(items) >= step.documents
+            and len(outlets) >= step.outlets
+            and engagement >= step.engagement
+            and (not step.from_sources or bool(sources & set(step.from_sources)))
+        )
+
+    because: str | dict[str, Any] = "the rule's base severity"
+    severity = rule.severity
+    for step in rule.evidence:
+        if reached(step) and _RANK[step.severity] > _RANK[severity]:
+            severity, because = step.severity, step.model_dump(exclude_defaults=True, mode="json")
+    evidence["severity_because"] = because
+    return severity, evidence
+
+
+class WatchEvaluator(DocumentEvaluator):
+    """Matching documents in context, one alert per episode of consecutive windows."""
+
+    def __init__(self, rule: WatchRuleSpec, context: RuleContext) -> None:
+        self.rule = rule
+        self.context = context
+        self.matcher = WatchMatcher(rule)
+
+    def _window(self, moment: datetime) -> datetime:
+        return window_start(moment, self.rule.group_window, self.context.tz_offset_seconds)
+
+    def _match(self, p: Prepared) -> WatchMatch | None:
+        return self.matcher.match(p) if in_scope(self.rule, p.item) else None
+
+    def _stored(self, since: datetime, until: datetime) -> list[Matched]:
+        """Stored documents of ``[since, until)`` that count for the rule (none if the store is down)."""
+        rule = self.rule
+        request = SearchRequest(
+            filter=DocumentFilter(
+                text=rule.query, since=since, until=until, sources=rule.sources, platforms=rule.platforms
+            ),
+            limit=MAX_EPISODE_DOCUMENTS,
+            sort=SortOrder.NEWEST,
+        )
+        try:
+            items = self.context.store.search(request).items
+        except StoreError as exc:  # spooled batches are evaluated without their history; see the module doc
+            log.warning("watch rule %s: no look-back, the store is unavailable (%s)", rule.id, exc)
+            return []
+        return [(item, found) for item in items if (found := self._match(Prepared.of(item))) is not None]
+
+    def on_documents(self, prepared: Sequence[Prepared]) -> list[AlertCandidate]:
+        new = [(p.item, found) for p in prepared if (found := self._match(p)) is not None]
+        if not new:
+            return []
+        step = timedelta(seconds=self.rule.group_window)
+        windows = sorted({self._window(item.document.published_at) for item, _ in new})
+        matched: dict[str, Matched] = {
+            item.doc_id: (item, found)
+            for item, found in self._stored(windows[0] - LOOKBACK_WINDOWS * step, windows[-1] + step)
+        }
+        matched.update((item.doc_id, (item, found)) for item, found in new)
+        by_window: dict[datetime, list[Matched]] = {}
+        for item, found in matched.values():
+            by_window.setdefault(self._window(item.document.published_at), []).append((item, found))
+        episodes: dict[datetime, list[Matched]] = {}
+        for start in sorted(by_window):
+            first = start
+            while first - step in by_window:
+                first -= step
+            episodes.setdefault(first, []).extend(by_window[start])
+        # Only episodes this batch added to: the others' alerts already hold what they would say. An
+        # episode that already had documents keeps the key its alert was recorded under (an alert's key
+        # never changes), even when this batch brings earlier documents.
+        new_ids = {item.doc_id for item, _ in new}
+        candidates = []
+        for first, members in sorted(episodes.items()):
+            if not any(item.doc_id in new_ids for item, _ in members):
+                continue
+            known = [self._window(item.document.published_at) for item, _ in members if item.doc_id not in new_ids]
+            candidates.append(self._candidate(min(known, default=first), members))
+        return candidates
+
+    def _candidate(self, first_window: datetime, members: list[Matched]) -> AlertCandidate:
+        rule = self.rule
+        members = sorted(members, key=lambda pair: (pair[0].document.published_at, pair[0].doc_id))
+        items = [item for item, _ in members]
+        severity, evidence = grade(rule, items)
+        start, end = items[0].document.published_at, items[-1].document.published_at
+        span = format_duration(max(60, int((end - start).total_seconds())))
+        outlets = len(evidence["outlets"])
+        return AlertCandidate(
+            rule_id=rule.id,
+            rule_type=rule.type,
+            severity=severity,
+            key=f"window:{first_window.isoformat()}",
+            title=f"Theo dõi '{rule.label}': {len(items)} tài liệu từ {outlets} kênh",
+            summary=(
+                f'{len(items)} tài liệu khớp "{rule.query}" từ {outlets} kênh trong {span}, '
+                f"từ {start.isoformat()} đến {end.isoformat()}; mức độ {severity.value}."
+            ),
+            details={
+                "query": rule.query,
+                "conditions": self._conditions(),
+                "matched_terms": sorted({found.hit.phrase for _, found in members if found.hit.phrase}),
+                "window_start": first_window.isoformat(),
+                "window_end": (self._window(end) + timedelta(seconds=rule.group_window)).isoformat(),
+                "group_window": format_duration(rule.group_window),
+                "first_published": start.isoformat(),
+                "last_published": end.isoformat(),
+                **evidence,
+                "matches": [found.explain(item.doc_id) for item, found in members[:EXPLAINED_DOCUMENTS]],
+            },
+            doc_ids=tuple(item.doc_id for item in items),
+            event_start=start,
+            event_end=end,
+        )
+
+    def _conditions(self) -> dict[str, Any]:
+        rule = self.rule
+        conditions: dict[str, Any] = {
+            "topics": list(rule.topics),
+            "requires_any": list(rule.requires_any),
+            "near": rule.near,
+            "excludes": list(rule.excludes),
+            "not_after": list(rule.not_after),
+            "count_negated": rule.count_negated,
+        }
+        return {key: value for key, value in conditions.items() if value not in ([], None)}
