@@ -7,7 +7,8 @@ finds where the query's words and phrases occur (its *hits*) and applies the rul
   of the rule's ``not_after`` ("chống ngập" is flood prevention, not a flood) does not count, unless the
   rule sets ``count_negated``; one cue word, optionally followed by one light word ("bị", "còn", "có"...);
 * ``topics``: the document must carry one of them;
-* ``requires_any``: one of these phrases must occur (not negated), within ``near`` words of a hit if set;
+* ``requires_any``: one of these phrases must occur (not negated), at most ``near`` words away from a hit
+  if set (words in between);
 * ``excludes``: any of these phrases anywhere vetoes the document.
 
 Everything is matched on folded tokens (:mod:`monitor.text`), so accents never matter, and the
@@ -173,6 +174,12 @@ class WatchMatcher:
             return hits, required[0]
         for hit in hits:
             for req in required:
-                if abs(req.word - hit.word) <= near:
+                if _gap(hit, req) <= near:
                     return [hit], req
         return None
+
+
+def _gap(a: Hit, b: Hit) -> int:
+    """Words between two hits that do not overlap ("sân bay long thành hoàn tất bay": 2)."""
+    first, second = (a, b) if a.word <= b.word else (b, a)
+    return second.word - (first.word + len(first.phrase.split()))
