@@ -1,7 +1,7 @@
 """Alert rule specifications, one class per ``type``, loaded from ``configs/rules/*.yaml``.
 
-Per-document rules (``watch``, ``misinformation``) look at each new document. Windowed rules (``spike``,
-``threshold``, ``negative_share``, ``trending_story``) count stored documents per event-time window.
+The per-document rule ``misinformation`` looks at each new document. Windowed rules (``watch``, ``spike``,
+``threshold``, ``negative_share``, ``trending_story``) read stored documents per event-time window.
 ``source_silence`` runs on the schedule and looks for sources that stopped publishing.
 """
 

@@ -1,12 +1,14 @@
 """The ``watch`` rule: documents matching a query in context, grouped into episodes, graded by evidence.
 
 Grouping: event time is cut into ``group_window`` windows (aligned in local time). Matches in consecutive
-windows form one *episode*, and an episode is one alert: a rumour wave from 19:00 to 11:00 the next day is
-one alert, not three. Each batch looks back in the store (up to :data:`LOOKBACK_WINDOWS` windows) to find
-whether its matches continue an episode, and joins that episode's alert, keyed by the window of its
-earliest document known before the batch (an alert's key never changes; a new episode is keyed by its
-first window). Grouping depends on arrival order only when a batch bridges two episodes already alerted
-separately: the earlier alert grows to the whole episode and the later one keeps what it had.
+windows form one *episode*, and an episode is one alert, keyed by the start of its first window: a rumour
+wave from 19:00 to 11:00 the next day is one alert, not three. Like the windowed rules, a new matching
+document marks its window pending and the engine evaluates pending windows once a collection's batches are
+stored (and on the schedule), reading the episode from the store: so the alerts do not depend on the order
+in which sources arrive, and a crash between storing and evaluating loses nothing. An episode is read up to
+:data:`LOOKBACK_WINDOWS` windows each side of the window evaluated. A document of an earlier window that
+arrives in a later collection and joins an episode already alerted moves its start: the episode is then
+alerted under its new first window, and the earlier alert keeps the documents it had.
 
 Severity: the highest step of the rule's ``evidence`` ladder the episode's documents reach (documents,
 outlets = distinct source and platform pairs, engagement, an official source), never below the rule's
@@ -16,7 +18,6 @@ each document (up to :data:`EXPLAINED_DOCUMENTS`) which phrase matched where and
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,17 +25,14 @@ from typing import Any
 from monitor.alerts import AlertCandidate
 from monitor.analysis import AnalyzedDocument
 from monitor.durations import format_duration
-from monitor.errors import StoreError
-from monitor.rules.base import DocumentEvaluator, Prepared, RuleContext
+from monitor.rules.base import Prepared, RuleContext, WindowEvaluator
 from monitor.rules.specs import AlertSeverity, EvidenceStep, WatchRuleSpec
 from monitor.rules.watch_match import WatchMatch, WatchMatcher
 from monitor.rules.windows import in_scope, window_start
 from monitor.store.base import DocumentFilter, SearchRequest, SortOrder
 
-log = logging.getLogger(__name__)
-
 LOOKBACK_WINDOWS = 28
-"""How many windows before a batch's matches are searched for the episode they continue."""
+"""Windows read each side of an evaluated window to find its episode (28 six-hour windows: a week)."""
 MAX_EPISODE_DOCUMENTS = 500
 """Stored documents read per look-back (the alert itself lists what the alert store keeps)."""
 EXPLAINED_DOCUMENTS = 20
@@ -78,13 +76,18 @@ def grade(rule: WatchRuleSpec, items: Sequence[AnalyzedDocument]) -> tuple[Alert
     return severity, evidence
 
 
-class WatchEvaluator(DocumentEvaluator):
-    """Matching documents in context, one alert per episode of consecutive windows."""
+class WatchEvaluator(WindowEvaluator):
+    """Matching documents in context, one alert per episode of consecutive windows.
+
+    New documents mark their window pending (:meth:`touches`); the engine evaluates pending windows once
+    the batches of a collection are stored, so the episodes do not depend on the order sources arrive in.
+    """
 
     def __init__(self, rule: WatchRuleSpec, context: RuleContext) -> None:
         self.rule = rule
         self.context = context
         self.matcher = WatchMatcher(rule)
+        self.window_seconds = rule.group_window
 
     def _window(self, moment: datetime) -> datetime:
         return window_start(moment, self.rule.group_window, self.context.tz_offset_seconds)
@@ -92,54 +95,35 @@ class WatchEvaluator(DocumentEvaluator):
     def _match(self, p: Prepared) -> WatchMatch | None:
         return self.matcher.match(p) if in_scope(self.rule, p.item) else None
 
-    def _stored(self, since: datetime, until: datetime) -> list[Matched]:
-        """Stored documents of ``[since, until)`` that count for the rule (none if the store is down)."""
+    def touches(self, p: Prepared) -> bool:
+        return self._match(p) is not None
+
+    def touched_filter(self, since: datetime, until: datetime) -> DocumentFilter:
         rule = self.rule
+        return DocumentFilter(text=rule.query, since=since, until=until, sources=rule.sources, platforms=rule.platforms)
+
+    def _stored(self, since: datetime, until: datetime) -> list[Matched]:
+        """Stored documents of ``[since, until)`` that count for the rule, oldest first."""
         request = SearchRequest(
-            filter=DocumentFilter(
-                text=rule.query, since=since, until=until, sources=rule.sources, platforms=rule.platforms
-            ),
-            limit=MAX_EPISODE_DOCUMENTS,
-            sort=SortOrder.NEWEST,
+            filter=self.touched_filter(since, until), limit=MAX_EPISODE_DOCUMENTS, sort=SortOrder.OLDEST
         )
-        try:
-            items = self.context.store.search(request).items
-        except StoreError as exc:  # spooled batches are evaluated without their history; see the module doc
-            log.warning("watch rule %s: no look-back, the store is unavailable (%s)", rule.id, exc)
-            return []
+        items = self.context.store.search(request).items
         return [(item, found) for item in items if (found := self._match(Prepared.of(item))) is not None]
 
-    def on_documents(self, prepared: Sequence[Prepared]) -> list[AlertCandidate]:
-        new = [(p.item, found) for p in prepared if (found := self._match(p)) is not None]
-        if not new:
-            return []
+    def evaluate(self, start: datetime) -> list[AlertCandidate]:
         step = timedelta(seconds=self.rule.group_window)
-        windows = sorted({self._window(item.document.published_at) for item, _ in new})
-        matched: dict[str, Matched] = {
-            item.doc_id: (item, found)
-            for item, found in self._stored(windows[0] - LOOKBACK_WINDOWS * step, windows[-1] + step)
-        }
-        matched.update((item.doc_id, (item, found)) for item, found in new)
         by_window: dict[datetime, list[Matched]] = {}
-        for item, found in matched.values():
+        for item, found in self._stored(start - LOOKBACK_WINDOWS * step, start + (LOOKBACK_WINDOWS + 1) * step):
             by_window.setdefault(self._window(item.document.published_at), []).append((item, found))
-        episodes: dict[datetime, list[Matched]] = {}
-        for start in sorted(by_window):
-            first = start
-            while first - step in by_window:
-                first -= step
-            episodes.setdefault(first, []).extend(by_window[start])
-        # Only episodes this batch added to: the others' alerts already hold what they would say. An
-        # episode that already had documents keeps the key its alert was recorded under (an alert's key
-        # never changes), even when this batch brings earlier documents.
-        new_ids = {item.doc_id for item, _ in new}
-        candidates = []
-        for first, members in sorted(episodes.items()):
-            if not any(item.doc_id in new_ids for item, _ in members):
-                continue
-            known = [self._window(item.document.published_at) for item, _ in members if item.doc_id not in new_ids]
-            candidates.append(self._candidate(min(known, default=first), members))
-        return candidates
+        if start not in by_window:
+            return []
+        first, last = start, start
+        while first - step in by_window:
+            first -= step
+        while last + step in by_window:
+            last += step
+        members = [pair for window in sorted(by_window) if first <= window <= last for pair in by_window[window]]
+        return [self._candidate(first, members)]
 
     def _candidate(self, first_window: datetime, members: list[Matched]) -> AlertCandidate:
         rule = self.rule
