@@ -32,9 +32,9 @@ from monitor.rules.windows import in_scope, window_start
 from monitor.store.base import DocumentFilter, SearchRequest, SortOrder
 
 LOOKBACK_WINDOWS = 28
-"""Windows read each side of an evaluated window to find its episode (28 six-hour windows: a week)."""
+"""Windows read at most each side of an evaluated window to find its episode (28 six-hour windows: a week)."""
 MAX_EPISODE_DOCUMENTS = 500
-"""Stored documents read per look-back (the alert itself lists what the alert store keeps)."""
+"""Stored documents read per window (the store's page limit): evidence counts stop there."""
 EXPLAINED_DOCUMENTS = 20
 """Documents whose match is spelled out in an alert's details (the first ones, by publication time)."""
 _RANK = {severity: rank for rank, severity in enumerate(AlertSeverity)}
@@ -103,7 +103,7 @@ class WatchEvaluator(WindowEvaluator):
         return DocumentFilter(text=rule.query, since=since, until=until, sources=rule.sources, platforms=rule.platforms)
 
     def _stored(self, since: datetime, until: datetime) -> list[Matched]:
-        """Stored documents of ``[since, until)`` that count for the rule, oldest first."""
+        """Stored documents of ``[since, until)`` that count for the rule, oldest first (one window at a time)."""
         request = SearchRequest(
             filter=self.touched_filter(since, until), limit=MAX_EPISODE_DOCUMENTS, sort=SortOrder.OLDEST
         )
@@ -112,17 +112,24 @@ class WatchEvaluator(WindowEvaluator):
 
     def evaluate(self, start: datetime) -> list[AlertCandidate]:
         step = timedelta(seconds=self.rule.group_window)
-        by_window: dict[datetime, list[Matched]] = {}
-        for item, found in self._stored(start - LOOKBACK_WINDOWS * step, start + (LOOKBACK_WINDOWS + 1) * step):
-            by_window.setdefault(self._window(item.document.published_at), []).append((item, found))
-        if start not in by_window:
+        members = self._stored(start, start + step)
+        if not members:
             return []
-        first, last = start, start
-        while first - step in by_window:
+        # Walk out window by window while the neighbours hold matches: the episode this window is part of.
+        first = start
+        for _ in range(LOOKBACK_WINDOWS):
+            earlier = self._stored(first - step, first)
+            if not earlier:
+                break
             first -= step
-        while last + step in by_window:
+            members = earlier + members
+        last = start
+        for _ in range(LOOKBACK_WINDOWS):
+            later = self._stored(last + step, last + 2 * step)
+            if not later:
+                break
             last += step
-        members = [pair for window in sorted(by_window) if first <= window <= last for pair in by_window[window]]
+            members += later
         return [self._candidate(first, members)]
 
     def _candidate(self, first_window: datetime, members: list[Matched]) -> AlertCandidate:
