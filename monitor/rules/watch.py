@@ -18,7 +18,7 @@ each document (up to :data:`EXPLAINED_DOCUMENTS`) which phrase matched where and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,7 +34,8 @@ from monitor.store.base import DocumentFilter, SearchRequest, SortOrder
 LOOKBACK_WINDOWS = 28
 """Windows read at most each side of an evaluated window to find its episode (28 six-hour windows: a week)."""
 MAX_EPISODE_DOCUMENTS = 500
-"""Stored documents read per window (the store's page limit): evidence counts stop there."""
+"""Stored documents read at once (the store's page limit); in a busier neighbourhood the episode is read
+window by window, and a window's evidence counts stop there."""
 EXPLAINED_DOCUMENTS = 20
 """Documents whose match is spelled out in an alert's details (the first ones, by publication time)."""
 _RANK = {severity: rank for rank, severity in enumerate(AlertSeverity)}
@@ -102,30 +103,44 @@ class WatchEvaluator(WindowEvaluator):
         rule = self.rule
         return DocumentFilter(text=rule.query, since=since, until=until, sources=rule.sources, platforms=rule.platforms)
 
-    def _stored(self, since: datetime, until: datetime) -> list[Matched]:
-        """Stored documents of ``[since, until)`` that count for the rule, oldest first (one window at a time)."""
+    def _stored(self, since: datetime, until: datetime) -> tuple[list[Matched], bool]:
+        """Stored documents of ``[since, until)`` that count for the rule, oldest first, and whether that is
+        all of them (a page holds at most :data:`MAX_EPISODE_DOCUMENTS`)."""
         request = SearchRequest(
             filter=self.touched_filter(since, until), limit=MAX_EPISODE_DOCUMENTS, sort=SortOrder.OLDEST
         )
-        items = self.context.store.search(request).items
-        return [(item, found) for item in items if (found := self._match(Prepared.of(item))) is not None]
+        page = self.context.store.search(request)
+        matched = [(item, found) for item in page.items if (found := self._match(Prepared.of(item))) is not None]
+        return matched, page.total <= len(page.items)
 
     def evaluate(self, start: datetime) -> list[AlertCandidate]:
         step = timedelta(seconds=self.rule.group_window)
-        members = self._stored(start, start + step)
+        around, complete = self._stored(start - LOOKBACK_WINDOWS * step, start + (LOOKBACK_WINDOWS + 1) * step)
+        if complete:  # one read for the whole neighbourhood: the usual case
+            by_window: dict[datetime, list[Matched]] = {}
+            for item, found in around:
+                by_window.setdefault(self._window(item.document.published_at), []).append((item, found))
+            return self._episode(start, step, lambda window: by_window.get(window, []))
+        # A busy neighbourhood: read window by window, so the evaluated window is never cut off a page.
+        return self._episode(start, step, lambda window: self._stored(window, window + step)[0])
+
+    def _episode(
+        self, start: datetime, step: timedelta, matches_in: Callable[[datetime], list[Matched]]
+    ) -> list[AlertCandidate]:
+        """The alert of the episode holding ``start``: walk out while the neighbouring windows hold matches."""
+        members = matches_in(start)
         if not members:
             return []
-        # Walk out window by window while the neighbours hold matches: the episode this window is part of.
         first = start
         for _ in range(LOOKBACK_WINDOWS):
-            earlier = self._stored(first - step, first)
+            earlier = matches_in(first - step)
             if not earlier:
                 break
             first -= step
             members = earlier + members
         last = start
         for _ in range(LOOKBACK_WINDOWS):
-            later = self._stored(last + step, last + 2 * step)
+            later = matches_in(last + step)
             if not later:
                 break
             last += step

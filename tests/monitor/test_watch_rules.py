@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,18 @@ def test_an_episode_grows_across_batches_and_its_severity_with_the_evidence(tmp_
     assert [m["phrase"] for m in alert.details["matches"]] == ["ngap", "ngap", "ngap"]
     h.ingest([analyzed("lại ngập", post_id="4", published=at("2026-10-21 09:00"))])  # a gap: a new alert
     assert sorted(a.doc_count for a in h.all_alerts()) == [1, 3]
+
+
+def test_a_busy_neighbourhood_is_read_window_by_window(tmp_path: Path) -> None:
+    # More matches around the window than one store page: the episode is read one window at a time.
+    rule = WatchRuleSpec(id="flood", query="ngập", group_window=3600)
+    h = Harness(tmp_path, [rule])
+    early = [
+        analyzed(f"ngập lần {i}", post_id=f"e{i}", published=at("2026-10-20 06:00") + timedelta(seconds=6 * i))
+        for i in range(500)
+    ]
+    h.store.upsert(early)  # stored without evaluation: only the neighbourhood the next document reads
+    late = analyzed("Tam Hiệp ngập sâu", post_id="late", published=at("2026-10-20 19:10"))
+    h.ingest([late])
+    [alert] = [a for a in h.all_alerts() if late.doc_id in a.doc_ids]
+    assert alert.doc_ids == (late.doc_id,)  # the busy morning before is another episode
