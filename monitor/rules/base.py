@@ -3,9 +3,9 @@
 A rule's spec says what to look for; its evaluator does the looking. Evaluators come in three kinds,
 told apart by the engine and by :mod:`monitor.rules.backtest`:
 
-- :class:`DocumentEvaluator`: looks at each new document (watch, misinformation);
-- :class:`WindowEvaluator`: counts stored documents per event-time window; new documents mark the
-  windows they fall in, which are evaluated at the end of a cycle and on the schedule;
+- :class:`DocumentEvaluator`: looks at each new document (misinformation);
+- :class:`WindowEvaluator`: reads stored documents per event-time window (counts, watch episodes); new
+  documents mark the windows they fall in, which are evaluated at the end of a cycle and on the schedule;
 - :class:`ScheduledEvaluator`: looks at the store "as of" a moment, on the schedule only (silence).
 """
 

@@ -1,21 +1,22 @@
-"""Per-document rules: ``watch`` (a query) and ``misinformation`` (a score, grouped by registered claim)."""
+"""Per-document rule ``misinformation`` (a score, grouped by registered claim).
+
+The other per-document rule, ``watch``, lives in :mod:`monitor.rules.watch`.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from monitor import query as query_syntax
 from monitor.alerts import AlertCandidate
 from monitor.analysis import AnalyzedDocument
 from monitor.claim_registry import case_of_claim
-from monitor.durations import format_duration
 from monitor.rules.base import DocumentEvaluator, Prepared, RuleContext
-from monitor.rules.specs import MisinformationRuleSpec, WatchRuleSpec
-from monitor.rules.windows import in_scope, window_start
+from monitor.rules.specs import MisinformationRuleSpec
+from monitor.rules.windows import in_scope
 
 
 @dataclass
@@ -39,47 +40,6 @@ class _Group:
     @property
     def last(self) -> datetime:
         return max(item.document.published_at for item in self.items)
-
-
-class WatchEvaluator(DocumentEvaluator):
-    """Matching documents, one alert per ``group_window`` of event time."""
-
-    def __init__(self, rule: WatchRuleSpec, context: RuleContext) -> None:
-        self.rule = rule
-        self.context = context
-        self.node = query_syntax.parse(rule.query)
-
-    def on_documents(self, prepared: Sequence[Prepared]) -> list[AlertCandidate]:
-        rule = self.rule
-        groups: dict[datetime, _Group] = defaultdict(_Group)
-        for p in prepared:
-            if in_scope(rule, p.item) and query_syntax.matches(self.node, p.matchable):
-                start = window_start(p.item.document.published_at, rule.group_window, self.context.tz_offset_seconds)
-                groups[start].add(p.item)
-        terms = query_syntax.positive_terms(self.node)
-        return [
-            AlertCandidate(
-                rule_id=rule.id,
-                rule_type=rule.type,
-                severity=rule.severity,
-                key=f"window:{start.isoformat()}",
-                title=f"Theo dõi '{rule.label}': tài liệu khớp truy vấn",
-                summary=(
-                    f'Các tài liệu khớp truy vấn "{rule.query}" trong khung '
-                    f"{format_duration(rule.group_window)} bắt đầu {start.isoformat()}."
-                ),
-                details={
-                    "query": rule.query,
-                    "matched_terms": terms,
-                    "window_start": start.isoformat(),
-                    "window_end": (start + timedelta(seconds=rule.group_window)).isoformat(),
-                },
-                doc_ids=group.doc_ids,
-                event_start=group.first,
-                event_end=group.last,
-            )
-            for start, group in groups.items()
-        ]
 
 
 class MisinformationEvaluator(DocumentEvaluator):

@@ -1,7 +1,7 @@
 """Evaluating alert rules over event time (``published_at``) and recording their alerts.
 
-Per-document rules (watch, misinformation) run on every batch of newly stored or changed documents.
-Windowed rules (spike, threshold, negative_share, trending_story) note every window a new batch touched;
+Per-document rules (misinformation) run on every batch of newly stored or changed documents.
+Windowed rules (watch, spike, threshold, negative_share, trending_story) note every window a new batch touched;
 those windows are evaluated once, at the end of a crawl cycle or replay and on the schedule (which also
 looks at the current window), so replaying history yields the alerts that history would have produced.
 Counting a window after every batch of a busy cycle would recount the same window hundreds of times.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from monitor.errors import ConfigError
 from monitor.rules.base import Evaluator, RuleContext
-from monitor.rules.document_rules import MisinformationEvaluator, WatchEvaluator
+from monitor.rules.document_rules import MisinformationEvaluator
 from monitor.rules.silence import SourceSilenceEvaluator
 from monitor.rules.specs import (
     MisinformationRuleSpec,
@@ -19,6 +19,7 @@ from monitor.rules.specs import (
 from monitor.rules.spike import SpikeEvaluator
 from monitor.rules.trending import TrendingStoryEvaluator
 from monitor.rules.volume import NegativeShareEvaluator, ThresholdEvaluator
+from monitor.rules.watch import WatchEvaluator
 
 
 def evaluator_for(rule: RuleSpec, context: RuleContext) -> Evaluator:  # noqa: PLR0911 - one branch per type

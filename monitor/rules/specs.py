@@ -1,7 +1,7 @@
 """Alert rule specifications, one class per ``type``, loaded from ``configs/rules/*.yaml``.
 
-Per-document rules (``watch``, ``misinformation``) look at each new document. Windowed rules (``spike``,
-``threshold``, ``negative_share``, ``trending_story``) count stored documents per event-time window.
+The per-document rule ``misinformation`` looks at each new document. Windowed rules (``watch``, ``spike``,
+``threshold``, ``negative_share``, ``trending_story``) read stored documents per event-time window.
 ``source_silence`` runs on the schedule and looks for sources that stopped publishing.
 """
 
@@ -17,6 +17,7 @@ from monitor.analysis import SentimentLabel
 from monitor.durations import DurationSeconds, format_duration
 from monitor.errors import ConfigError, QueryError
 from monitor.records import Platform
+from monitor.text import tokens as fold_tokens
 
 DAY_SECONDS = 86_400
 WEEK_DAYS = 7
@@ -62,14 +63,74 @@ class RuleSpec(BaseModel):
         return self.name or self.id
 
 
+def _phrases(value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+    for phrase in value:
+        if not fold_tokens(phrase):
+            raise ValueError(f"{info.field_name}: phrase {phrase!r} has no words")
+    return value
+
+
+class EvidenceStep(BaseModel):
+    """One step of a watch rule's severity ladder: every threshold given must be reached.
+
+    ``documents``: matching documents in the alert; ``outlets``: distinct (source, platform) pairs they
+    come from; ``engagement``: likes + comments + shares summed over them; ``from_sources``: at least one
+    of the documents comes from one of these sources (an official or high-reach source).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    severity: AlertSeverity
+    documents: int = Field(default=1, ge=1)
+    outlets: int = Field(default=1, ge=1)
+    engagement: int = Field(default=0, ge=0)
+    from_sources: tuple[str, ...] = ()
+
+
+DEFAULT_EVIDENCE = (
+    EvidenceStep(severity=AlertSeverity.MEDIUM, documents=3),
+    EvidenceStep(severity=AlertSeverity.HIGH, documents=10, outlets=3),
+)
+"""Low for a document or two, medium from three, high from ten spread over three outlets."""
+
+
 class WatchRuleSpec(RuleSpec):
-    """Fires for documents matching a query; matches within ``group_window`` share one alert."""
+    """Fires for documents matching a query in context; matches close in time share one alert.
+
+    A document counts when the query matches and: it carries one of ``topics`` (if given); one of
+    ``requires_any`` appears in it (within ``near`` words of a query hit, if given); none of ``excludes``
+    appears in it; and at least one query hit is not negated (a negation cue such as "không", "chưa",
+    "ko", or a word of ``not_after``, one or two words before it), unless ``count_negated``.
+    Matches in consecutive ``group_window`` windows form one episode and one alert, whose severity is
+    the highest ``evidence`` step its documents reach (never below ``severity``).
+    """
 
     type: Literal["watch"] = "watch"
+    severity: AlertSeverity = AlertSeverity.LOW
     query: str
     group_window: DurationSeconds = Field(default=6 * 3600, description="Event-time window per alert.")
+    topics: tuple[str, ...] = Field(default=(), description="The document must carry one of these topics.")
+    requires_any: tuple[str, ...] = Field(default=(), description="One of these phrases must appear too.")
+    near: int | None = Field(
+        default=None, ge=1, le=200, description="requires_any must be within this many words of a query hit."
+    )
+    excludes: tuple[str, ...] = Field(default=(), description="Any of these phrases vetoes the document.")
+    not_after: tuple[str, ...] = Field(
+        default=(), description="Words that, like a negation, cancel a hit right after them ('chống ngập')."
+    )
+    count_negated: bool = Field(default=False, description="Count hits after a negation cue too.")
+    evidence: tuple[EvidenceStep, ...] = Field(
+        default=DEFAULT_EVIDENCE, description="Severity steps by evidence; the highest reached wins."
+    )
 
     _check_query = field_validator("query")(_valid_query)
+    _check_phrases = field_validator("requires_any", "excludes", "not_after")(_phrases)
+
+    @model_validator(mode="after")
+    def _near_needs_phrases(self) -> WatchRuleSpec:
+        if self.near is not None and not self.requires_any:
+            raise ValueError("near needs requires_any (the phrases that must be near a query hit)")
+        return self
 
 
 class MisinformationRuleSpec(RuleSpec):

@@ -31,7 +31,8 @@ def client(monitor: Monitor) -> Iterator[TestClient]:
         ),
     ]
     monitor.store.upsert(docs)
-    monitor.engine.on_documents(docs)  # the shipped watch-flooding rule matches the first one
+    monitor.engine.on_documents(docs)
+    monitor.engine.evaluate_pending()  # the shipped watch-flooding rule matches the first one
     with TestClient(create_app(monitor)) as test_client:
         yield test_client
 

@@ -30,7 +30,8 @@ def test_a_recorded_alert_is_delivered_and_its_deliveries_are_visible(
         try:
             flood = analyzed("Biên Hòa ngập sâu sau mưa lớn 😭", post_id="1", published=at("2026-10-20 19:00"))
             monitor.store.upsert([flood])
-            [alert] = monitor.engine.on_documents([flood])  # the shipped watch-flooding rule; queued for both
+            monitor.engine.on_documents([flood])
+            [alert] = monitor.engine.evaluate_pending()  # the shipped watch-flooding rule; queued for both
             report = asyncio.run(monitor.delivery.deliver_due())
             assert report.attempted == 2
             for attempt in range(2):  # the flaky channel fails its three attempts

@@ -61,6 +61,7 @@ def fuzz_monitor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitor]:
     ]
     monitor.store.upsert(docs)
     monitor.engine.on_documents(docs)
+    monitor.engine.evaluate_pending()  # watch episodes are evaluated with the windows
     alert, _ = monitor.alerts.record(
         AlertCandidate(
             rule_id="misinfo-high",

@@ -88,6 +88,7 @@ def stream(monitor: Monitor, docs: list[Document], batch: int, entered: dict[str
         for doc in chunk:
             entered[doc.doc_id] = now
         monitor.pipeline.process("bench", Collected(documents=chunk), datetime.now(UTC))
+        monitor.pipeline.flush_pending()  # the end of a collection: watch episodes and windows are evaluated
     return time.perf_counter() - started
 
 

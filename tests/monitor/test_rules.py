@@ -79,7 +79,7 @@ def test_window_start_is_aligned_in_local_time() -> None:
     assert window_start(at("2026-10-21 00:00"), 86_400, VN_OFFSET) == at("2026-10-21 00:00")
 
 
-def test_watch_rule_groups_matches_per_window_and_explains(tmp_path: Path) -> None:
+def test_watch_rule_groups_matches_of_consecutive_windows_and_explains(tmp_path: Path) -> None:
     rule = WatchRuleSpec(id="flood", query='ngập OR "mưa lớn"', group_window=6 * 3600, platforms=(Platform.FACEBOOK,))
     h = Harness(tmp_path, [rule])
     h.ingest(
@@ -89,11 +89,13 @@ def test_watch_rule_groups_matches_per_window_and_explains(tmp_path: Path) -> No
             analyzed("Trời nắng đẹp", post_id="3", published=at("2026-10-20 22:30")),
             analyzed("ngap tiep o Tan Hiep", post_id="4", published=at("2026-10-21 01:00")),
             analyzed("ngập trên YouTube", post_id="5", published=at("2026-10-21 01:00"), platform=Platform.YOUTUBE),
+            # 06:00-12:00 holds no match: a new episode, a new alert.
+            analyzed("lại ngập nữa rồi", post_id="6", published=at("2026-10-21 13:00")),
         ]
     )
     alerts = sorted(h.all_alerts(), key=lambda a: a.event_start)
-    assert [a.doc_count for a in alerts] == [2, 1]
-    assert alerts[0].details["matched_terms"] == ["ngap", "mua lon"]
+    assert [a.doc_count for a in alerts] == [3, 1]
+    assert alerts[0].details["matched_terms"] == ["mua lon", "ngap"]  # the phrases that matched
     assert datetime.fromisoformat(alerts[0].details["window_start"]) == at("2026-10-20 18:00")
 
 

@@ -90,7 +90,9 @@ def test_backtest_merges_one_key_across_windows_and_batches(tmp_path: Path, monk
     assert len(grown.doc_ids) == 8  # the two windows with three or more members, one alert
     watch = WatchRuleSpec(id="w", query="thu phí", group_window=86_400)
     [day] = backtest(watch, h.store, at("2026-11-10 00:00"), at("2026-11-11 00:00"), VN_OFFSET)
-    assert len(day.doc_ids) == 6  # 08:00 .. 23:00 on the 10th, over two pages
+    # 08:00 on the 10th .. 11:00 on the 11th: consecutive daily windows are one watch episode, one alert
+    assert len(day.doc_ids) == 10
+    assert day.key == "window:2026-11-09T17:00:00+00:00"  # local midnight of the 10th
 
 
 def test_backtest_finds_past_silences_and_works_for_disabled_rules(tmp_path: Path) -> None:
