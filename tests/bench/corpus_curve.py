@@ -12,7 +12,8 @@ scorers on the same rows. Research files larger than ``--max-rows`` are subsampl
 seed). Nothing is written to disk: the models live in memory, the research data only ever is test data.
 
 Scores are macro-F1 over the labels of each test set. AIVIVN 2019 has only negative and positive: a
-three-label model's answer there is the likelier of those two (its neutral column is ignored). Topics
+three-label model's answer there is the likelier of those two (its neutral column is ignored); a second
+column counts a neutral answer as an error, as ``monitor models evaluate`` does. Topics
 are multi-label: micro-F1 of the topic sets, as the service builds them (the trained model's top topic
 when its probability reaches 0.5, alone or added to the keyword topics).
 """
@@ -73,6 +74,7 @@ class TestSet:
     name: str
     texts: tuple[str, ...]
     labels: tuple[str, ...]
+    restrict: bool = True  # see macro_f1
 
 
 def _systematic(ordered: Sequence[T], share: float) -> tuple[list[T], list[T]]:
@@ -126,12 +128,20 @@ def subsample(texts: Sequence[str], labels: Sequence[str], limit: int, seed: int
     return [texts[i] for i in kept], [labels[i] for i in kept]
 
 
-def macro_f1(truth: Sequence[str], probabilities: NDArray[np.float64], model_labels: Sequence[str]) -> float:
-    """Macro-F1 over the labels of ``truth``; the prediction is the likeliest of those labels only."""
+def macro_f1(
+    truth: Sequence[str], probabilities: NDArray[np.float64], model_labels: Sequence[str], *, restrict: bool = True
+) -> float:
+    """Macro-F1 over the labels of ``truth``.
+
+    With ``restrict`` the prediction is the likeliest of the test set's own labels (a three-label model
+    on a two-label set); without it, the likeliest of all the model's labels, so a prediction outside the
+    test set's labels is an error (what ``monitor models evaluate`` does, but averaged over the test
+    set's labels only).
+    """
     labels = sorted(set(truth))
-    columns = [list(model_labels).index(label) for label in labels if label in model_labels]
-    known = [label for label in labels if label in model_labels]
-    predicted = [known[i] for i in np.argmax(probabilities[:, columns], axis=1)]
+    allowed = [label for label in model_labels if label in labels] if restrict else list(model_labels)
+    columns = [list(model_labels).index(label) for label in allowed]
+    predicted = [allowed[i] for i in np.argmax(probabilities[:, columns], axis=1)]
     return float(f1_score(list(truth), predicted, labels=labels, average="macro", zero_division=0))
 
 
@@ -211,7 +221,9 @@ class _Bench:
     def score(self, task: str, classifier: TextClassifier) -> dict[str, float]:
         if task != "topic":
             return {
-                t.name: macro_f1(t.labels, predict_in_batches(classifier, t.texts), classifier.labels)
+                t.name: macro_f1(
+                    t.labels, predict_in_batches(classifier, t.texts), classifier.labels, restrict=t.restrict
+                )
                 for t in self.tests(task)
             }
         probabilities = predict_in_batches(classifier, [item.text for item in self.holdout])
@@ -248,6 +260,9 @@ def load_research(data_dir: Path, limit: int) -> dict[str, tuple[str, TestSet]]:
         texts, labels = subsample([r["text"] for r in rows], [r["label"] for r in rows], limit)
         shown = f"{name} ({len(texts):,} of {len(rows):,})" if len(texts) < len(rows) else name
         found[shown] = (task, TestSet(shown, tuple(texts), tuple(labels)))
+        if task == "sentiment" and len(set(labels)) < 3:  # also as monitor models evaluate counts it
+            strict = f"{shown}, neutral = error"
+            found[strict] = (task, TestSet(strict, tuple(texts), tuple(labels), restrict=False))
     return found
 
 

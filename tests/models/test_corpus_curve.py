@@ -109,3 +109,10 @@ def test_table_renders_mean_sd_and_last_gain() -> None:
         "| 100% (125 items) | 0.650 ± 0.000 | 0.490 ± 0.000 | – |\n"
         "| gain of the last step | +0.040 | -0.010 | – |\n"
     )
+
+
+def test_two_label_test_set_can_count_neutral_as_an_error() -> None:
+    probabilities = np.array([[0.3, 0.6, 0.1], [0.1, 0.5, 0.4], [0.6, 0.3, 0.1]])
+    truth = ["negative", "positive", "positive"]
+    # Predicted neutral, neutral, negative: nothing right.
+    assert macro_f1(truth, probabilities, ("negative", "neutral", "positive"), restrict=False) == 0.0
