@@ -25,7 +25,6 @@ import os
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # comparable timings on a shared machine
 
 import argparse
-import json
 import random
 import statistics
 import sys
@@ -45,6 +44,7 @@ from models.corpus import CorpusItem, load_corpus
 from models.topics import KeywordTopics, load_taxonomy
 from models.trained import sklearn_backend
 from models.trained.base import TextClassifier
+from models.trained.dataset import load_labelled
 from models.trained.train import predict_in_batches
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -256,9 +256,9 @@ def load_research(data_dir: Path, limit: int) -> dict[str, tuple[str, TestSet]]:
         if not path.is_file():
             print(f"note: {path} not found; {name} left out", file=sys.stderr)
             continue
-        rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-        texts, labels = subsample([r["text"] for r in rows], [r["label"] for r in rows], limit)
-        shown = f"{name} ({len(texts):,} of {len(rows):,})" if len(texts) < len(rows) else name
+        data = load_labelled(path)  # its errors name the file, the line and the field
+        texts, labels = subsample(data.texts, data.labels, limit)
+        shown = f"{name} ({len(texts):,} of {len(data):,})" if len(texts) < len(data) else name
         found[shown] = (task, TestSet(shown, tuple(texts), tuple(labels)))
         if task == "sentiment" and len(set(labels)) < 3:  # also as monitor models evaluate counts it
             strict = f"{shown}, neutral = error"
@@ -314,6 +314,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     tasks = [task for task in args.tasks.split(",") if task]
     if unknown := sorted(set(tasks) - set(TASKS)):
         parser.error(f"unknown tasks {unknown}; choose from {list(TASKS)}")
+    if args.repeats < 1 or args.max_rows < 1:
+        parser.error("--repeats and --max-rows must be at least 1")
     print(run(args.data_dir, args.repeats, args.max_rows, tasks), end="")
 
 
