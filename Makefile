@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test lint typecheck check bench bench-crawl bench-analysis elasticsearch clean
+.PHONY: run test lint typecheck check bench bench-crawl bench-analysis bench-corpus elasticsearch clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,12 @@ bench-crawl: $(VENV)/.installed-test
 ANALYSIS_CONFIG ?= configs
 bench-analysis: $(VENV)/.installed-test
 	$(BIN)/python -m tests.bench.analysis_bench --config-dir $(ANALYSIS_CONFIG)
+
+# Learning curve of the sklearn recipe on growing slices of the open corpus, scored on a corpus hold-out and
+# on the research files of RESEARCH_DATA as out-of-domain tests (only read; nothing is written). ~10 min.
+RESEARCH_DATA ?= ../shared/data
+bench-corpus: $(VENV)/.installed-test
+	$(BIN)/python -m tests.bench.corpus_curve --data-dir $(RESEARCH_DATA)
 
 # Download and unpack the pinned Elasticsearch test distribution (make test does this on first use).
 elasticsearch: $(VENV)/.installed-test
