@@ -74,11 +74,18 @@ def serve(routes: dict[str, Route]) -> Iterator[Loopback]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with running(Handler) as server:
+        yield Loopback(f"http://127.0.0.1:{server.server_address[1]}", routes, requests)
+
+
+@contextmanager
+def running(handler: type[BaseHTTPRequestHandler]) -> Iterator[ThreadingHTTPServer]:
+    """Run ``handler`` on an ephemeral 127.0.0.1 port, in a thread, until the block ends."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Loopback(f"http://127.0.0.1:{server.server_address[1]}", routes, requests)
+        yield server
     finally:
         server.shutdown()
         server.server_close()

@@ -10,9 +10,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
-from tests.loopback import Loopback, Reply
+from tests.loopback import Loopback, Reply, running
 
 
 @dataclass
@@ -65,13 +65,8 @@ def serve_slow(routes: dict[str, SlowRoute]) -> Iterator[Loopback]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Loopback(f"http://127.0.0.1:{server.server_address[1]}", routes, requests)
-    finally:
-        stopping.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with running(Handler) as server:
+        try:
+            yield Loopback(f"http://127.0.0.1:{server.server_address[1]}", routes, requests)
+        finally:
+            stopping.set()  # trickling handlers stop writing, so the server's shutdown does not wait on them
