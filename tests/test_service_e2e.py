@@ -111,6 +111,11 @@ def test_make_run_serves_alerts_for_the_sample_stories(service: tuple[str, str, 
     started = time.monotonic()
 
     def alerts_ready() -> dict[str, Any] | None:
+        # Each source runs on its own schedule and its health is recorded when its collection is done, while
+        # alerts appear batch by batch: wait until the social posts are all in, not only for the first alerts.
+        social = httpx.get(f"{base}/sources", headers=headers, timeout=5).json()
+        if not any(s["id"] == "sample-social" and (s.get("health") or {}).get("items_total", 0) >= 100 for s in social):
+            return None
         listing = httpx.get(f"{base}/alerts", params={"limit": 500}, headers=headers, timeout=5).json()
         rules = {item["rule_id"] for item in listing["items"]}
         return listing if {"misinfo-high", "negative-spike"} <= rules else None
