@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -50,13 +49,7 @@ POSITIONS = 66  # RoBERTa reserves two positions: 64 tokens
 DOCUMENT = "Thành phố Biên Hòa ngập lụt nặng sau cơn mưa chiều qua, người dân bức xúc"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _few_threads() -> Iterator[None]:
-    # Matrices this small gain nothing from intra-op threads, which only spin on a busy machine.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("few_torch_threads")
 
 
 def _merges_for(words: list[str]) -> list[str]:

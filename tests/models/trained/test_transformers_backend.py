@@ -90,14 +90,7 @@ def _build_base(directory: Path, texts: list[str]) -> Path:
     return directory
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _few_threads() -> Iterator[None]:
-    # Matrices this small gain nothing from intra-op threads, and on a busy 2-core machine their spin-waits
-    # made a fit 40x slower (25 s instead of 0.6 s). Results are the same with any thread count.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("few_torch_threads")
 
 
 @pytest.fixture(scope="module")
