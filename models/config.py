@@ -68,12 +68,23 @@ class ModelsConfig(BaseModel):
 
 
 def load_models_config(config_dir: Path) -> ModelsConfig:
-    """Read ``<config_dir>/models.yaml`` (defaults when absent); errors name the file, line and key."""
+    """Read ``<config_dir>/models.yaml`` (defaults when absent) over the commands' pins.
+
+    A task pinned in ``models.yaml`` keeps that model; a task pinned only by a command
+    (:mod:`models.pins`) takes the command's; errors name the file, line and key.
+    """
+    from models.pins import read_pins  # noqa: PLC0415 (pins builds on this module's types)
+
     path = config_dir / MODELS_FILE
-    if not path.exists():
-        return ModelsConfig()
-    document = load_yaml(path)
-    try:
-        return ModelsConfig.model_validate(document.data or {})
-    except ValidationError as exc:
-        raise config_error_from_validation(exc, document) from exc
+    config = ModelsConfig()
+    if path.exists():
+        document = load_yaml(path)
+        try:
+            config = ModelsConfig.model_validate(document.data or {})
+        except ValidationError as exc:
+            raise config_error_from_validation(exc, document) from exc
+    pins = read_pins(config_dir)
+    by_hand = config.trained.model_dump(exclude_none=True)
+    from_pins = {task: getattr(pins, task) for task in pins.model_fields_set if getattr(pins, task) is not None}
+    merged = {**from_pins, **{task: getattr(config.trained, task) for task in by_hand}}
+    return config.model_copy(update={"trained": TrainedModels(**merged)})
