@@ -10,9 +10,9 @@ registered false claim must always count.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
-from models.config import MODELS_FILE, ModelsConfig, load_models_config
+from models.config import MODELS_FILE, Defaults, ModelsConfig, load_models_config
 from models.entities import EntityRecognizer
 from models.langid import LanguageIdentifier
 from models.markup import extract_markup
@@ -25,7 +25,19 @@ from monitor.records import Document
 from monitor.scoring import AnalysisContext, Claim
 
 if TYPE_CHECKING:
-    from models.trained_scorers import TrainedMisinformation, TrainedSentiment, TrainedTopic, TrainedToxicity
+    from models.taxonomy_topics import TaxonomyTopics
+    from models.trained_scorers import TrainedMisinformation, TrainedTopic
+
+S = TypeVar("S")
+
+
+class Scorer(Protocol[S]):
+    """A scorer of one task over a batch of texts (a lexicon, a shipped or a pinned model)."""
+
+    @property
+    def model(self) -> ModelRef: ...
+
+    def predict_batch(self, texts: Sequence[str]) -> list[S]: ...
 
 
 class BuiltinAnalyzer:
@@ -34,22 +46,30 @@ class BuiltinAnalyzer:
         models_file = context.config_dir / MODELS_FILE
         trained = settings.trained
         self.languages = LanguageIdentifier()
-        self.sentiment: LexiconSentiment | TrainedSentiment = LexiconSentiment()
-        self.topics = KeywordTopics(load_taxonomy(context.config_dir))
+        keywords = KeywordTopics(load_taxonomy(context.config_dir))
+        self.sentiment: Scorer[SentimentScore] = LexiconSentiment()
+        self.topics: KeywordTopics | TaxonomyTopics = keywords
         self.news_topic: TrainedTopic | None = None
-        self.toxicity: LexiconToxicity | TrainedToxicity = LexiconToxicity()
+        self.toxicity: Scorer[ToxicityScore] = LexiconToxicity()
         self.misinformation = CueMisinformation(context.claims, context.source_credibility)
         self.misinformation_classifier: TrainedMisinformation | None = None
+        if settings.defaults is Defaults.SHIPPED:
+            # Imported only when used: numpy and the model files are a cost the lexicons do not need.
+            from models.shipped.defaults import shipped_scorers  # noqa: PLC0415
+
+            shipped = shipped_scorers(keywords)
+            self.sentiment = shipped.sentiment or self.sentiment
+            self.topics = shipped.topics or self.topics
+            self.toxicity = shipped.toxicity or self.toxicity
         if trained.sentiment or trained.topic or trained.toxicity or trained.misinformation:
-            # Imported only when configured: scikit-learn or torch is a cost the lexicons do not need.
             from models import trained_scorers  # noqa: PLC0415
 
             if trained.sentiment:
-                self.sentiment = trained_scorers.TrainedSentiment(trained.sentiment, models_file)
+                self.sentiment = trained_scorers.pinned_sentiment(trained.sentiment, models_file)
             if trained.topic:
-                self.news_topic = trained_scorers.TrainedTopic(trained.topic, models_file)
+                self.news_topic = trained_scorers.TrainedTopic.from_pin(trained.topic, models_file)
             if trained.toxicity:
-                self.toxicity = trained_scorers.TrainedToxicity(trained.toxicity, models_file)
+                self.toxicity = trained_scorers.pinned_toxicity(trained.toxicity, models_file)
             if trained.misinformation:
                 self.misinformation_classifier = trained_scorers.TrainedMisinformation(
                     trained.misinformation, models_file

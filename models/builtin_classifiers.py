@@ -1,10 +1,11 @@
 """The built-in scorers seen as text classifiers, so ``monitor models evaluate builtin:NAME`` measures
 them exactly as it measures a trained model (same metrics, same data files).
 
-Names: ``builtin:sentiment`` (negative/neutral/positive), ``builtin:toxicity`` (clean/offensive/hate),
-``builtin:misinfo`` (reliable/unreliable: the claims-and-cues score is the probability of
-``unreliable``). The keyword topics are multi-label over the operator's own taxonomy, not a classifier
-over a dataset's labels, so they have no entry here.
+Names: ``builtin:sentiment``, ``builtin:toxicity`` and ``builtin:topic`` are the models shipped in the
+package, exactly what a fresh install scores with (the topic model over the office's taxonomy, its best
+topic per text); ``builtin:misinfo`` is the claims-and-cues score as the probability of ``unreliable``;
+``builtin:lexicon-sentiment`` and ``builtin:lexicon-toxicity`` are the word lists the shipped models
+replaced (still the fallback with ``defaults: lexicons`` in ``models.yaml``), kept for comparison.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from numpy.typing import NDArray
 
 from models.misinfo import CueMisinformation
 from models.sentiment import LexiconSentiment
+from models.shipped import SHIPPED_TASKS
+from models.shipped.loader import load_shipped, manifest_path
 from models.toxicity import LexiconToxicity
+from models.trained.base import TextClassifier
 from monitor.analysis import SentimentLabel, ToxicityLabel
 from monitor.claims import load_claims
 from monitor.errors import ModelError
@@ -85,17 +89,24 @@ class _CueMisinformationClassifier:
         raise ModelError("a built-in scorer has nothing to save")
 
 
-BUILTIN_NAMES = ("sentiment", "toxicity", "misinfo")
+BUILTIN_NAMES = ("sentiment", "toxicity", "topic", "misinfo", "lexicon-sentiment", "lexicon-toxicity")
 
 
-def builtin_classifier(
-    name: str, config_dir: Path
-) -> _LexiconSentimentClassifier | _LexiconToxicityClassifier | _CueMisinformationClassifier:
-    """The built-in scorer ``builtin:NAME`` (or ``NAME``) as a classifier."""
+def builtin_classifier(name: str, config_dir: Path) -> TextClassifier:
+    """The built-in scorer ``builtin:NAME`` (or ``NAME``) as a classifier.
+
+    Raises:
+        ModelError: an unknown name, or a shipped model missing from this install (named).
+    """
     short = name.removeprefix(BUILTIN_PREFIX)
-    if short == "sentiment":
+    if short in SHIPPED_TASKS:
+        loaded = load_shipped(short)
+        if loaded is None:
+            raise ModelError(f"this install ships no {short} model ({manifest_path()} does not list it)")
+        return loaded.classifier
+    if short == "lexicon-sentiment":
         return _LexiconSentimentClassifier()
-    if short == "toxicity":
+    if short == "lexicon-toxicity":
         return _LexiconToxicityClassifier()
     if short == "misinfo":
         return _CueMisinformationClassifier(config_dir)

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from models.shipped import SHIPPED_TASKS
 from monitor.config.settings import load_settings
 from monitor.context import build_monitor
 from monitor.feedback import TASK_LABELS
@@ -70,6 +71,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from models.builtin_classifiers import BUILTIN_PREFIX, builtin_classifier  # noqa: PLC0415
+    from models.shipped.loader import load_shipped  # noqa: PLC0415
     from models.trained.dataset import load_labelled  # noqa: PLC0415
     from models.trained.modeldir import load_model  # noqa: PLC0415
     from models.trained.train import evaluate_classifier  # noqa: PLC0415
@@ -79,6 +81,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.model.startswith(BUILTIN_PREFIX):
         classifier = builtin_classifier(args.model, load_settings(args.config_dir).config_dir)
         model: dict[str, Any] = {"model": args.model}
+        shipped = load_shipped(args.model.removeprefix(BUILTIN_PREFIX))
+        if shipped is not None:  # name the exact model a fresh install scores with
+            model |= {"name": shipped.model.name, "version": shipped.model.version, "task": shipped.card.task}
     else:
         card, classifier = load_model(Path(args.model))
         model = {"model": args.model, "name": card.name, "version": card.version, "task": card.task}
@@ -112,6 +117,17 @@ def cmd_export_feedback(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_build_shipped(args: argparse.Namespace) -> int:
+    from models.shipped.build import build_shipped  # noqa: PLC0415
+
+    unknown = sorted(set(args.tasks) - set(SHIPPED_TASKS))
+    if unknown:
+        raise argparse.ArgumentTypeError(f"no shipped model for {unknown} (shipped: {', '.join(SHIPPED_TASKS)})")
+    digests = build_shipped(args.tasks or SHIPPED_TASKS, progress=_progress)
+    print(json.dumps(digests, indent=2))
+    return 0
+
+
 def add_commands(commands: Any) -> None:
     """Install ``monitor models`` on the command line (registered by :mod:`models.plugin`)."""
     models = commands.add_parser("models", help="train and evaluate text classifiers; export label corrections")
@@ -138,9 +154,19 @@ def add_commands(commands: Any) -> None:
     train.set_defaults(handler=cmd_train)
 
     evaluate = sub.add_parser("evaluate", help="print metrics of a model on labelled JSONL, as one JSON object")
-    evaluate.add_argument("model", help="a model directory, or builtin:sentiment, builtin:toxicity, builtin:misinfo")
+    evaluate.add_argument(
+        "model",
+        help="a model directory, or builtin:NAME: sentiment, toxicity, topic (the shipped models), misinfo, "
+        "lexicon-sentiment, lexicon-toxicity",
+    )
     evaluate.add_argument("--data", required=True, help="labelled JSONL to evaluate on")
     evaluate.set_defaults(handler=cmd_evaluate)
+
+    build = sub.add_parser(
+        "build-shipped", help="maintainers: retrain the models shipped in models/shipped/ from the open corpus"
+    )
+    build.add_argument("tasks", nargs="*", metavar="TASK", help=f"of {', '.join(SHIPPED_TASKS)} (default: all)")
+    build.set_defaults(handler=cmd_build_shipped)
 
     export = sub.add_parser("export-feedback", help="write officers' label corrections as training JSONL")
     export.add_argument("task", choices=sorted(TASK_LABELS))

@@ -60,9 +60,17 @@ class EntitySettings(BaseModel):
     ner: NerSettings = Field(default_factory=NerSettings)
 
 
+class Defaults(StrEnum):
+    """What scores a task that no trained model is pinned for."""
+
+    SHIPPED = "shipped"  # the models trained on the open corpus, shipped in the package
+    LEXICONS = "lexicons"  # the word lists and keyword topics alone (the product before it shipped models)
+
+
 class ModelsConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    defaults: Defaults = Field(default=Defaults.SHIPPED, description="What scores a task with no pinned model.")
     trained: TrainedModels = Field(default_factory=TrainedModels)
     entities: EntitySettings = Field(default_factory=EntitySettings)
 

@@ -1,111 +1,135 @@
 """Trained classifiers in the scorers' shapes: the pipeline reads the same score types either way.
 
-Each adapter checks at start-up that the model was trained for its task and that its labels mean
-something to the product (a sentiment model must speak of negative/neutral/positive), and records the
-model's name, version and digest on every score.
+A scorer is built from a verified model (:class:`models.shipped.loader.LoadedModel`): one pinned in
+``models.yaml`` (or by a command), or one shipped with the package. Each checks that the model was
+trained for its task and that its labels mean something to the product (a sentiment model must speak of
+negative/neutral/positive), records the model's name, version and digest on every score, and gives the
+phrases behind each label when the backend can tell.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 
 from models.config import MisinformationModel, PinnedModel, Task, TopicModel
-from models.trained.base import TextClassifier
-from models.trained.modeldir import ModelCard, load_model
-from monitor.analysis import (
-    ModelRef,
-    Reason,
-    SentimentLabel,
-    SentimentScore,
-    TopicScore,
-    ToxicityLabel,
-    ToxicityScore,
-)
+from models.explanations import phrase_reasons
+from models.readable import readable_probabilities
+from models.shipped.loader import LoadedModel, loaded_model
+from monitor.analysis import Reason, SentimentLabel, SentimentScore, TopicScore, ToxicityLabel, ToxicityScore
 from monitor.errors import ConfigError, ModelError
 
+T = TypeVar("T")
 
-class _Loaded:
-    def __init__(self, task: Task, pinned: PinnedModel, models_file: Path) -> None:
-        key = f"trained.{task.value}"
-        try:
-            card, classifier = load_model(pinned.path, expected_digest=pinned.sha256)
-        except ModelError as exc:
-            raise ConfigError(exc.message, path=str(models_file), key=key) from exc
-        if card.task != task.value:
-            raise ConfigError(
-                f"the model in {pinned.path} was trained for '{card.task}', not '{task.value}'",
-                path=str(models_file),
-                key=key,
-            )
-        self.card: ModelCard = card
-        self.classifier: TextClassifier = classifier
-        self.model = ModelRef(name=card.name, version=f"{card.version}+{pinned.sha256[:12]}")
-        self.key = key
-        self.models_file = models_file
 
-    def require_labels(self, allowed: set[str]) -> None:
-        unknown = set(self.classifier.labels) - allowed
-        if unknown:
-            raise ConfigError(
-                f"the model's labels {sorted(unknown)} are not among {sorted(allowed)}",
-                path=str(self.models_file),
-                key=self.key,
-            )
+def load_pinned(task: Task, pinned: PinnedModel, models_file: Path) -> LoadedModel:
+    """The model ``pinned`` for ``task``; every problem is a configuration error naming the file and key."""
+    key = f"trained.{task.value}"
+    try:
+        loaded = loaded_model(pinned.path, pinned.sha256)
+    except ModelError as exc:
+        raise ConfigError(exc.message, path=str(models_file), key=key) from exc
+    if loaded.card.task != task.value:
+        raise ConfigError(
+            f"the model in {pinned.path} was trained for '{loaded.card.task}', not '{task.value}'",
+            path=str(models_file),
+            key=key,
+        )
+    return loaded
+
+
+def _require_labels(loaded: LoadedModel, allowed: set[str]) -> None:
+    unknown = set(loaded.classifier.labels) - allowed
+    if unknown:
+        raise ModelError(f"{loaded.directory}: the model's labels {sorted(unknown)} are not among {sorted(allowed)}")
 
 
 class TrainedSentiment:
-    def __init__(self, pinned: PinnedModel, models_file: Path) -> None:
-        self._loaded = _Loaded(Task.SENTIMENT, pinned, models_file)
-        self._loaded.require_labels({label.value for label in SentimentLabel})
-        self.model = self._loaded.model
+    def __init__(self, loaded: LoadedModel) -> None:
+        _require_labels(loaded, {label.value for label in SentimentLabel})
+        self._classifier = loaded.classifier
+        self.model = loaded.model
 
     def predict_batch(self, texts: Sequence[str]) -> list[SentimentScore]:
-        labels = [SentimentLabel(label) for label in self._loaded.classifier.labels]
-        scores = []
-        for row in _probabilities(self._loaded.classifier, texts):
-            probabilities = dict.fromkeys(SentimentLabel, 0.0) | {
-                label: round(float(p), 4) for label, p in zip(labels, row, strict=True)
-            }
-            scores.append(
-                SentimentScore(label=labels[int(np.argmax(row))], probabilities=probabilities, model=self.model)
+        labels = [SentimentLabel(label) for label in self._classifier.labels]
+        rows = readable_probabilities(self._classifier, texts, SentimentLabel.NEUTRAL.value)
+        best = [int(np.argmax(row)) for row in rows]
+        reasons = phrase_reasons(self._classifier, texts, best, [labels[i].value for i in best])
+        return [
+            SentimentScore(
+                label=labels[top],
+                probabilities=dict.fromkeys(SentimentLabel, 0.0)
+                | {label: round(float(p), 4) for label, p in zip(labels, row, strict=True)},
+                model=self.model,
+                reasons=why,
             )
-        return scores
+            for row, top, why in zip(rows, best, reasons, strict=True)
+        ]
 
 
 class TrainedToxicity:
-    def __init__(self, pinned: PinnedModel, models_file: Path) -> None:
-        self._loaded = _Loaded(Task.TOXICITY, pinned, models_file)
-        self._loaded.require_labels({label.value for label in ToxicityLabel})
-        self.model = self._loaded.model
+    def __init__(self, loaded: LoadedModel) -> None:
+        _require_labels(loaded, {label.value for label in ToxicityLabel})
+        self._classifier = loaded.classifier
+        self.model = loaded.model
 
     def predict_batch(self, texts: Sequence[str]) -> list[ToxicityScore]:
-        labels = [ToxicityLabel(label) for label in self._loaded.classifier.labels]
-        scores = []
-        for row in _probabilities(self._loaded.classifier, texts):
-            probabilities = dict.fromkeys(ToxicityLabel, 0.0) | {
-                label: round(float(p), 4) for label, p in zip(labels, row, strict=True)
-            }
-            scores.append(
-                ToxicityScore(label=labels[int(np.argmax(row))], probabilities=probabilities, model=self.model)
+        labels = [ToxicityLabel(label) for label in self._classifier.labels]
+        rows = readable_probabilities(self._classifier, texts, ToxicityLabel.CLEAN.value)
+        best = [int(np.argmax(row)) for row in rows]
+        # A clean text needs no reasons; an offensive or hateful one names the words.
+        flagged = [i for i, top in enumerate(best) if labels[top] is not ToxicityLabel.CLEAN]
+        indices = [best[i] for i in flagged]
+        found = phrase_reasons(self._classifier, [texts[i] for i in flagged], indices, [labels[i] for i in indices])
+        reasons: dict[int, tuple[Reason, ...]] = dict(zip(flagged, found, strict=True))
+        return [
+            ToxicityScore(
+                label=labels[top],
+                probabilities=dict.fromkeys(ToxicityLabel, 0.0)
+                | {label: round(float(p), 4) for label, p in zip(labels, row, strict=True)},
+                model=self.model,
+                reasons=reasons.get(i, ()),
             )
-        return scores
+            for i, (row, top) in enumerate(zip(rows, best, strict=True))
+        ]
+
+
+def pinned_sentiment(pinned: PinnedModel, models_file: Path) -> TrainedSentiment:
+    return _pinned(TrainedSentiment, Task.SENTIMENT, pinned, models_file)
+
+
+def pinned_toxicity(pinned: PinnedModel, models_file: Path) -> TrainedToxicity:
+    return _pinned(TrainedToxicity, Task.TOXICITY, pinned, models_file)
+
+
+def _pinned(scorer: Callable[[LoadedModel], T], task: Task, pinned: PinnedModel, models_file: Path) -> T:
+    """The scorer over the pinned model; a model unfit for the task is an error of the pin in ``models_file``."""
+    loaded = load_pinned(task, pinned, models_file)
+    try:
+        return scorer(loaded)
+    except ModelError as exc:
+        raise ConfigError(exc.message, path=str(models_file), key=f"trained.{task.value}") from exc
 
 
 class TrainedTopic:
-    """A single-label news-topic classifier; its top label joins the keyword topics when it is confident."""
+    """A single-label news-topic classifier; its top label joins the office's topics when it is confident."""
 
-    def __init__(self, pinned: TopicModel, models_file: Path) -> None:
-        self._loaded = _Loaded(Task.TOPIC, pinned, models_file)
-        self._min_probability = pinned.min_probability
-        self.model = self._loaded.model
+    def __init__(self, loaded: LoadedModel, min_probability: float) -> None:
+        self._classifier = loaded.classifier
+        self._min_probability = min_probability
+        self.model = loaded.model
+
+    @classmethod
+    def from_pin(cls, pinned: TopicModel, models_file: Path) -> TrainedTopic:
+        return cls(load_pinned(Task.TOPIC, pinned, models_file), pinned.min_probability)
 
     def predict_batch(self, texts: Sequence[str]) -> list[TopicScore | None]:
-        labels = self._loaded.classifier.labels
+        labels = self._classifier.labels
         result: list[TopicScore | None] = []
-        for row in _probabilities(self._loaded.classifier, texts):
+        for row in readable_probabilities(self._classifier, texts):
             best = int(np.argmax(row))
             confident = float(row[best]) >= self._min_probability
             result.append(TopicScore(topic=labels[best], score=round(float(row[best]), 4)) if confident else None)
@@ -116,20 +140,21 @@ class TrainedMisinformation:
     """The probability that a text is misinformation, as one more reason in the misinformation score."""
 
     def __init__(self, pinned: MisinformationModel, models_file: Path) -> None:
-        self._loaded = _Loaded(Task.MISINFORMATION, pinned, models_file)
-        labels = self._loaded.classifier.labels
+        loaded = load_pinned(Task.MISINFORMATION, pinned, models_file)
+        labels = loaded.classifier.labels
         if pinned.positive_label not in labels:
             raise ConfigError(
                 f"positive_label '{pinned.positive_label}' is not one of the model's labels {list(labels)}",
                 path=str(models_file),
-                key=f"{self._loaded.key}.positive_label",
+                key=f"trained.{Task.MISINFORMATION.value}.positive_label",
             )
+        self._classifier = loaded.classifier
         self._column = labels.index(pinned.positive_label)
         self.weight = pinned.weight
-        self.model = self._loaded.model
+        self.model = loaded.model
 
     def predict_batch(self, texts: Sequence[str]) -> list[float]:
-        return [float(row[self._column]) for row in _probabilities(self._loaded.classifier, texts)]
+        return [float(row[self._column]) for row in readable_probabilities(self._classifier, texts)]
 
     def reason(self, probability: float) -> Reason:
         return Reason(
@@ -138,9 +163,3 @@ class TrainedMisinformation:
             weight=round(self.weight * probability, 3),
             detail=f"trained classifier '{self.model.name}' gives {probability:.2f} for misinformation",
         )
-
-
-def _probabilities(classifier: TextClassifier, texts: Sequence[str]) -> np.ndarray:
-    if not texts:
-        return np.zeros((0, len(classifier.labels)))
-    return classifier.predict_proba(texts)

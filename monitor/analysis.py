@@ -1,7 +1,8 @@
 """What the NLP layer says about a document (:class:`Analysis`).
 
-Every score records the model name and version that produced it, and the misinformation score carries
-the reasons behind it: an officer must be able to see *why* a post was flagged.
+Every score records the model name and version that produced it, and the reasons behind it (the words
+and phrases that weighed most, the claims and cues matched): an officer must be able to see *why* a post
+was labelled or flagged.
 """
 
 from __future__ import annotations
@@ -34,12 +35,24 @@ class ModelRef(BaseModel):
     version: str
 
 
+class Reason(BaseModel):
+    """One piece of evidence behind a score: a phrase that weighed, a matched claim or cue, a source."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: str  # e.g. "phrase", "keyword", "claim_match", "source_credibility", "cue"
+    detail: str
+    weight: float = Field(ge=0.0, le=1.0)
+    ref: str | None = None  # claim id, source id, cue phrase...
+
+
 class SentimentScore(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     label: SentimentLabel
     probabilities: dict[SentimentLabel, float]
     model: ModelRef
+    reasons: tuple[Reason, ...] = Field(default=(), description="What weighed most toward the label.")
 
 
 class TopicScore(BaseModel):
@@ -47,6 +60,7 @@ class TopicScore(BaseModel):
 
     topic: str
     score: float = Field(ge=0.0, le=1.0)
+    reasons: tuple[Reason, ...] = Field(default=(), description="The phrases or keywords behind the topic.")
 
 
 class TopicsResult(BaseModel):
@@ -66,17 +80,7 @@ class ToxicityScore(BaseModel):
     label: ToxicityLabel
     probabilities: dict[ToxicityLabel, float]
     model: ModelRef
-
-
-class Reason(BaseModel):
-    """One piece of evidence behind a misinformation score."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kind: str  # e.g. "claim_match", "source_credibility", "cue"
-    detail: str
-    weight: float = Field(ge=0.0, le=1.0)
-    ref: str | None = None  # claim id, source id, cue phrase...
+    reasons: tuple[Reason, ...] = Field(default=(), description="What weighed most toward the label.")
 
 
 class MisinfoScore(BaseModel):

@@ -178,6 +178,7 @@ def train_model(
     name: str | None = None,
     holdout: float | None = None,
     preprocessing: Preprocessing | None = None,
+    data_name: str | None = None,
 ) -> ModelCard:
     """Fit a classifier for ``task`` and write it, with its card, into ``out_dir``.
 
@@ -195,6 +196,8 @@ def train_model(
             instead of cross-validating: one fit instead of six, for large corpora.
         preprocessing: transformers only: what texts go through before the tokenizer; ``None`` takes the
             base's needs (its card's, or word segmentation for a PhoBERT tokenizer). The card records it.
+        data_name: what the card calls the training data, instead of ``data_path`` (a scratch file's name
+            says nothing to a reader).
 
     Raises:
         ModelError: bad data, an unusable ``out_dir``, or a backend failure.
@@ -246,7 +249,7 @@ def train_model(
         version=created_at.strftime("%Y%m%d%H%M%S"),
         labels=classifier.labels,
         created_at=created_at,
-        train_data=_data_ref(train),
+        train_data=_data_ref(train).model_copy(update={"path": data_name}) if data_name else _data_ref(train),
         dev_data=_data_ref(dev) if dev is not None else None,
         metrics=metrics,
         params=params,

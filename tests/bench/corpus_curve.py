@@ -245,7 +245,7 @@ class _Bench:
             truth = [frozenset(item.topics) for item in self.holdout]
             keywords = micro_f1(truth, self.keyword_topics)
             return {f"{HOLDOUT}: model": keywords, f"{HOLDOUT}: keywords + model": keywords}
-        return self.score(task, builtin_classifier(task, CONFIGS))
+        return self.score(task, builtin_classifier(f"lexicon-{task}", CONFIGS))
 
 
 def load_research(data_dir: Path, limit: int) -> dict[str, tuple[str, TestSet]]:
@@ -279,7 +279,7 @@ def run(data_dir: Path | None, repeats: int, limit: int, tasks: Sequence[str]) -
         "",
     ]
     for task in tasks:
-        builtin = "keyword topics" if task == "topic" else f"built-in `builtin:{task}`"
+        builtin = "keyword topics" if task == "topic" else f"lexicon `builtin:lexicon-{task}`"
         rows: list[tuple[str, Scores]] = [(builtin, {k: [v] for k, v in bench.builtin(task).items()})]
         for fraction in FRACTIONS:
             scores: Scores = defaultdict(list)

@@ -55,7 +55,7 @@ def test_the_default_analyzer_scores_without_torch(config_dir: Path) -> None:
     searched = _run_without_torch("--config-dir", str(config_dir), "search", "ngập", "--limit", "1", "--json")
     [line, summary] = searched.stdout.splitlines()
     sentiment = json.loads(line)["analysis"]["sentiment"]
-    assert (sentiment["label"], sentiment["model"]["name"]) == ("negative", "builtin-lexicon-sentiment")
+    assert (sentiment["label"], sentiment["model"]["name"]) == ("negative", "sentiment-vi-open")  # the shipped model
     assert summary == "exit=0 heavy-modules=[]"
 
 
