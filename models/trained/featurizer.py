@@ -18,8 +18,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import pairwise
-from typing import Any
+from itertools import pairwise, repeat
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,6 +32,7 @@ from monitor.text import fold, normalize
 FloatArray = NDArray[np.float64]
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_TOKEN = re.compile(r"\S+")  # what str.split() splits a text into (both use Unicode whitespace)
 # A whitespace token longer than this is a URL, a hash or junk: its first characters say enough, and
 # cutting it keeps a 100 KB text without spaces from producing hundreds of thousands of n-grams.
 MAX_CHAR_TOKEN = 40
@@ -272,47 +273,69 @@ class TextFeaturizer:
         lengths = np.minimum(np.log1p(np.column_stack([n_words, n_chars])), self.max_log_lengths)
         return sparse.hstack(blocks, format="csr"), lengths
 
-    def occurrences(self, text: str) -> list[tuple[int, str]]:
-        """Each occurrence of a feature in ``text``, as ``(feature index, phrase)``, for explaining scores.
+    def occurrences(self, text: str) -> Occurrences:
+        """Where each feature of ``text`` occurs in it, for explaining scores.
 
-        The phrase is the text's own spelling (normalized to NFC, case and accents as written): a word
-        for a unigram even when teencode was expanded ("ko", not "không"), the words of a bigram with
+        The places index ``spelled``, the text as normalized (NFC, case and accents as written): a word
+        for a unigram even when teencode was expanded ("ko", not "không"), the two words of a bigram with
         what lies between them, and for a character n-gram the whitespace token that contains it,
         without edge punctuation. A feature counted ``n`` times in :meth:`transform` occurs ``n`` times.
         """
         normalized = normalize(text)
         lowered = normalized.lower()
-        surface = normalized if len(normalized) == len(lowered) else lowered  # rare: lower() changed lengths
+        spelled = normalized if len(normalized) == len(lowered) else lowered  # rare: lower() changed lengths
         matches = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(lowered)]
-        source = [index for index, (_, _, word) in enumerate(matches) for _ in _expanded(word)]
+        source = np.array([i for i, (_, _, word) in enumerate(matches) for _ in _expanded(word)], dtype=np.int64)
         words = [expanded for _, _, word in matches for expanded in _expanded(word)]
-        found: list[tuple[int, str]] = []
+        match_starts = np.array([start for start, _, _ in matches], dtype=np.int64)
+        match_ends = np.array([end for _, end, _ in matches], dtype=np.int64)
+        features: list[NDArray[np.int64]] = []
+        starts: list[NDArray[np.int64]] = []
+        ends: list[NDArray[np.int64]] = []
         offset = 0
         for block, views in ((self.words, words), (self.folded, [_folded(word) for word in words])):
             ids = np.array([block.unigrams.get(view, -1) for view in views], dtype=np.int64)
-            for position in np.flatnonzero(ids >= 0):
-                start, end, _ = matches[source[position]]
-                found.append((offset + int(ids[position]), surface[start:end]))
+            known = np.flatnonzero(ids >= 0)
+            features.append(offset + ids[known])
+            starts.append(match_starts[source[known]])
+            ends.append(match_ends[source[known]])
             pairs = np.flatnonzero((ids[:-1] >= 0) & (ids[1:] >= 0))
             bigrams = block.bigram_features(ids[pairs], ids[pairs + 1])
-            for position, feature in zip(pairs[bigrams >= 0], bigrams[bigrams >= 0], strict=True):
-                start, end = matches[source[position]][0], matches[source[position + 1]][1]
-                found.append((offset + int(feature), surface[start:end]))
+            pairs, bigrams = pairs[bigrams >= 0], bigrams[bigrams >= 0]
+            features.append(offset + bigrams)
+            starts.append(match_starts[source[pairs]])
+            ends.append(match_ends[source[pairs + 1]])
             offset += block.width
-        for token, spelled in zip(lowered.split(), surface.split(), strict=True):
-            phrase = _without_edge_punctuation(spelled)
-            found.extend((offset + gram, phrase) for gram in self._ids_of_token(token))
-        return found
+        grams, gram_starts, gram_ends = array("q"), array("q"), array("q")
+        for token in _TOKEN.finditer(lowered):  # the tokens of lowered.split(), with their places
+            gram_ids = self._ids_of_token(token.group())
+            start, end = _without_edge_punctuation(spelled, token.start(), token.end())
+            grams.extend(gram_ids)
+            gram_starts.extend(repeat(start, len(gram_ids)))
+            gram_ends.extend(repeat(end, len(gram_ids)))
+        features.append(offset + _as_numpy(grams, np.int64))
+        starts.append(_as_numpy(gram_starts, np.int64))
+        ends.append(_as_numpy(gram_ends, np.int64))
+        return Occurrences(spelled, np.concatenate(features), np.concatenate(starts), np.concatenate(ends))
 
 
-def _without_edge_punctuation(token: str) -> str:
-    """``token`` without leading and trailing punctuation ("vời," -> "vời"), unless that is all it is (":(((")."""
-    start, end = 0, len(token)
-    while start < end and unicodedata.category(token[start]).startswith("P"):
-        start += 1
-    while end > start and unicodedata.category(token[end - 1]).startswith("P"):
-        end -= 1
-    return token[start:end] or token
+class Occurrences(NamedTuple):
+    """Feature ``features[i]`` occurs at ``spelled[starts[i]:ends[i]]`` (see :meth:`TextFeaturizer.occurrences`)."""
+
+    spelled: str
+    features: NDArray[np.int64]
+    starts: NDArray[np.int64]
+    ends: NDArray[np.int64]
+
+
+def _without_edge_punctuation(text: str, start: int, end: int) -> tuple[int, int]:
+    """``text[start:end]`` without leading and trailing punctuation ("vời," -> "vời"), unless that is all (":(((")."""
+    first, last = start, end
+    while first < last and unicodedata.category(text[first]).startswith("P"):
+        first += 1
+    while last > first and unicodedata.category(text[last - 1]).startswith("P"):
+        last -= 1
+    return (first, last) if first < last else (start, end)
 
 
 def _as_numpy(values: array[int], dtype: type[np.signedinteger[Any]]) -> NDArray[Any]:

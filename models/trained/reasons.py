@@ -12,24 +12,28 @@ are left out.
 
 Features are mapped back to the text's own words (:meth:`TextFeaturizer.occurrences`): a feature that
 occurs several times shares its contribution equally between its occurrences, contributions are summed
-per phrase (case-insensitively), and a phrase inside a stronger one (``vời`` in ``tuyệt vời``) is folded
-into it, so the few reasons shown say different things.
+per phrase (case-insensitively; the same phrase said twice is one stronger reason), and phrases that
+pushed toward the label are joined with those inside them (``tuyệt``, ``vời`` and ``tuyệt vời`` are one
+reason, spelled as the longest, weighing all three), so the few reasons shown say different things.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
+from models.trained.featurizer import Occurrences
 from models.trained.portable import Parts
 from models.trained.stacking import apply_log_prior
 from monitor.errors import ModelError
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
+SPARE_GROUPS = 4
 
 
 @dataclass
@@ -37,6 +41,7 @@ class _Reason:
     words: tuple[str, ...]
     phrase: str
     weight: float
+    alive: bool = True  # False once joined into a longer reason
 
 
 def explain(
@@ -63,39 +68,59 @@ def explain(
     inputs = np.hstack([base_models.scores(features), lengths])
     probabilities = apply_log_prior(stacker.predict_proba(inputs), model.log_prior_shift)
     n_scores = base_models.weights.shape[1]
-    explained = []
+    explained: list[list[tuple[str, float]]] = []
     for row, (text, label) in enumerate(zip(texts, label_indices, strict=True)):
         gradient = stacker.log_odds_gradient(inputs[row], probabilities[row], int(label))[:n_scores]
         start, end = features.indptr[row], features.indptr[row + 1]
-        columns = features.indices[start:end]
-        weights = base_models.weights[columns].astype(np.float64) @ gradient
-        contributions = dict(zip(columns.tolist(), (features.data[start:end] * weights).tolist(), strict=True))
-        explained.append(_phrases(featurizer.occurrences(text), contributions, top))
+        columns, values = features.indices[start:end], features.data[start:end]
+        contributions = values * (base_models.weights[columns].astype(np.float64) @ gradient)
+        explained.append(_phrases(featurizer.occurrences(text), columns, contributions, top))
     return explained
 
 
-def _phrases(occurrences: list[tuple[int, str]], contributions: dict[int, float], top: int) -> list[tuple[str, float]]:
-    """The ``top`` phrases with the largest positive summed contribution, each with its sub-phrases folded in."""
-    counts = Counter(feature for feature, _ in occurrences)
+def _phrases(
+    occurrences: Occurrences, columns: NDArray[np.int32], contributions: NDArray[np.float64], top: int
+) -> list[tuple[str, float]]:
+    """The ``top`` phrases with the largest positive contribution, largest first.
+
+    ``contributions[i]`` is feature ``columns[i]``'s push toward the label; every feature that occurs in
+    the text is among ``columns``.
+    """
+    spelled, features, starts, ends = occurrences
+    if not len(features):
+        return []
+    order = np.argsort(columns)
+    pushes = contributions[order][np.searchsorted(columns[order], features)]
+    # A feature occurring n times gives each place 1/n of its push; places are summed, then phrases.
+    _, feature_of, times = np.unique(features, return_inverse=True, return_counts=True)
+    places, place_of = np.unique(starts * (len(spelled) + 1) + ends, return_inverse=True)
+    by_place = np.bincount(place_of, weights=pushes / times[feature_of])
     totals: dict[str, float] = defaultdict(float)
-    spelled: dict[str, str] = {}
-    for feature, phrase in occurrences:
-        key = phrase.lower()
-        totals[key] += contributions.get(feature, 0.0) / counts[feature]
-        spelled.setdefault(key, phrase)
+    shown: dict[str, str] = {}
+    for place, weight in zip(places.tolist(), by_place.tolist(), strict=True):
+        phrase = spelled[place // (len(spelled) + 1) : place % (len(spelled) + 1)]
+        totals[phrase.lower()] += weight  # the same phrase said twice is one stronger reason
+        shown.setdefault(phrase.lower(), phrase)
     candidates = sorted(((weight, key) for key, weight in totals.items() if weight > 0), key=lambda c: (-c[0], c[1]))
     groups: list[_Reason] = []
+    by_word: dict[str, list[_Reason]] = defaultdict(list)
     for weight, key in candidates:
-        reason = _Reason(tuple(_WORD.findall(key)) or (key,), spelled[key], weight)
-        overlapping = [g for g in groups if _inside(g.words, reason.words) or _inside(reason.words, g.words)]
+        reason = _Reason(tuple(_WORD.findall(key)) or (key,), shown[key], weight)
+        near = {id(group): group for word in set(reason.words) for group in by_word[word] if group.alive}
+        overlapping = [g for g in near.values() if _inside(g.words, reason.words) or _inside(reason.words, g.words)]
+        # Later candidates weigh less than every group so far: past a few spare groups they can only join one.
+        if not overlapping and len(groups) >= SPARE_GROUPS * max(top, 1):
+            continue
         for group in overlapping:  # one reason for "tuyệt", "vời" and "tuyệt vời", spelled as the longest
-            groups.remove(group)
+            group.alive = False
             if len(group.words) > len(reason.words):
                 reason.words, reason.phrase = group.words, group.phrase
             reason.weight += group.weight
         groups.append(reason)
-    groups.sort(key=lambda group: (-group.weight, group.phrase))
-    return [(group.phrase, group.weight) for group in groups[: max(top, 0)]]
+        for word in set(reason.words):
+            by_word[word].append(reason)
+    alive = sorted((group for group in groups if group.alive), key=lambda group: (-group.weight, group.phrase))
+    return [(group.phrase, group.weight) for group in alive[: max(top, 0)]]
 
 
 def _inside(part: tuple[str, ...], whole: tuple[str, ...]) -> bool:

@@ -214,10 +214,9 @@ class Stacker:
             # Terms 1, u, u_i u_j: d/du_c of u_i u_j is u_j where i == c, plus u_i where j == c.
             first, second = quadratic_pairs(n_inputs)
             products = self.coef[:, 1 + n_inputs :]
-            by_scaled = self.coef[:, 1 : 1 + n_inputs].copy()
-            for column, (i, j) in enumerate(zip(first, second, strict=True)):
-                by_scaled[:, i] += products[:, column] * scaled[j]
-                by_scaled[:, j] += products[:, column] * scaled[i]
+            unit = np.eye(n_inputs)
+            by_scaled = self.coef[:, 1 : 1 + n_inputs] + (products * scaled[second]) @ unit[first]
+            by_scaled += (products * scaled[first]) @ unit[second]
         gradients = by_scaled / self.scale
         if self.coef.shape[0] == 1:
             gradients = np.vstack([np.zeros(n_inputs), gradients])
