@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import pairwise, repeat
+from itertools import chain, pairwise
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -275,12 +275,11 @@ class TextFeaturizer:
         return sparse.hstack(blocks, format="csr"), lengths
 
     def occurrences(self, text: str) -> Occurrences:
-        """Where each feature of ``text`` occurs in it, for explaining scores.
+        """Where each feature of ``text`` occurs in it, for explaining scores (see :class:`Occurrences`).
 
-        The places index ``spelled``, the text as normalized (NFC, case and accents as written): a word
-        for a unigram even when teencode was expanded ("ko", not "không"), the two words of a bigram with
-        what lies between them, and for a character n-gram the whitespace token that contains it,
-        without edge punctuation. A feature counted ``n`` times in :meth:`transform` occurs ``n`` times.
+        Places index the text as normalized (NFC, case and accents as written): a word for a unigram even
+        when teencode was expanded ("ko", not "không"), the two words of a bigram with what lies between
+        them, and for character n-grams the whitespace token that contains them, without edge punctuation.
         """
         normalized = normalize(text)
         lowered = normalized.lower()
@@ -294,49 +293,69 @@ class TextFeaturizer:
         starts: list[NDArray[np.int64]] = []
         ends: list[NDArray[np.int64]] = []
         offset = 0
-        for block, views in ((self.words, words), (self.folded, [_folded(word) for word in words])):
-            ids = np.array([block.unigrams.get(view, -1) for view in views], dtype=np.int64)
+        both = np.array([self._ids_of_word(word) for word in words], dtype=np.int64).reshape(-1, 2)
+        for block, ids in ((self.words, both[:, 0]), (self.folded, both[:, 1])):
             known = np.flatnonzero(ids >= 0)
-            features.append(offset + ids[known])
-            starts.append(match_starts[source[known]])
-            ends.append(match_ends[source[known]])
             pairs = np.flatnonzero((ids[:-1] >= 0) & (ids[1:] >= 0))
             bigrams = block.bigram_features(ids[pairs], ids[pairs + 1])
             pairs, bigrams = pairs[bigrams >= 0], bigrams[bigrams >= 0]
-            features.append(offset + bigrams)
-            starts.append(match_starts[source[pairs]])
-            ends.append(match_ends[source[pairs + 1]])
+            features += [offset + ids[known], offset + bigrams]
+            starts += [match_starts[source[known]], match_starts[source[pairs]]]
+            ends += [match_ends[source[known]], match_ends[source[pairs + 1]]]
             offset += block.width
-        grams, gram_starts, gram_ends = array("q"), array("q"), array("q")
+        # Character n-grams by distinct token: an article repeats its tokens, and each is analysed once.
+        token_index: dict[str, int] = {}
+        spans: list[tuple[int, int]] = []
         for token in _TOKEN.finditer(lowered):  # the tokens of lowered.split(), with their places
-            gram_ids = self._ids_of_token(token.group())
-            start, end = _without_edge_punctuation(spelled, token.start(), token.end())
-            grams.extend(gram_ids)
-            gram_starts.extend(repeat(start, len(gram_ids)))
-            gram_ends.extend(repeat(end, len(gram_ids)))
-        features.append(offset + _as_numpy(grams, np.int64))
-        starts.append(_as_numpy(gram_starts, np.int64))
-        ends.append(_as_numpy(gram_ends, np.int64))
-        return Occurrences(spelled, np.concatenate(features), np.concatenate(starts), np.concatenate(ends))
+            if token_index.setdefault(token.group(), len(token_index)) == len(spans):
+                lead, trail = _edge_punctuation(token.group())
+                spans.append((token.start() + lead, token.end() - trail))
+        occurrences = np.bincount([token_index[token] for token in lowered.split()], minlength=len(token_index)).astype(
+            np.int64
+        )
+        grams = [self._ids_of_token(token) for token in token_index]
+        gram_tokens = np.repeat(np.arange(len(grams), dtype=np.int64), [len(ids) for ids in grams])
+        gram_features = offset + np.fromiter(chain.from_iterable(grams), dtype=np.int64, count=len(gram_tokens))
+        return Occurrences(
+            spelled,
+            np.concatenate(features),
+            np.concatenate(starts),
+            np.concatenate(ends),
+            spans,
+            occurrences,
+            gram_features,
+            gram_tokens,
+        )
 
 
 class Occurrences(NamedTuple):
-    """Feature ``features[i]`` occurs at ``spelled[starts[i]:ends[i]]`` (see :meth:`TextFeaturizer.occurrences`)."""
+    """Where the features of a text occur in it (:meth:`TextFeaturizer.occurrences`).
+
+    Word and bigram feature ``features[i]`` occurs at ``spelled[starts[i]:ends[i]]``, once per ``i``.
+    The text's distinct tokens are numbered in order of appearance: token ``t`` occurs
+    ``token_counts[t]`` times, first at ``spelled[slice(*token_spans[t])]``, and holds character n-gram
+    ``gram_features[j]`` once for each ``j`` with ``gram_tokens[j] == t``.
+    """
 
     spelled: str
     features: NDArray[np.int64]
     starts: NDArray[np.int64]
     ends: NDArray[np.int64]
+    token_spans: list[tuple[int, int]]
+    token_counts: NDArray[np.int64]
+    gram_features: NDArray[np.int64]
+    gram_tokens: NDArray[np.int64]
 
 
-def _without_edge_punctuation(text: str, start: int, end: int) -> tuple[int, int]:
-    """``text[start:end]`` without leading and trailing punctuation ("vời," -> "vời"), unless that is all (":(((")."""
-    first, last = start, end
-    while first < last and unicodedata.category(text[first]).startswith("P"):
+@lru_cache(maxsize=65_536)
+def _edge_punctuation(token: str) -> tuple[int, int]:
+    """How many punctuation characters lead and trail ``token`` ("vời," -> (0, 1)); (0, 0) if that is all (":(((")."""
+    first, last = 0, len(token)
+    while first < last and unicodedata.category(token[first]).startswith("P"):
         first += 1
-    while last > first and unicodedata.category(text[last - 1]).startswith("P"):
+    while last > first and unicodedata.category(token[last - 1]).startswith("P"):
         last -= 1
-    return (first, last) if first < last else (start, end)
+    return (first, len(token) - last) if first < last else (0, 0)
 
 
 def _as_numpy(values: array[int], dtype: type[np.signedinteger[Any]]) -> NDArray[Any]:

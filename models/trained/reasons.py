@@ -34,6 +34,7 @@ from monitor.errors import ModelError
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 SPARE_GROUPS = 4
+CANDIDATES = 16
 
 
 @dataclass
@@ -86,21 +87,39 @@ def _phrases(
     ``contributions[i]`` is feature ``columns[i]``'s push toward the label; every feature that occurs in
     the text is among ``columns``.
     """
-    spelled, features, starts, ends = occurrences
-    if not len(features):
-        return []
+    spelled = occurrences.spelled
     order = np.argsort(columns)
-    pushes = contributions[order][np.searchsorted(columns[order], features)]
-    # A feature occurring n times gives each place 1/n of its push; places are summed, then phrases.
-    _, feature_of, times = np.unique(features, return_inverse=True, return_counts=True)
-    places, place_of = np.unique(starts * (len(spelled) + 1) + ends, return_inverse=True)
-    by_place = np.bincount(place_of, weights=pushes / times[feature_of])
+    sorted_columns, sorted_pushes = columns[order], contributions[order]
+
+    def push(features: NDArray[np.int64]) -> NDArray[np.float64]:
+        return np.asarray(sorted_pushes[np.searchsorted(sorted_columns, features)], dtype=np.float64)
+
     totals: dict[str, float] = defaultdict(float)
     shown: dict[str, str] = {}
-    for place, weight in zip(places.tolist(), by_place.tolist(), strict=True):
-        phrase = spelled[place // (len(spelled) + 1) : place % (len(spelled) + 1)]
+
+    def add(phrase: str, weight: float) -> None:
         totals[phrase.lower()] += weight  # the same phrase said twice is one stronger reason
         shown.setdefault(phrase.lower(), phrase)
+
+    # A feature occurring n times gives each of its places 1/n of its push. Only places that pushed toward
+    # the label are named (the strongest few dozen): a word's push and its token's are summed if both did.
+    features, starts, ends = occurrences.features, occurrences.starts, occurrences.ends
+    if len(features):
+        _, feature_of, times = np.unique(features, return_inverse=True, return_counts=True)
+        width = len(spelled) + 1  # a place is keyed start * width + end
+        places, place_of = np.unique(starts * width + ends, return_inverse=True)
+        by_place = np.asarray(np.bincount(place_of, weights=push(features) / times[feature_of]), dtype=np.float64)
+        for place in _strongest(by_place, top).tolist():
+            add(spelled[places[place] // width : places[place] % width], float(by_place[place]))
+    grams, tokens = occurrences.gram_features, occurrences.gram_tokens
+    if len(grams):
+        _, gram_of = np.unique(grams, return_inverse=True)
+        times = np.bincount(gram_of, weights=occurrences.token_counts[tokens])
+        per_token = np.bincount(tokens, weights=push(grams) / times[gram_of], minlength=len(occurrences.token_spans))
+        by_token = np.asarray(per_token * occurrences.token_counts, dtype=np.float64)
+        for token in _strongest(by_token, top).tolist():
+            start, end = occurrences.token_spans[token]
+            add(spelled[start:end], float(by_token[token]))
     candidates = sorted(((weight, key) for key, weight in totals.items() if weight > 0), key=lambda c: (-c[0], c[1]))
     groups: list[_Reason] = []
     by_word: dict[str, list[_Reason]] = defaultdict(list)
@@ -121,6 +140,19 @@ def _phrases(
             by_word[word].append(reason)
     alive = sorted((group for group in groups if group.alive), key=lambda group: (-group.weight, group.phrase))
     return [(group.phrase, group.weight) for group in alive[: max(top, 0)]]
+
+
+def _strongest(weights: NDArray[np.float64], top: int) -> NDArray[np.intp]:
+    """Indices of the largest positive ``weights``, at most :data:`CANDIDATES` per reason asked for.
+
+    Only what pushed toward the label can be a reason, and a long article has thousands of places:
+    naming all of them would cost more than scoring it.
+    """
+    positive = np.flatnonzero(weights > 0)
+    limit = CANDIDATES * max(top, 1)
+    if len(positive) > limit:
+        positive = positive[np.argsort(-weights[positive], kind="stable")[:limit]]
+    return positive
 
 
 def _inside(part: tuple[str, ...], whole: tuple[str, ...]) -> bool:

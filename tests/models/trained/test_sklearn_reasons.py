@@ -168,15 +168,22 @@ def test_the_log_odds_gradient_matches_finite_differences(
 
 def test_each_feature_of_a_text_is_found_in_it_as_often_as_it_is_counted(classifier: SklearnTextClassifier) -> None:
     text = "Ko ai xử lý, ko ai chịu trách nhiệm!!! duong xa nat 😡 tuyệt vời tuyệt vời"
-    spelled, features, starts, ends = classifier.featurizer.occurrences(text)
-    assert set(features.tolist()) == set(classifier.featurizer.transform([text]).indices.tolist())
-    found = Counter((feature, spelled[start:end]) for feature, start, end in zip(features, starts, ends, strict=True))
+    found = classifier.featurizer.occurrences(text)
+    counted = classifier.featurizer.transform([text]).indices.tolist()
+    assert set(found.features.tolist()) | set(found.gram_features.tolist()) == set(counted)
+    words = Counter(
+        (feature, found.spelled[start:end])
+        for feature, start, end in zip(found.features, found.starts, found.ends, strict=True)
+    )
     ko = classifier.featurizer.words.unigrams["không"]
-    assert found[ko, "Ko"] == 1
-    assert found[ko, "ko"] == 1
+    assert words[ko, "Ko"] == 1
+    assert words[ko, "ko"] == 1
     voi = classifier.featurizer.words.unigrams["vời"]
-    assert found[voi, "vời"] == 2
-    # Character n-grams are found in their token, without its punctuation ("lý," is "lý").
+    assert words[voi, "vời"] == 2
+    # Character n-grams are found by token, without its punctuation ("lý," is "lý"), counted per occurrence.
+    tokens = {found.spelled[start:end]: t for t, (start, end) in enumerate(found.token_spans)}
+    assert found.token_counts[tokens["vời"]] == 2
+    assert found.token_counts[tokens["lý"]] == 1
     first_gram = classifier.featurizer.words.width + classifier.featurizer.folded.width
-    assert found[first_gram + classifier.featurizer.char_grams[" vờ"], "vời"] == 2
-    assert found[first_gram + classifier.featurizer.char_grams[" lý"], "lý"] == 1
+    in_ly = found.gram_features[found.gram_tokens == tokens["lý"]].tolist()
+    assert first_gram + classifier.featurizer.char_grams[" lý"] in in_ly
