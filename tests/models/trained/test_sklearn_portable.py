@@ -173,3 +173,13 @@ def test_arrays_that_do_not_fit_the_description_are_refused_by_name(
     path.write_bytes(b"not a zip")
     with pytest.raises(ModelError, match=r"classifier\.npz: not a numpy array archive"):
         load(tmp_path)
+
+
+def test_a_vocabulary_entry_with_a_lone_surrogate_survives_saving(tmp_path: Path) -> None:
+    # Broken input (half of an emoji's UTF-16 pair, as some scrapers emit) ends up in the character n-grams.
+    texts, labels = reviews()
+    texts = [f"{text} lỗi\ud83d" if i % 3 == 0 else text for i, text in enumerate(texts)]
+    model = fit(texts, labels, seed=13)
+    assert any("\ud83d" in gram for gram in model.featurizer.char_grams)
+    model.save(tmp_path)
+    np.testing.assert_array_equal(load(tmp_path).predict_proba(texts), model.predict_proba(texts))
