@@ -47,9 +47,10 @@ def _folded(word: str) -> str:
     return fold(word)
 
 
-def _expanded(word: str) -> tuple[str, ...]:
-    """``word`` with teencode expanded (``ko`` -> ``không``; ``mn`` -> ``mọi người``)."""
-    return teencode_map().get(word, (word,))
+def _expanded(words: Sequence[str]) -> list[tuple[str, ...]]:
+    """Each word with teencode expanded (``ko`` -> ``không``; ``mn`` -> ``mọi người``)."""
+    teencode = teencode_map()
+    return [teencode.get(word, (word,)) for word in words]
 
 
 # The analyzer runs up to four models over the same batch of texts: their words are read once.
@@ -57,10 +58,8 @@ def _expanded(word: str) -> tuple[str, ...]:
 def _words(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Lower-case words with teencode expanded, and the whitespace tokens (punctuation and emoji kept)."""
     lowered = normalize(text).lower()
-    words: list[str] = []
-    for word in _WORD.findall(lowered):
-        words.extend(_expanded(word))
-    return tuple(words), tuple(lowered.split())
+    words = tuple(word for expansion in _expanded(_WORD.findall(lowered)) for word in expansion)
+    return words, tuple(lowered.split())
 
 
 def _char_ngrams(token: str) -> list[str]:
@@ -285,8 +284,9 @@ class TextFeaturizer:
         lowered = normalized.lower()
         spelled = normalized if len(normalized) == len(lowered) else lowered  # rare: lower() changed lengths
         matches = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(lowered)]
-        source = np.array([i for i, (_, _, word) in enumerate(matches) for _ in _expanded(word)], dtype=np.int64)
-        words = [expanded for _, _, word in matches for expanded in _expanded(word)]
+        expansions = _expanded([word for _, _, word in matches])
+        source = np.array([i for i, expansion in enumerate(expansions) for _ in expansion], dtype=np.int64)
+        words = [word for expansion in expansions for word in expansion]
         match_starts = np.array([start for start, _, _ in matches], dtype=np.int64)
         match_ends = np.array([end for _, end, _ in matches], dtype=np.int64)
         features: list[NDArray[np.int64]] = []
