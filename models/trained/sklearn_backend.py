@@ -125,7 +125,7 @@ def fit_base_models(features: sparse.csr_matrix, targets: NDArray[np.int64], n_l
     """Fit the :data:`~models.trained.stacking.BASE_MODELS` and keep their weights as one float32 matrix."""
     fitted = [_FITTERS[kind](features, targets, n_labels, c, seed) for kind, c in BASE_MODELS]
     models = BaseModels(seed)
-    models.weights = np.hstack([weights for weights, _ in fitted]).astype(np.float32)
+    models.weights = np.ascontiguousarray(np.hstack([weights for weights, _ in fitted]), dtype=np.float32)
     models.intercepts = np.concatenate([intercepts for _, intercepts in fitted]).astype(np.float32)
     return models
 

@@ -57,7 +57,7 @@ class BaseModels:
     def from_arrays(cls, weights: NDArray[np.float32], intercepts: NDArray[np.float32]) -> BaseModels:
         """Fitted base models from their saved weights and intercepts."""
         models = cls(seed=0)
-        models.weights, models.intercepts = weights, intercepts
+        models.weights, models.intercepts = np.ascontiguousarray(weights), np.ascontiguousarray(intercepts)
         return models
 
     @staticmethod
@@ -124,8 +124,8 @@ class Stacker:
 
     ``coef`` has one row for two labels (scikit-learn's binary model: the sigmoid of one decision
     score gives the second label's probability) and one row per label otherwise (multinomial softmax).
-    :meth:`predict_proba` computes exactly what the scikit-learn pipeline's ``predict_proba`` does, in
-    the same order of floating-point operations.
+    :meth:`predict_proba` computes what the scikit-learn pipeline's ``predict_proba`` does, in the same
+    order of operations (equal to the last bit or two: the arrays are kept row-major, as saved).
     """
 
     kind: str
@@ -170,12 +170,15 @@ class Stacker:
                 raise ModelError("PolynomialFeatures wrote its columns in an order this version does not know")
         if not np.array_equal(logistic.classes_, np.arange(len(logistic.classes_))):
             raise ModelError(f"the stacker's classes are {logistic.classes_}, expected 0..n-1")
+        # Row-major copies, as the saved arrays load: scikit-learn keeps a multinomial model's coefficients
+        # column-major, and BLAS may round a product differently by layout, so a model would not score
+        # bit for bit the same after saving.
         return cls(
             kind,
-            np.array(scaler.mean_, dtype=np.float64),
-            np.array(scaler.scale_, dtype=np.float64),
-            np.array(logistic.coef_, dtype=np.float64),
-            np.array(logistic.intercept_, dtype=np.float64),
+            np.array(scaler.mean_, dtype=np.float64, order="C"),
+            np.array(scaler.scale_, dtype=np.float64, order="C"),
+            np.array(logistic.coef_, dtype=np.float64, order="C"),
+            np.array(logistic.intercept_, dtype=np.float64, order="C"),
         )
 
     @property

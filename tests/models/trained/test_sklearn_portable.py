@@ -183,3 +183,28 @@ def test_a_vocabulary_entry_with_a_lone_surrogate_survives_saving(tmp_path: Path
     assert any("\ud83d" in gram for gram in model.featurizer.char_grams)
     model.save(tmp_path)
     np.testing.assert_array_equal(load(tmp_path).predict_proba(texts), model.predict_proba(texts))
+
+
+def test_a_quadratic_three_label_model_scores_the_same_after_saving(
+    ternary: SklearnTextClassifier, tmp_path: Path
+) -> None:
+    # scikit-learn keeps a multinomial model's coefficients in column-major order, the saved arrays are
+    # row-major, and a matrix product over differently laid-out arrays may round differently.
+    texts, labels = three_labels()
+    targets = np.array([ternary.labels.index(label) for label in labels])
+    pipeline = stacker_pipeline("quadratic").fit(stacker_inputs(ternary, texts), targets)
+    model = SklearnTextClassifier(
+        ternary.labels,
+        ternary.featurizer,
+        ternary.base_models,
+        Stacker.from_pipeline(pipeline),
+        ternary.log_prior_shift,
+    )
+    model.save(tmp_path)
+    loaded = load(tmp_path)
+    np.testing.assert_array_equal(loaded.predict_proba(texts + UNSEEN), model.predict_proba(texts + UNSEEN))
+    # Batches of a few hundred to a few thousand rows are where BLAS picks layout-dependent kernels.
+    stacker = model.stacker
+    for rows in (500, 2_000):
+        inputs = stacker.mean + stacker.scale * np.random.default_rng(rows).normal(size=(rows, len(stacker.mean)))
+        np.testing.assert_array_equal(loaded.stacker.predict_proba(inputs), stacker.predict_proba(inputs))
