@@ -4,7 +4,8 @@ A directory holds everything needed to load and trust a trained classifier::
 
     model.json          the ModelCard: task, backend, labels, data hashes, metrics, file hashes, and the
                         text pre-processing the model expects (see models.trained.preprocess)
-    classifier.joblib   (scikit-learn) or the transformers files
+    classifier.json     (scikit-learn: labels, vocabularies) and classifier.npz (its arrays),
+                        or the transformers files
 
 The card lists every artifact with its sha256 and :func:`model_digest` folds those and the card into one
 digest, which ``configs/models.yaml`` pins. Loading verifies both before unpickling anything, so a

@@ -44,7 +44,7 @@ def model_dir(tmp_path: Path, classifier: SklearnTextClassifier) -> Path:
 
 def test_round_trip(model_dir: Path, classifier: SklearnTextClassifier) -> None:
     card, loaded = load_model(model_dir, expected_digest=model_digest(model_dir))
-    assert card.files.keys() == {"classifier.joblib"}
+    assert card.files.keys() == {"classifier.json", "classifier.npz"}
     assert card.labels == ("negative", "positive")
     assert card.created_at == datetime(2026, 11, 4, 8, 30, tzinfo=UTC)
     assert read_card(model_dir) == card
@@ -62,17 +62,17 @@ def test_digest_is_stable_and_accepts_a_sha256_prefix(model_dir: Path) -> None:
 
 
 def test_a_tampered_file_is_named(model_dir: Path) -> None:
-    artifact = model_dir / "classifier.joblib"
+    artifact = model_dir / "classifier.npz"
     artifact.write_bytes(artifact.read_bytes() + b"\0")
-    with pytest.raises(ModelError, match=r"classifier\.joblib: sha256 .* does not match"):
+    with pytest.raises(ModelError, match=r"classifier\.npz: sha256 .* does not match"):
         load_model(model_dir)
-    with pytest.raises(ModelError, match=r"classifier\.joblib"):
+    with pytest.raises(ModelError, match=r"classifier\.npz"):
         model_digest(model_dir)
 
 
 def test_a_missing_file_is_named(model_dir: Path) -> None:
-    (model_dir / "classifier.joblib").unlink()
-    with pytest.raises(ModelError, match=r"classifier\.joblib: listed in model\.json but missing"):
+    (model_dir / "classifier.npz").unlink()
+    with pytest.raises(ModelError, match=r"classifier\.npz: listed in model\.json but missing"):
         load_model(model_dir)
 
 
