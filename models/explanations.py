@@ -7,25 +7,18 @@ Backends that can say which features weighed (the scikit-learn recipe) implement
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
 
+from models.trained.base import ExplainableClassifier
 from monitor.analysis import Reason
 
 TOP_PHRASES = 3
-
-
-@runtime_checkable
-class Explaining(Protocol):
-    def explain(
-        self, texts: Sequence[str], label_indices: Sequence[int], top: int = TOP_PHRASES
-    ) -> list[list[tuple[str, float]]]: ...
 
 
 def phrase_reasons(
     classifier: object, texts: Sequence[str], label_indices: Sequence[int], label_names: Sequence[str]
 ) -> list[tuple[Reason, ...]]:
     """Per text, up to :data:`TOP_PHRASES` reasons toward ``label_names[i]``; weights are shares of their sum."""
-    if not isinstance(classifier, Explaining) or not texts:
+    if not isinstance(classifier, ExplainableClassifier) or not texts:
         return [() for _ in texts]
     explained = classifier.explain(texts, label_indices, top=TOP_PHRASES)
     reasons: list[tuple[Reason, ...]] = []
