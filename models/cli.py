@@ -142,6 +142,10 @@ def add_commands(commands: Any) -> None:
     evaluate.add_argument("--data", required=True, help="labelled JSONL to evaluate on")
     evaluate.set_defaults(handler=cmd_evaluate)
 
+    from models.trained.research.command import add_research_command  # noqa: PLC0415 (light: no scikit-learn)
+
+    add_research_command(sub)
+
     export = sub.add_parser("export-feedback", help="write officers' label corrections as training JSONL")
     export.add_argument("task", choices=sorted(TASK_LABELS))
     export.add_argument("--out", help="output file (default: standard output)")
