@@ -42,7 +42,7 @@ SEED = 13
 
 
 class Fitter:
-    """How a task's classifier is fitted: the shared recipe, or a task's own (see :mod:`.reliability`)."""
+    """How a task's classifier is fitted: the shared recipe (a subclass may bring a task's own)."""
 
     def __init__(self) -> None:
         self.recipe: dict[str, Any] = {"base": sklearn_backend.RECIPE}

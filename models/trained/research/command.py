@@ -48,7 +48,6 @@ def train_research_models(
     from models.pins import write_pin  # noqa: PLC0415
     from models.trained.research.build import build_task_model  # noqa: PLC0415 (scikit-learn is heavy)
     from models.trained.research.datasets import TASKS, load_task_data  # noqa: PLC0415
-    from models.trained.research.reliability import fitter_for  # noqa: PLC0415
     from monitor.errors import ModelError  # noqa: PLC0415
 
     if not data_dir.is_dir():
@@ -68,7 +67,6 @@ def train_research_models(
             datasets,
             data_dir,
             out_dir / spec.task.value,
-            fitter=fitter_for(spec, data_dir, progress),
             progress=progress,
         )
         progress(

@@ -4,7 +4,6 @@ The folder is laid out like ``../shared/data`` (see its README)::
 
     sentiment/uit-vsfc/{train,dev}.jsonl     sentiment/vlsp2016/train.jsonl     sentiment/aivivn2019/train.jsonl
     toxicity/uit-vihsd/{train,dev}.jsonl     misinfo/reintel/train.jsonl         topic/vntc/train.jsonl
-    social/reintel-unlabelled/*.csv          (unlabelled posts, used by the reliability recipe)
 
 Each task's model trains on the union of its datasets that are present; a missing dataset is skipped
 (and said so), a malformed row stops the command with the file and line at fault. Every dataset is
@@ -14,7 +13,6 @@ out of its training file, or, for sets too small to spare 10% (ReINTEL), cross-v
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -52,7 +50,6 @@ class TaskSpec:
     task: Task
     labels: frozenset[str]  # the labels the product's scorer for this task understands
     datasets: tuple[DatasetSpec, ...]
-    unlabelled: str | None = None  # a folder of CSV posts (ReINTEL's raw records), if the recipe uses them
 
 
 TASKS: tuple[TaskSpec, ...] = (
@@ -74,7 +71,6 @@ TASKS: tuple[TaskSpec, ...] = (
         Task.MISINFORMATION,
         frozenset({"reliable", "unreliable"}),
         (DatasetSpec("reintel", "misinfo/reintel/train.jsonl"),),
-        unlabelled="social/reintel-unlabelled",
     ),
     TaskSpec(
         Task.TOPIC,
@@ -144,26 +140,3 @@ def combined_ref(datasets: tuple[LoadedDataset, ...], data_dir: Path, rows: int)
         digest.update(f"{dataset.spec.train}\0{dataset.train.sha256}\n".encode())
     names = " + ".join(dataset.spec.train for dataset in datasets)
     return DataRef(path=f"{data_dir}: {names}", sha256=digest.hexdigest(), rows=rows)
-
-
-def read_unlabelled_posts(folder: Path) -> list[str]:
-    """The non-empty ``post_message`` of every CSV in ``folder`` (ReINTEL's raw records); none if absent.
-
-    Only the text is read: the author (``user_name``) is never a feature.
-
-    Raises:
-        DataError: a CSV without a ``post_message`` column, or one that cannot be read (file named).
-    """
-    posts: list[str] = []
-    if not folder.is_dir():
-        return posts
-    for path in sorted(folder.glob("*.csv")):
-        try:
-            with path.open(encoding="utf-8-sig", newline="") as handle:
-                reader = csv.DictReader(handle)
-                if reader.fieldnames is None or "post_message" not in reader.fieldnames:
-                    raise DataError(f"{path}: no 'post_message' column (columns: {reader.fieldnames})")
-                posts.extend(text for row in reader if (text := (row.get("post_message") or "").strip()))
-        except (OSError, UnicodeDecodeError, csv.Error) as exc:
-            raise DataError(f"{path}: cannot read posts: {exc}") from exc
-    return posts

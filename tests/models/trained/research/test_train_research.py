@@ -54,8 +54,8 @@ def _write(path: Path, rows: list[dict[str, str]]) -> Path:
 
 
 def research_folder(root: Path) -> Path:
-    """Sentiment (UIT-VSFC with a dev file, VLSP 2016, no AIVIVN), toxicity, ReINTEL and its unlabelled
-    posts; no VNTC, so the topic task is skipped."""
+    """Sentiment (UIT-VSFC with a dev file, VLSP 2016, no AIVIVN), toxicity and ReINTEL; no VNTC, so the
+    topic task is skipped."""
     sentiment = {"positive": POSITIVE, "negative": NEGATIVE, "neutral": NEUTRAL}
     _write(root / "sentiment/uit-vsfc/train.jsonl", _rows(sentiment))
     _write(root / "sentiment/uit-vsfc/dev.jsonl", _rows(sentiment, ("", " á")))
@@ -67,14 +67,6 @@ def research_folder(root: Path) -> Path:
     for row, likes in zip(reliability, range(len(reliability)), strict=True):
         row.update(num_like=str(likes), num_comment="", num_share="1.1K")
     _write(root / "misinfo/reintel/train.jsonl", reliability)
-    posts = root / "social/reintel-unlabelled/public_test.csv"
-    posts.parent.mkdir(parents=True)
-    posts.write_text(
-        "id,user_name,post_message,timestamp_post,num_like_post,num_comment_post,num_share_post\n"
-        '1,a80e,"Bộ Y tế thông báo thêm ca khỏi bệnh, mời bà con theo dõi",1586482135,7,,1.1K\n'
-        '2,b91f,"CHIA SẺ GẤP!!! nghe nói nước máy nhiễm độc",1586482200,,3,12\n',
-        encoding="utf-8",
-    )
     return root
 
 
