@@ -26,6 +26,7 @@ from models.trained import sklearn_backend
 from models.trained.base import TextClassifier
 from models.trained.metrics import evaluate
 from models.trained.modeldir import ModelCard, is_model_directory, model_digest, now_utc, read_card, write_model
+from models.trained.research import mixture
 from models.trained.research.datasets import (
     HOLDOUT_SHARE,
     Evaluation,
@@ -33,6 +34,7 @@ from models.trained.research.datasets import (
     TaskSpec,
     combined_ref,
 )
+from models.trained.research.mixture import MixtureClassifier, fit_mixture
 from models.trained.train import predict_in_batches
 from monitor.errors import ModelError
 
@@ -42,14 +44,22 @@ SEED = 13
 
 
 class Fitter:
-    """How a task's classifier is fitted: the shared recipe (a subclass may bring a task's own)."""
+    """How a task's classifier is fitted: the shared recipe on one dataset, a mixture of experts on several."""
 
-    def __init__(self) -> None:
-        self.recipe: dict[str, Any] = {"base": sklearn_backend.RECIPE}
-
-    def fit(self, texts: Sequence[str], labels: Sequence[str], progress: Progress | None, seed: int) -> TextClassifier:
+    def fit(
+        self, texts: Sequence[str], labels: Sequence[str], groups: Sequence[str], progress: Progress | None, seed: int
+    ) -> TextClassifier:
+        """Fit on ``texts``; ``groups`` names each row's dataset."""
+        if len(set(groups)) > 1:
+            return fit_mixture(texts, labels, groups, progress, seed)
         classifier: TextClassifier = sklearn_backend.fit(texts, labels, progress=progress, seed=seed)
         return classifier
+
+
+def _recipe(classifier: TextClassifier) -> dict[str, Any]:
+    if isinstance(classifier, MixtureClassifier):
+        return {**mixture.RECIPE, "base": sklearn_backend.RECIPE}
+    return {"base": sklearn_backend.RECIPE}
 
 
 @dataclass(frozen=True)
@@ -114,7 +124,13 @@ def _cross_validate(
     folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     for number, (fit_rows, held_rows) in enumerate(folds.split(rows.texts, targets), start=1):
         progress(f"  cross-validation fold {number}/{n_splits}: fitting {len(fit_rows):,} texts…")
-        classifier = fitter.fit([rows.texts[i] for i in fit_rows], [rows.labels[i] for i in fit_rows], None, seed)
+        classifier = fitter.fit(
+            [rows.texts[i] for i in fit_rows],
+            [rows.labels[i] for i in fit_rows],
+            [owners[i] for i in fit_rows],
+            None,
+            seed,
+        )
         order = [classifier.labels.index(label) for label in label_set]
         probabilities[held_rows] = predict_in_batches(classifier, [rows.texts[i] for i in held_rows])[:, order]
     grouped: dict[str, tuple[list[str], NDArray[np.float64], tuple[str, ...]]] = {}
@@ -182,7 +198,7 @@ def build_task_model(
     out_of_fold = _cross_validate(fitter, training, owners, report, seed) if cross_validated else {}
 
     report(f"  fitting on {len(training.texts):,} texts…")
-    classifier = fitter.fit(training.texts, training.labels, report, seed)
+    classifier = fitter.fit(training.texts, training.labels, owners, report, seed)
 
     by_dataset: dict[str, dict[str, Any]] = {}
     all_truth: list[str] = []
@@ -210,7 +226,7 @@ def build_task_model(
     created_at = now_utc()
     card = ModelCard(
         task=spec.task.value,
-        backend="sklearn",
+        backend="mixture" if isinstance(classifier, MixtureClassifier) else "sklearn",
         name=f"{spec.task.value}-research",
         version=created_at.strftime("%Y%m%d%H%M%S"),
         labels=classifier.labels,
@@ -220,7 +236,7 @@ def build_task_model(
         params={
             "seed": seed,
             "training_rows": len(training.texts),
-            "recipe": fitter.recipe,
+            "recipe": _recipe(classifier),
             "datasets": {
                 d.spec.name: {
                     "evaluation": d.evaluation.value,

@@ -94,6 +94,8 @@ def test_each_task_gets_a_model_with_per_dataset_metrics(trained: tuple[Path, Pa
     assert sorted(p.name for p in models.iterdir()) == ["misinformation", "sentiment", "toxicity"]
     sentiment, _ = load_model(models / "sentiment")
     assert sentiment.name == "sentiment-research"
+    assert sentiment.backend == "mixture"  # two datasets: an expert each and a router
+    assert {"experts/uit-vsfc/classifier.joblib", "router/classifier.joblib", "mixture.json"} <= set(sentiment.files)
     assert sentiment.labels == ("negative", "neutral", "positive")
     by_dataset = sentiment.metrics["by_dataset"]
     assert set(by_dataset) == {"uit-vsfc", "vlsp2016"}
@@ -104,6 +106,7 @@ def test_each_task_gets_a_model_with_per_dataset_metrics(trained: tuple[Path, Pa
     assert sentiment.params["datasets"]["uit-vsfc"]["dev"]["rows"] == 18
     assert sentiment.metrics["macro_f1"] > 0.8
     misinformation, classifier = load_model(models / "misinformation")
+    assert misinformation.backend == "sklearn"  # one dataset: the recipe itself
     assert misinformation.metrics["by_dataset"]["reintel"]["roc_auc"] > 0.8
     assert classifier.labels == ("reliable", "unreliable")
     assert "sentiment: skipping aivivn2019" in progress
