@@ -13,6 +13,7 @@ how that dataset's benchmark reads a classifier.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ from sklearn.model_selection import StratifiedKFold, train_test_split  # type: i
 
 from models.trained import sklearn_backend
 from models.trained.base import TextClassifier
+from models.trained.dataset import DataError
 from models.trained.metrics import evaluate
 from models.trained.modeldir import ModelCard, is_model_directory, model_digest, now_utc, read_card, write_model
 from models.trained.research import mixture
@@ -103,6 +105,10 @@ def _split(dataset: LoadedDataset, seed: int) -> tuple[_Rows, _Rows | None]:
     if dataset.dev is not None:
         return _Rows(texts, labels), _Rows(list(dataset.dev.texts), list(dataset.dev.labels))
     if dataset.evaluation is Evaluation.HOLDOUT:
+        counts = Counter(labels)
+        rare = sorted(label for label, count in counts.items() if count < 2)
+        if rare:
+            raise DataError(f"{dataset.train.path}: labels {rare} have a single row; a stratified hold-out needs 2")
         fit_texts, held_texts, fit_labels, held_labels = train_test_split(
             texts, labels, test_size=HOLDOUT_SHARE, stratify=labels, random_state=seed
         )

@@ -178,3 +178,17 @@ def test_a_folder_without_any_dataset_is_an_error(tmp_path: Path) -> None:
     code, _, stderr = _train("--data-dir", str(tmp_path / "empty"), "--out", str(tmp_path / "models"), "--no-pin")
     assert code == 1
     assert "no research dataset found for any task" in stderr
+
+
+def test_a_hand_pin_in_models_yaml_wins_and_the_command_says_so(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _write(data / "toxicity/uit-vihsd/train.jsonl", _rows({"clean": CLEAN, "offensive": OFFENSIVE, "hate": HATE}))
+    config = make_config_dir(tmp_path / "configs")
+    (config / "models.yaml").write_text(f"trained:\n  toxicity:\n    path: /srv/models/toxic\n    sha256: {'a' * 64}\n")
+    code, _, stderr = _train("--data-dir", str(data), "--out", str(tmp_path / "models"), "--config-dir", str(config))
+    assert code == 0
+    assert "toxicity: note: " in stderr
+    assert "pins /srv/models/toxic for toxicity, and it wins over the model just trained" in stderr
+    pinned = load_models_config(config).trained.toxicity
+    assert pinned is not None
+    assert pinned.path == Path("/srv/models/toxic")
