@@ -168,6 +168,10 @@ def add_commands(commands: Any) -> None:
     build.add_argument("tasks", nargs="*", metavar="TASK", help=f"of {', '.join(SHIPPED_TASKS)} (default: all)")
     build.set_defaults(handler=cmd_build_shipped)
 
+    from models.trained.research.command import add_research_command  # noqa: PLC0415 (light: no scikit-learn)
+
+    add_research_command(sub)
+
     export = sub.add_parser("export-feedback", help="write officers' label corrections as training JSONL")
     export.add_argument("task", choices=sorted(TASK_LABELS))
     export.add_argument("--out", help="output file (default: standard output)")

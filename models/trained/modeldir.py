@@ -29,7 +29,7 @@ from models.trained.preprocess import NO_PREPROCESSING, Preprocessing
 from monitor.errors import ModelError
 
 CARD_FILE = "model.json"
-Backend = Literal["sklearn", "transformers"]
+Backend = Literal["sklearn", "transformers", "mixture"]
 
 
 class DataRef(BaseModel):
@@ -193,6 +193,7 @@ def load_model(directory: Path, expected_digest: str | None = None) -> tuple[Mod
 
 BACKEND_MODULES: dict[Backend, str] = {
     "sklearn": "models.trained.sklearn_backend",
+    "mixture": "models.trained.research.mixture",  # experts per dataset (monitor models train-research)
     "transformers": "models.trained.transformers_backend",
 }
 # torch and transformers are an optional extra: the default install (and the service's CPU scorers) has neither.

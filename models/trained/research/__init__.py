@@ -1,0 +1,1 @@
+"""Research-data models: ``monitor models train-research`` (docs/research-models.md)."""
