@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from models.retrain_cli import add_retrain_command
 from monitor.config.settings import load_settings
 from monitor.context import build_monitor
 from monitor.feedback import TASK_LABELS
@@ -146,3 +147,5 @@ def add_commands(commands: Any) -> None:
     export.add_argument("task", choices=sorted(TASK_LABELS))
     export.add_argument("--out", help="output file (default: standard output)")
     export.set_defaults(handler=cmd_export_feedback)
+
+    add_retrain_command(sub)
