@@ -29,6 +29,7 @@ from models.trained.metrics import evaluate
 from models.trained.modeldir import load_model, model_digest
 from models.trained.train import predict_in_batches
 from monitor.config.yamlfile import load_yaml
+from monitor.errors import ModelError
 
 Progress = Callable[[str], None]
 MIN_HELD_BACK = 20  # below this, one correction more or less swings macro-F1 by several points
@@ -73,7 +74,10 @@ def current_classifier(task: str, config_dir: Path) -> CurrentModel:
     pinned = getattr(load_models_config(config_dir).trained, task, None)
     if pinned is None:
         name = BUILTIN_PREFIX + task
-        classifier: TextClassifier = builtin_classifier(name, config_dir)
+        try:
+            classifier: TextClassifier = builtin_classifier(name, config_dir)
+        except ModelError as exc:
+            raise ModelError(f"no current {task} model to compare a candidate with: {exc.message}") from exc
         return CurrentModel("built-in", name, None, None, classifier, {})
     source = MODELS_FILE if pinned_by_hand(config_dir, task) else pins_path(config_dir).name
     card, loaded = load_model(Path(pinned.path), expected_digest=pinned.sha256)
