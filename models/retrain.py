@@ -86,9 +86,14 @@ def current_classifier(task: str, config_dir: Path) -> CurrentModel:
 
 
 def measure(classifier: TextClassifier, corrections: Sequence[Correction]) -> dict[str, Any]:
-    """Accuracy, macro-F1 and per-label F1 of ``classifier`` on ``corrections``."""
+    """Accuracy, macro-F1 and per-label F1 of ``classifier`` on ``corrections``, and how often it predicted
+    each label (macro-F1 averages over the labels held back *or* predicted, so a stray label counts)."""
     texts = [c.text for c in corrections]
-    return evaluate([c.label for c in corrections], predict_in_batches(classifier, texts), classifier.labels)
+    probabilities = predict_in_batches(classifier, texts)
+    metrics = evaluate([c.label for c in corrections], probabilities, classifier.labels)
+    predicted = Counter(classifier.labels[i] for i in probabilities.argmax(axis=1))
+    metrics["predicted"] = dict(sorted(predicted.items()))
+    return metrics
 
 
 def default_out_dir(data_dir: Path, task: str, now: datetime) -> Path:

@@ -30,7 +30,8 @@ def _share(value: str) -> float:
 
 
 def comparison_table(report: dict[str, Any]) -> str:
-    """The held-back comparison as a small fixed-width table: overall numbers, then F1 per label."""
+    """The held-back comparison as a small fixed-width table: overall numbers, then F1 per label (with the
+    number held back; a label no correction has but a model predicted shows 0)."""
     current, candidate = report["current"]["metrics"], report["candidate"]["metrics"]
     counts = report["corrections"]["held_back_labels"]
     rows = [
@@ -38,9 +39,11 @@ def comparison_table(report: dict[str, Any]) -> str:
         ("macro-F1", f"{current['macro_f1']:.3f}", f"{candidate['macro_f1']:.3f}"),
         ("accuracy", f"{current['accuracy']:.3f}", f"{candidate['accuracy']:.3f}"),
     ]
-    for label, count in counts.items():
+    # The labels held back, then any other label a model predicted: macro-F1 averages over all of them.
+    strays = sorted({*current.get("predicted", {}), *candidate.get("predicted", {})} - set(counts))
+    for label in [*counts, *strays]:
         f1 = [m["per_class"].get(label, {}).get("f1", 0.0) for m in (current, candidate)]
-        rows.append((f"F1 {label} ({count})", f"{f1[0]:.3f}", f"{f1[1]:.3f}"))
+        rows.append((f"F1 {label} ({counts.get(label, 0)})", f"{f1[0]:.3f}", f"{f1[1]:.3f}"))
     width = max(len(row[0]) for row in rows)
     lines = [f"{name:<{width}}  {a:>9}  {b:>9}" for name, a, b in rows]
     return "\n".join(lines)

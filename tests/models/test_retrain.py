@@ -20,14 +20,17 @@ from typing import Any
 
 import pytest
 
+from models.builtin import BuiltinAnalyzer
 from models.config import load_models_config
 from models.corrections import Correction
 from models.pins import pins_path
 from models.retrain import REPORT_FILE, current_classifier, retrain
+from models.retrain_cli import comparison_table
 from models.shipped.recipe import training_rows
 from models.trained.modeldir import model_digest, read_card
 from monitor.cli import main
 from monitor.errors import ModelError
+from monitor.scoring import AnalysisContext
 from tests.conftest import make_config_dir, open_monitor
 from tests.factories import analyzed, at
 
@@ -145,6 +148,7 @@ def test_the_held_back_corrections_never_train(learnt: Run) -> None:
     assert card.train_data.rows == card.params["training_rows"] == corpus_rows + corrections["training"]
     assert card.name == "sentiment-vi-office"
     assert report["candidate"]["metrics"]["n"] == corrections["held_back"]
+    assert sum(report["candidate"]["metrics"]["predicted"].values()) == corrections["held_back"]
 
 
 def test_the_pinned_candidate_is_the_current_model_of_the_next_run(learnt: Run) -> None:
@@ -152,6 +156,18 @@ def test_the_pinned_candidate_is_the_current_model_of_the_next_run(learnt: Run) 
     assert current.source == "models.pinned.yaml"
     assert current.path == learnt.report["candidate"]["path"]
     assert current.classifier.labels == ("negative", "neutral", "positive")
+
+
+def test_the_service_scores_with_the_retrained_model(learnt: Run) -> None:
+    analyzer = BuiltinAnalyzer(AnalysisContext(config_dir=learnt.config))
+    post = analyzed(
+        "Tuyen CTV online tai nha, luong 400k/ngay, khong can kinh nghiem, ib zalo ngay",
+        post_id="new",
+        published=at("2026-11-30 09:00"),
+    ).document
+    [analysis] = analyzer.analyze([post])
+    assert analysis.sentiment.model.name == "sentiment-vi-office"
+    assert analysis.sentiment.label.value == "negative"
 
 
 def test_noise_is_not_pinned(noise: Run) -> None:
@@ -223,3 +239,19 @@ def test_only_the_corpus_tasks_can_be_retrained(tmp_path: Path) -> None:
 
 def _retrain_task(tmp_path: Path, task: str) -> int:
     return main(["--config-dir", str(tmp_path), "models", "retrain", task])
+
+
+def test_the_table_shows_a_label_a_model_predicted_that_no_correction_has() -> None:
+    def metrics(macro: float, predicted: dict[str, int], f1: dict[str, float]) -> dict[str, Any]:
+        per_class = {label: {"f1": value} for label, value in f1.items()}
+        return {"macro_f1": macro, "accuracy": 0.9, "per_class": per_class, "predicted": predicted}
+
+    report = {
+        "corrections": {"held_back_labels": {"negative": 14, "neutral": 14}},
+        "current": {"metrics": metrics(0.5, {"neutral": 28}, {"negative": 0.0, "neutral": 0.667})},
+        "candidate": {"metrics": metrics(0.63, {"negative": 14, "neutral": 12, "positive": 2}, {"negative": 0.929})},
+    }
+    lines = comparison_table(report).splitlines()
+    assert lines[1].split() == ["macro-F1", "0.500", "0.630"]
+    assert [line.split()[1] for line in lines[3:]] == ["negative", "neutral", "positive"]
+    assert lines[-1].split() == ["F1", "positive", "(0)", "0.000", "0.000"]
