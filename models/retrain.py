@@ -4,7 +4,7 @@ One run: split the officers' corrections into a training share and a held-back s
 with the shipped recipe (:func:`models.shipped.recipe.train_default`) on the open corpus plus the training
 share; measure the model the service scores with now and the candidate on the held-back share; pin the
 candidate (``models.pinned.yaml``) only when its macro-F1 there is strictly higher, judged on at least
-:data:`MIN_HELD_BACK` corrections. A JSON report beside the model says what was compared and decided.
+:data:`MIN_HELD_BACK` corrections. A JSON report in the model's directory says what was compared and decided.
 """
 
 from __future__ import annotations

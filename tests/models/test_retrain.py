@@ -180,12 +180,32 @@ def test_noise_is_not_pinned(noise: Run) -> None:
     assert load_models_config(noise.config).trained.sentiment is None
 
 
-def test_exported_corrections_in_a_dry_run_are_judged_but_never_pinned(learnt: Run, tmp_path: Path) -> None:
-    exported = tmp_path / "corrections.jsonl"
+def _export(learnt: Run, folder: Path) -> Path:
+    exported = folder / "corrections.jsonl"
     code, _, err = _run(
         "--config-dir", str(learnt.config), "models", "export-feedback", "sentiment", "--out", str(exported)
     )
     assert code == 0, err
+    return exported
+
+
+def test_a_rerun_on_the_same_corrections_ties_and_keeps_the_pin(learnt: Run, tmp_path: Path) -> None:
+    pins = pins_path(learnt.config).read_text(encoding="utf-8")
+    out = tmp_path / "rerun"
+    code, stdout, err = _retrain(learnt.config, "--corrections", str(_export(learnt, tmp_path)), "--out", str(out))
+    assert code == 0, err
+    report = json.loads((out / REPORT_FILE).read_text(encoding="utf-8"))
+    # The same corrections, split the same way, train the same model: equal is not better.
+    assert report["current"]["source"] == "models.pinned.yaml"
+    assert report["current"]["path"] == learnt.report["candidate"]["path"]
+    assert report["candidate"]["metrics"]["macro_f1"] == report["current"]["metrics"]["macro_f1"]
+    assert report["decision"] == "kept"
+    assert "not better" in stdout
+    assert pins_path(learnt.config).read_text(encoding="utf-8") == pins
+
+
+def test_exported_corrections_in_a_dry_run_are_judged_but_never_pinned(learnt: Run, tmp_path: Path) -> None:
+    exported = _export(learnt, tmp_path)
     config = make_config_dir(tmp_path / "configs")
     out = tmp_path / "candidate"
     code, stdout, err = _retrain(config, "--corrections", str(exported), "--dry-run", "--out", str(out))
