@@ -1,9 +1,12 @@
-"""``monitor models ...``: train, evaluate, and export officers' corrections as training data.
+"""``monitor models ...``: train, evaluate, retrain from officers' corrections, build the shipped models.
 
     monitor models train TASK --data TRAIN.jsonl [--dev DEV.jsonl] --out DIR
                          [--backend sklearn|transformers] [--base PATH] [--word-segmentation none|underthesea]
     monitor models evaluate MODEL --data TEST.jsonl        # MODEL: a model directory or builtin:NAME
+    monitor models train-research --data-dir DIR --out DIR  # every research-data model, trained and pinned
+    monitor models retrain TASK [--holdout 0.3] [--dry-run] # corpus + corrections; pinned only when better
     monitor models export-feedback TASK [--out FILE]
+    monitor models build-shipped [TASK ...]                 # maintainers: models/shipped/ from the open corpus
 
 Heavy imports (scikit-learn, torch) happen inside the handlers: the rest of the command line stays fast.
 """
@@ -16,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from models.retrain_cli import add_retrain_command
 from models.shipped import SHIPPED_TASKS
 from monitor.config.settings import load_settings
 from monitor.context import build_monitor
@@ -176,3 +180,5 @@ def add_commands(commands: Any) -> None:
     export.add_argument("task", choices=sorted(TASK_LABELS))
     export.add_argument("--out", help="output file (default: standard output)")
     export.set_defaults(handler=cmd_export_feedback)
+
+    add_retrain_command(sub)
