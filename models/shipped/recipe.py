@@ -34,9 +34,11 @@ def corpus_rows(task: str, items: Sequence[CorpusItem] | None = None) -> list[di
     return rows
 
 
-def training_rows(task: str, extra: Sequence[Mapping[str, str]] = ()) -> list[dict[str, str]]:
-    """The corpus rows for ``task`` followed by ``extra`` rows (e.g. officers' corrections)."""
-    return [*corpus_rows(task), *({"text": r["text"], "label": r["label"]} for r in extra)]
+def training_rows(
+    task: str, extra: Sequence[Mapping[str, str]] = (), items: Sequence[CorpusItem] | None = None
+) -> list[dict[str, str]]:
+    """The corpus rows for ``task`` (of ``items``: default all) followed by ``extra`` rows (e.g. corrections)."""
+    return [*corpus_rows(task, items), *({"text": r["text"], "label": r["label"]} for r in extra)]
 
 
 def train_default(
@@ -46,16 +48,26 @@ def train_default(
     extra: Sequence[Mapping[str, str]] = (),
     progress: Progress | None = None,
     name: str | None = None,
+    items: Sequence[CorpusItem] | None = None,
+    holdout: float | None = None,
 ) -> ModelCard:
     """Train the default model for ``task`` on the corpus plus ``extra`` rows into ``out_dir``.
 
-    The card's metrics are 5-fold cross-validation over those rows.
+    The card's metrics are 5-fold cross-validation over those rows, or with ``holdout`` that share held
+    out (one fit instead of six). ``items`` replaces the corpus (a benchmark's training part).
     """
-    rows = training_rows(task, extra)
+    rows = training_rows(task, extra, items)
     data_name = CORPUS_NAME if not extra else f"{CORPUS_NAME} + {len(extra)} extra rows"
     with tempfile.TemporaryDirectory(prefix="monitor-recipe-") as scratch:
         data = Path(scratch) / f"{task}.jsonl"
         data.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
         return train_model(
-            task, data, out_dir, progress=progress, seed=SEED, name=name or f"{task}-vi-open", data_name=data_name
+            task,
+            data,
+            out_dir,
+            progress=progress,
+            seed=SEED,
+            name=name or f"{task}-vi-open",
+            data_name=data_name,
+            holdout=holdout,
         )

@@ -74,6 +74,6 @@ def test_a_saved_mixture_is_a_model_directory_and_a_changed_part_is_refused(tmp_
     assert MIXTURE_FILE in written.files
     _, loaded = load_model(tmp_path / "model")
     np.testing.assert_allclose(loaded.predict_proba(texts[:5]), mixture.predict_proba(texts[:5]))
-    (tmp_path / "model/router/classifier.joblib").write_bytes(b"changed")
-    with pytest.raises(ModelError, match=r"router/classifier\.joblib: sha256"):
+    (tmp_path / "model/router/classifier.npz").write_bytes(b"changed")
+    with pytest.raises(ModelError, match=r"router/classifier\.npz: sha256"):
         load_model(tmp_path / "model")

@@ -95,7 +95,7 @@ def test_each_task_gets_a_model_with_per_dataset_metrics(trained: tuple[Path, Pa
     sentiment, _ = load_model(models / "sentiment")
     assert sentiment.name == "sentiment-research"
     assert sentiment.backend == "mixture"  # two datasets: an expert each and a router
-    assert {"experts/uit-vsfc/classifier.joblib", "router/classifier.joblib", "mixture.json"} <= set(sentiment.files)
+    assert {"experts/uit-vsfc/classifier.npz", "router/classifier.npz", "mixture.json"} <= set(sentiment.files)
     assert sentiment.labels == ("negative", "neutral", "positive")
     by_dataset = sentiment.metrics["by_dataset"]
     assert set(by_dataset) == {"uit-vsfc", "vlsp2016"}
