@@ -21,11 +21,11 @@ from api.ratelimit import RateLimiter
 from api.responses import Problem, declare_answers
 from api.routes import alerts, audit, case_exports, cases, documents, meta, reports, rules, silences
 from api.sse import close_streams
-from monitor.alerts import AlertStateError
+from monitor.access.privacy import Pseudonymizer
+from monitor.alerting.store import AlertStateError
 from monitor.context import Monitor
 from monitor.db import waiting_at_most
 from monitor.errors import NotFoundError, QueryError, StoreError
-from monitor.privacy import Pseudonymizer
 
 DESCRIPTION = """
 Media monitoring for Đồng Nai: search Vietnamese news and social posts, follow alerts.

@@ -21,8 +21,8 @@ from models.sentiment import LexiconSentiment
 from models.topics import KeywordTopics, load_taxonomy
 from models.toxicity import LexiconToxicity
 from monitor.analysis import Analysis, EntityMention, MisinfoScore, ModelRef, SentimentScore, ToxicityScore
+from monitor.ingestion.scoring import AnalysisContext, Claim
 from monitor.records import Document
-from monitor.scoring import AnalysisContext, Claim
 
 if TYPE_CHECKING:
     from models.trained_scorers import TrainedMisinformation, TrainedSentiment, TrainedTopic, TrainedToxicity

@@ -19,7 +19,7 @@ from models.misinfo import CueMisinformation
 from models.sentiment import LexiconSentiment
 from models.toxicity import LexiconToxicity
 from monitor.analysis import SentimentLabel, ToxicityLabel
-from monitor.claims import load_claims
+from monitor.claims.reviewed import load_claims
 from monitor.errors import ModelError
 from monitor.records import Document, Platform, utc_now
 

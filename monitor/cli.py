@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from monitor.alerts import AlertQuery, AlertState
+from monitor.access.keys_cli import add_keys_commands
+from monitor.alerting.store import AlertQuery, AlertState
 from monitor.analysis import SentimentLabel
 from monitor.cases.cli import add_case_commands
 from monitor.cli_common import (
@@ -34,16 +35,15 @@ from monitor.cli_common import (
 from monitor.config.check import check_configuration
 from monitor.config.settings import Settings, load_settings
 from monitor.context import Monitor, build_monitor
-from monitor.crawl import crawl_cycle
 from monitor.errors import ConfigError, MonitorError
 from monitor.files import restrict_umask
-from monitor.health import SourceHealth
-from monitor.keys_cli import add_keys_commands
+from monitor.ingestion.crawl import crawl_cycle
+from monitor.ingestion.health import SourceHealth
+from monitor.ingestion.plugins import load_plugins
+from monitor.ingestion.replay import replay_archive
 from monitor.logs import logging_for_command, register_secret
 from monitor.outbound.get import fetch_page
-from monitor.plugins import load_plugins
 from monitor.records import Platform, utc_now
-from monitor.replay import replay_archive
 from monitor.rules.backtest import backtest
 from monitor.rules.calendar import load_holiday_calendar
 from monitor.service import ensure_admin_key, run_service, serve
@@ -305,7 +305,7 @@ def cmd_rules_test(args: argparse.Namespace) -> int:
 
 
 def cmd_export_dataset(args: argparse.Namespace) -> int:
-    from monitor.dataset_export import export_dataset  # noqa: PLC0415  (pyarrow only for this command)
+    from monitor.analytics.dataset_export import export_dataset  # noqa: PLC0415  (pyarrow only for this command)
 
     monitor = _open(args)
     try:

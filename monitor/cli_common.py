@@ -19,10 +19,10 @@ from typing import Any
 import annotated_types
 from pydantic import BaseModel, ValidationError
 
-from monitor.audit import Actor
+from monitor.access.audit import Actor
+from monitor.access.keys import KeyStore
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError, MonitorError, QueryError
-from monitor.keys import KeyStore
 from monitor.records import utc_now
 
 KEY_VARIABLE = "MONITOR_API_KEY"

@@ -10,13 +10,13 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 
-from monitor.alerts import DEFAULT_ESCALATION_DEADLINES, Alert
+from monitor.access.keys import Role
+from monitor.alerting.store import DEFAULT_ESCALATION_DEADLINES, Alert
 from monitor.context import Monitor
-from monitor.crawl import Progress
 from monitor.files import write_private_file
-from monitor.keys import Role
+from monitor.ingestion.crawl import Progress
+from monitor.ingestion.scheduling import CrawlScheduler
 from monitor.records import utc_now
-from monitor.scheduling import CrawlScheduler
 
 log = logging.getLogger(__name__)
 

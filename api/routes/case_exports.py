@@ -24,6 +24,8 @@ from api.deps import UNPROCESSABLE, MonitorDep, actor, require
 from api.params import CaseId
 from api.responses import CONFLICT
 from api.routes.cases import CasesDep
+from monitor.access.keys import ApiKey
+from monitor.access.privacy import Pseudonymizer
 from monitor.cases import Cases, EvidenceTamperedError
 from monitor.cases.access import EXPORT_ROLES, REGISTER_ROLES, agency_scope
 from monitor.cases.exports import (
@@ -35,8 +37,6 @@ from monitor.cases.exports import (
     write_register,
 )
 from monitor.errors import AuthError
-from monitor.keys import ApiKey
-from monitor.privacy import Pseudonymizer
 
 router = APIRouter(prefix="/cases", tags=["case exports"])
 

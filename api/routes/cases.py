@@ -19,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import UNPROCESSABLE, MonitorDep, actor, require
 from api.params import LIMIT, OFFSET, CaseId, EvidenceId
 from api.responses import CONFLICT
-from monitor.audit import Actor
+from monitor.access.audit import Actor
+from monitor.access.keys import ApiKey, Role
 from monitor.cases import (
     TRANSITIONS,
     Breach,
@@ -43,13 +44,12 @@ from monitor.cases import (
     open_cases,
 )
 from monitor.cases.access import SEE_ROLES, WORK_ROLES, agency_scope, visible_case
-from monitor.cases.claims import MAX_KEYWORDS, CaseClaims
 from monitor.cases.evidence import MAX_REASON_CHARS
 from monitor.cases.model import MAX_CLAIM_CHARS, MAX_COMMENT_CHARS
-from monitor.claim_registry import ClaimLink, RegisteredClaim
+from monitor.claims.cases import MAX_KEYWORDS, CaseClaims
+from monitor.claims.registry import ClaimLink, RegisteredClaim
 from monitor.context import Monitor
 from monitor.errors import AuthError, NotFoundError
-from monitor.keys import ApiKey, Role
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 

@@ -10,13 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import UNPROCESSABLE, CorrectLabels, MonitorDep, ReadDocuments, time_range
 from api.params import LIMIT, OFFSET, DocId
+from monitor.access.keys import ApiKey, Role
+from monitor.access.privacy import PrivacyPolicy
 from monitor.analysis import AnalyzedDocument, SentimentLabel
 from monitor.context import Monitor
 from monitor.durations import parse_duration
 from monitor.errors import NotFoundError
 from monitor.feedback import FeedbackError, LabelCorrection
-from monitor.keys import ApiKey, Role
-from monitor.privacy import PrivacyPolicy
 from monitor.query import fields_used
 from monitor.records import Platform
 from monitor.store.base import CountField, DocumentFilter, SearchRequest, SortOrder, TimeBucket, WordScore
@@ -53,7 +53,7 @@ class TimeCounts(BaseModel):
 
 
 def _for_role(items: list[AnalyzedDocument], key: ApiKey, request: Request) -> list[AnalyzedDocument]:
-    """Researchers get the privacy view of :mod:`monitor.privacy`, as in notebooks and datasets (DESIGN.md)."""
+    """Researchers get the privacy view of :mod:`monitor.access.privacy`, as in notebooks and datasets (DESIGN.md)."""
     if key.role is not Role.RESEARCHER:
         return items
     monitor: Monitor = request.app.state.monitor

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
 from api.deps import UNPROCESSABLE, MonitorDep, require
-from monitor.access import DOCUMENT_ROLES
+from monitor.access.keys import ApiKey
+from monitor.access.roles import DOCUMENT_ROLES
 from monitor.errors import NotFoundError
-from monitor.keys import ApiKey
 from monitor.reports import MEDIA_TYPES, ReportFormat, ReportKind, build_report, render
 from monitor.reports.access import report_scope
 

@@ -8,11 +8,11 @@ agencies' cases.
 
 from __future__ import annotations
 
+from monitor.access.keys import ApiKey, Role
 from monitor.cases.config import CasesConfig
 from monitor.cases.model import Case
 from monitor.cases.store import CaseStore
 from monitor.errors import AuthError, NotFoundError
-from monitor.keys import ApiKey, Role
 
 WORK_ROLES = (Role.ADMIN, Role.OFFICER)
 SEE_ROLES = (Role.ADMIN, Role.OFFICER, Role.LIAISON)

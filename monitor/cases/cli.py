@@ -19,7 +19,9 @@ from typing import IO, Any
 
 from pydantic import BaseModel, ValidationError
 
-from monitor.audit import Actor
+from monitor.access.audit import Actor
+from monitor.access.keys import ApiKey
+from monitor.access.privacy import Pseudonymizer
 from monitor.cases import CaseClaims, CaseOpen, CasePriority, CaseQuery, Cases, CaseState, Correction
 from monitor.cases.access import (
     EXPORT_ROLES,
@@ -34,8 +36,6 @@ from monitor.cases.exports import Requester, prepare_police_package, write_brief
 from monitor.cli_common import KEY_VARIABLE, bounded_int, output_file, share_options
 from monitor.context import Monitor
 from monitor.errors import AuthError, MonitorError
-from monitor.keys import ApiKey
-from monitor.privacy import Pseudonymizer
 
 Handler = Callable[[Monitor, ApiKey, argparse.Namespace], int]
 OpenMonitor = Callable[[argparse.Namespace], Monitor]

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from monitor.access.keys import ApiKey
 from monitor.cases.model import CasePriority
 from monitor.config.yamlfile import config_error_from_validation, load_yaml
 from monitor.durations import DurationSeconds
 from monitor.errors import ConfigError
-from monitor.keys import ApiKey
 
 CASES_FILE = "cases.yaml"
 _AGENCY_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")

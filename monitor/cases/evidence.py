@@ -25,14 +25,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from monitor.access.audit import Actor
 from monitor.analysis import AnalyzedDocument
-from monitor.archive import RawArchive
-from monitor.audit import Actor
 from monitor.cases.model import TimelineKind
 from monitor.cases.store import Clock, require_case, require_changeable, write_event
 from monitor.db import Database, Transaction
 from monitor.errors import MonitorError, NotFoundError, StoreError
 from monitor.files import open_private, private_dir
+from monitor.ingestion.archive import RawArchive
 from monitor.records import RawItem, UtcDatetime, utc_now
 from monitor.store.base import DocumentStore
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from monitor.audit import Actor
+from monitor.access.audit import Actor
 from monitor.cases.model import (
     FINAL_STATES,
     MAX_CLAIM_CHARS,

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from monitor.alerting.types import AlertSeverity
 from monitor.durations import DurationSeconds
 from monitor.errors import ConfigError
-from monitor.rules.specs import AlertSeverity
 
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 SEVERITY_RANK = {severity: rank for rank, severity in enumerate(AlertSeverity)}

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from pydantic import ValidationError
 
-from monitor.alerts import Alert
+from monitor.alerting.store import Alert
 from monitor.db import Database
 from monitor.delivery.config import Channel, ChannelsConfig
 from monitor.delivery.errors import ChannelError, shorten

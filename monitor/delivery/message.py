@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
-from monitor.alerts import Alert
+from monitor.alerting.store import Alert
+from monitor.alerting.types import AlertSeverity
 from monitor.delivery.triggers import describe, severity_label
 from monitor.records import UtcDatetime
-from monitor.rules.specs import AlertSeverity
 
 DOCUMENTS_IN_MESSAGE = 50  # ids and links carried per message; the alert API lists them all
 DOCUMENTS_IN_TEXT = 5  # links shown in an e-mail or chat message

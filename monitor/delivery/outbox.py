@@ -28,11 +28,11 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from monitor.alerting.types import AlertSeverity
 from monitor.db import Database, Transaction
 from monitor.delivery.triggers import Announced, after_trigger, trigger_for
 from monitor.errors import StoreError
 from monitor.records import UtcDatetime
-from monitor.rules.specs import AlertSeverity
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS delivery_outbox (

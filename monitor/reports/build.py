@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from monitor.alert_types import Alert, AlertQuery
-from monitor.campaigns import CampaignReport, CampaignSpec, campaign_report, find_campaign
+from monitor.alerting.types import Alert, AlertQuery
+from monitor.analytics.campaigns import CampaignReport, CampaignSpec, campaign_report, find_campaign
+from monitor.analytics.metrics import ALERT_PAGE, Metrics, Period, ResponseTimes, all_alerts, compute_metrics
+from monitor.analytics.research import Research
 from monitor.context import Monitor
-from monitor.metrics import ALERT_PAGE, Metrics, Period, ResponseTimes, all_alerts, compute_metrics
 from monitor.records import Platform, utc_now
 from monitor.reports import charts
 from monitor.reports.access import FULL_SCOPE, ReportScope
@@ -23,7 +24,6 @@ from monitor.reports.model import (
     percent,
     period_text,
 )
-from monitor.research import Research
 from monitor.store.base import DocumentFilter
 
 TOP_SOURCES = 10

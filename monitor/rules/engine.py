@@ -16,10 +16,10 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
-from monitor.alerts import Alert, AlertCandidate, AlertStore
+from monitor.alerting.store import Alert, AlertCandidate, AlertStore
 from monitor.analysis import AnalyzedDocument
 from monitor.errors import NotFoundError, StoreError
-from monitor.health import HealthStore
+from monitor.ingestion.health import HealthStore
 from monitor.rules.base import DocumentEvaluator, Prepared, RuleContext, ScheduledEvaluator, WindowEvaluator
 from monitor.rules.calendar import HolidayCalendar
 from monitor.rules.evaluators import evaluator_for

@@ -14,7 +14,7 @@ import sqlite3
 
 from pydantic import ValidationError
 
-from monitor.audit import Actor, AuditAction, AuditObject, write_entry
+from monitor.access.audit import Actor, AuditAction, AuditObject, write_entry
 from monitor.db import Database, Transaction
 from monitor.errors import MonitorError, NotFoundError, StoreError
 from monitor.records import utc_now

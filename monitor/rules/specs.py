@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from monitor import query as query_syntax
+from monitor.alerting.types import AlertSeverity
 from monitor.analysis import SentimentLabel
 from monitor.durations import DurationSeconds, format_duration
 from monitor.errors import ConfigError, QueryError
@@ -21,13 +22,6 @@ from monitor.text import tokens as fold_tokens
 
 DAY_SECONDS = 86_400
 WEEK_DAYS = 7
-
-
-class AlertSeverity(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
 
 
 STORED_AS_IS = "stored_as_is"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from monitor.keys import Role
+from monitor.access.keys import Role
 from tests.conftest import make_config_dir, open_monitor
 
 # Generous: the service stops in well under a second; this only bounds a broken run.

@@ -14,9 +14,9 @@ from models.topics import KeywordTopics, load_taxonomy
 from models.toxicity import LexiconToxicity
 from monitor.analysis import SentimentLabel, ToxicityLabel
 from monitor.errors import ConfigError
+from monitor.ingestion.scoring import AnalysisContext, Claim
+from monitor.ingestion.sources import Credibility
 from monitor.records import Document, Platform, doc_id_for_post
-from monitor.scoring import AnalysisContext, Claim
-from monitor.sources import Credibility
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 NOW = datetime(2026, 11, 4, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from monitor.audit import Actor
+from monitor.access.audit import Actor
 from monitor.cases.model import CaseOpen, CasePriority
 from monitor.context import Monitor
 from monitor.records import utc_now

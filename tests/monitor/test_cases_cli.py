@@ -9,9 +9,9 @@ import docx
 import openpyxl
 import pytest
 
+from monitor.access.keys import Role
 from monitor.cases.exports import verify_package
 from monitor.cli import main
-from monitor.keys import Role
 from tests.conftest import make_config_dir, open_monitor
 from tests.factories import analyzed, at
 

@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from monitor.alerts import AlertQuery
+from monitor.alerting.store import AlertQuery
 from monitor.config.settings import load_settings
 from monitor.context import build_monitor
-from monitor.crawl import crawl_cycle
 from monitor.errors import StoreError
+from monitor.ingestion.crawl import crawl_cycle
 from monitor.store.base import DocumentFilter, SearchRequest
 from monitor.store.elasticsearch import ElasticsearchDocumentStore
 from tests import elasticsearch_server

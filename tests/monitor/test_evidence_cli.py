@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.audit import Actor
+from monitor.access.audit import Actor
 from monitor.cases.exports import Requester, write_police_package
 from monitor.cases.model import CaseOpen
 from monitor.cli import main

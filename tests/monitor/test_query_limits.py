@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from monitor.analysis import SentimentLabel
-from monitor.campaigns import load_campaigns
+from monitor.analytics.campaigns import load_campaigns
 from monitor.cli import main
 from monitor.config.catalog import load_spec_file
 from monitor.durations import MAX_DURATION_SECONDS

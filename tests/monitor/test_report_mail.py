@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from monitor.analytics.metrics import Period
 from monitor.context import Monitor
-from monitor.crawl import CycleReport
 from monitor.delivery import load_channels
 from monitor.delivery.config import Channel
-from monitor.metrics import Period
+from monitor.ingestion.crawl import CycleReport
 from monitor.reports import MailOutcome, email_channels, report_pass, reports_forever
 from monitor.reports.model import number
 from monitor.store.base import DocumentFilter

@@ -10,7 +10,7 @@ import pytest
 from docx import Document
 
 from monitor.context import Monitor
-from monitor.crawl import CycleReport
+from monitor.ingestion.crawl import CycleReport
 from monitor.records import Platform
 from monitor.reports import build_report, scheduled_reports, write_report
 from monitor.store.base import DocumentFilter

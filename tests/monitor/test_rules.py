@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from monitor.alerts import Alert, AlertQuery, AlertState, AlertStore
+from monitor.alerting.store import Alert, AlertQuery, AlertState, AlertStore
 from monitor.analysis import AnalyzedDocument, SentimentLabel
 from monitor.db import Database
-from monitor.health import HealthStore
+from monitor.ingestion.health import HealthStore
 from monitor.records import Platform
 from monitor.rules.calendar import HolidayCalendar
 from monitor.rules.engine import RuleEngine, window_start

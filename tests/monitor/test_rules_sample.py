@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from monitor.alerts import AlertQuery
+from monitor.alerting.store import AlertQuery
 from monitor.context import Monitor
-from monitor.crawl import CycleReport
+from monitor.ingestion.crawl import CycleReport
 from monitor.rules.backtest import backtest
 
 VN = timezone(timedelta(hours=7))

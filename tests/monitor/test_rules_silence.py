@@ -9,7 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from monitor.analysis import AnalyzedDocument
-from monitor.health import CycleCounts
+from monitor.ingestion.health import CycleCounts
 from monitor.records import Platform
 from monitor.rules.specs import SourceSilenceRuleSpec
 from tests.factories import analyzed, at

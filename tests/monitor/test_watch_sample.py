@@ -6,9 +6,9 @@ numbers are those of ``python -m tests.bench.watch_quality``.
 
 from __future__ import annotations
 
-from monitor.alerts import Alert, AlertQuery, AlertSeverity
+from monitor.alerting.store import Alert, AlertQuery, AlertSeverity
 from monitor.context import Monitor
-from monitor.crawl import CycleReport
+from monitor.ingestion.crawl import CycleReport
 from tests.bench.watch_quality import label_keys, measure
 
 CAMPING = (

@@ -16,8 +16,8 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from monitor.access.audit import Actor
 from monitor.analysis import AnalyzedDocument
-from monitor.audit import Actor
 from monitor.cases import Case, Cases, CustodyAction, Evidence, EvidenceLocker, EvidenceTamperedError, TimelineKind
 from monitor.cases.evidence import DOCUMENT_FILE, MAX_REASON_CHARS
 from monitor.db import Transaction

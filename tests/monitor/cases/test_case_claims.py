@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.cases import CaseClaims, CaseOpen, CaseState, CaseStateError, Correction, TimelineKind
-from monitor.claim_registry import case_claim_id
+from monitor.claims.registry import case_claim_id
 from tests.factories import analyzed, at
 from tests.monitor.cases.helpers import OFFICER, PATH_TO, World, build_world
 

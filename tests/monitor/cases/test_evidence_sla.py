@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from monitor.alerting.types import AlertSeverity
 from monitor.cases import CaseOpen, CasePriority, CaseState, CustodyAction, EvidenceTamperedError, SlaStage
 from monitor.cases.evidence import DOCUMENT_FILE, EVIDENCE_NAMESPACE, RAW_BODY_FILE, RAW_META_FILE
 from monitor.cases.sla import SLA_RULE_ID
 from monitor.errors import NotFoundError, StoreError
-from monitor.rules.specs import AlertSeverity
 from tests.monitor.cases.helpers import ADMIN, OFFICER, World, build_world, rumour, store_with_raw
 
 

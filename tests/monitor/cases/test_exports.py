@@ -12,6 +12,7 @@ import docx
 import openpyxl
 import pytest
 
+from monitor.access.privacy import Pseudonymizer
 from monitor.cases import CaseOpen, CasePriority, CaseState, Correction, CustodyAction, EvidenceTamperedError
 from monitor.cases.exports import (
     Redactor,
@@ -23,7 +24,6 @@ from monitor.cases.exports import (
     write_register,
 )
 from monitor.errors import NotFoundError
-from monitor.privacy import Pseudonymizer
 from tests.factories import analyzed, at
 from tests.monitor.cases.helpers import ADMIN, OFFICER, World, build_world, rumour, store_with_raw
 

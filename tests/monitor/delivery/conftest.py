@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor.alerts import Alert, AlertState
+from monitor.alerting.store import Alert, AlertState
+from monitor.alerting.types import AlertSeverity
 from monitor.db import Database
 from monitor.delivery import ChannelsConfig, load_channels
-from monitor.rules.specs import AlertSeverity
 
 SECRET = "bí-mật-webhook-🔑"
 T0 = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)
