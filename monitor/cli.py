@@ -46,7 +46,7 @@ from monitor.outbound.get import fetch_page
 from monitor.records import Platform, utc_now
 from monitor.rules.backtest import backtest
 from monitor.rules.calendar import load_holiday_calendar
-from monitor.service import ensure_admin_key, run_service, serve
+from monitor.service import ApiRunner, ensure_admin_key, run_service
 from monitor.store.base import DocumentFilter, SearchRequest
 from monitor.store.elasticsearch import rebuild_source
 from monitor.store.es_indices import month_of
@@ -84,16 +84,28 @@ def _exit_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
+def _api_runner(args: argparse.Namespace) -> ApiRunner:
+    """The HTTP API the composition root plugged in; the core alone (``python -m monitor.cli``) has none."""
+    runner: ApiRunner | None = args.serve_api
+    if runner is None:
+        raise ConfigError(
+            f"'{args.command}' serves the HTTP API, which this entry point (monitor.cli) does not include: "
+            "run the installed 'monitor' command (api.main), or 'run --no-api'"
+        )
+    return runner
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     _exit_on_sigterm()
+    runner = None if args.no_api else _api_runner(args)
     monitor = _open(args)
     try:
         ensure_admin_key(monitor, _say)
         api = monitor.settings.api
-        if not args.no_api:
+        if runner is not None:
             _say(f"API on http://{api.host}:{api.port} (docs: http://{api.host}:{api.port}/docs)")
         _say(f"Crawling {len(monitor.sources)} sources; data in {monitor.settings.data_dir}/. Ctrl-C stops.")
-        asyncio.run(run_service(monitor, _progress, serve_api=not args.no_api))
+        asyncio.run(run_service(monitor, _progress, serve_api=runner))
     except KeyboardInterrupt:
         pass
     finally:
@@ -103,10 +115,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     _exit_on_sigterm()
+    runner = _api_runner(args)
     monitor = _open(args)
     try:
         ensure_admin_key(monitor, _say)
-        asyncio.run(serve(monitor))
+        asyncio.run(runner(monitor))
     except KeyboardInterrupt:
         pass
     finally:
@@ -479,15 +492,16 @@ def _add_config_commands(commands: Any) -> None:
     config.set_defaults(handler=cmd_check)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(serve_api: ApiRunner | None = None) -> argparse.ArgumentParser:
+    """The ``monitor`` command line; ``serve_api`` is the HTTP API that ``run`` and ``serve`` start."""
     parser = argparse.ArgumentParser(prog="monitor", description="Đồng Nai media monitor")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="crawl on schedule, evaluate rules and serve the API (the main job)")
     run.add_argument("--no-api", action="store_true", help="crawl and alert without serving the API")
-    run.set_defaults(handler=cmd_run)
+    run.set_defaults(handler=cmd_run, serve_api=serve_api)
 
-    commands.add_parser("serve", help="serve the API only").set_defaults(handler=cmd_serve)
+    commands.add_parser("serve", help="serve the API only").set_defaults(handler=cmd_serve, serve_api=serve_api)
 
     crawl = commands.add_parser("crawl", help="crawl sources")
     crawl.add_argument("--once", action="store_true", required=True, help="one cycle, then exit")
@@ -542,10 +556,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, serve_api: ApiRunner | None = None) -> int:
+    """Run one ``monitor`` command; ``serve_api`` comes from the composition root (:mod:`api.main`)."""
     restrict_umask()  # the database, archive and exports are the owner's alone (monitor.files)
     try:
-        parser = build_parser()
+        parser = build_parser(serve_api)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
