@@ -7,6 +7,7 @@ from datetime import datetime
 
 from monitor.access.keys import KeyStore
 from monitor.alerting.store import AlertStore
+from monitor.analytics.feedback import FeedbackStore
 from monitor.cases import Cases, open_cases
 from monitor.claims.backfill import StoredClaimLinker
 from monitor.claims.registry import ClaimRegistry
@@ -16,7 +17,6 @@ from monitor.config.settings import Settings
 from monitor.db import Database
 from monitor.delivery import Dispatcher, load_channels
 from monitor.errors import ConfigError
-from monitor.feedback import FeedbackStore
 from monitor.ingestion.archive import RawArchive
 from monitor.ingestion.health import HealthStore
 from monitor.ingestion.hosts import HostLimiter

@@ -13,10 +13,10 @@ from api.params import LIMIT, OFFSET, DocId
 from monitor.access.keys import ApiKey, Role
 from monitor.access.privacy import PrivacyPolicy
 from monitor.analysis import AnalyzedDocument, SentimentLabel
+from monitor.analytics.feedback import FeedbackError, LabelCorrection
 from monitor.context import Monitor
 from monitor.durations import parse_duration
 from monitor.errors import NotFoundError
-from monitor.feedback import FeedbackError, LabelCorrection
 from monitor.query import fields_used
 from monitor.records import Platform
 from monitor.store.base import CountField, DocumentFilter, SearchRequest, SortOrder, TimeBucket, WordScore
