@@ -1,5 +1,6 @@
 """What every ``monitor`` subcommand shares: argument types with their limits, options accepted before or
-after the subcommand, who is acting, and turning an error into one line and an exit code.
+after the subcommand, who is acting, opening and closing the monitor around a command, printing, and
+turning an error into one line and an exit code.
 
 Exit codes: 0 success, 1 runtime failure (refused, not found, unreachable...), 2 invalid configuration or
 arguments (argparse's own code for a bad argument).
@@ -8,6 +9,7 @@ arguments (argparse's own code for a bad argument).
 from __future__ import annotations
 
 import argparse
+import functools
 import getpass
 import os
 import sys
@@ -21,8 +23,11 @@ from pydantic import BaseModel, ValidationError
 
 from monitor.access.audit import Actor
 from monitor.access.keys import KeyStore
+from monitor.config.settings import load_settings
+from monitor.context import Monitor, build_monitor
 from monitor.durations import parse_duration
 from monitor.errors import ConfigError, MonitorError, QueryError
+from monitor.logs import register_secret
 from monitor.records import utc_now
 
 KEY_VARIABLE = "MONITOR_API_KEY"
@@ -38,6 +43,46 @@ GLOBAL_OPTIONS: tuple[Option, ...] = (
         {"action": "store_true", "help": "debug logging, libraries included (also: MONITOR_LOG_LEVEL=DEBUG)"},
     ),
 )
+
+
+OpenMonitor = Callable[[argparse.Namespace], Monitor]
+MonitorCommand = Callable[[Monitor, argparse.Namespace], int]
+
+
+def say(message: str) -> None:
+    """A command's result, on standard output (flushed: a service log shows it at once)."""
+    print(message, flush=True)
+
+
+def progress(message: str) -> None:
+    """How a long command is getting on, on standard error (standard output stays the result)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def open_monitor(args: argparse.Namespace) -> Monitor:
+    """The monitor assembled from ``--config-dir``, with the channels' secrets kept out of every log line."""
+    monitor = build_monitor(load_settings(args.config_dir))
+    for channel in monitor.delivery.config.channels:  # tokens and passwords read from the environment
+        for secret in channel.secrets.values():
+            register_secret(secret.get_secret_value())
+    return monitor
+
+
+def with_monitor(command: MonitorCommand) -> Callable[[argparse.Namespace], int]:
+    """``command`` run over an opened monitor that is closed afterwards, whatever happens.
+
+    Errors are not caught here: :func:`monitor.cli.main` turns every one into a message and an exit code.
+    """
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        monitor = open_monitor(args)
+        try:
+            return command(monitor, args)
+        finally:
+            monitor.close()
+
+    return run
 
 
 def duration(value: str) -> int:

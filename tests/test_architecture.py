@@ -38,3 +38,21 @@ def test_the_core_imports_neither_the_api_nor_the_plugins() -> None:
         if package in ABOVE_THE_CORE
     ]
     assert offences == []
+
+
+MAX_LINES = 500
+PACKAGES = ("monitor", "models", "api", "crawlers")
+# Modules over the limit that another change is already reworking; each entry names who splits it.
+OVER_THE_LIMIT_FOR_NOW = {
+    "models/trained/sklearn_backend.py",  # the trained-models work (issue #14) owns and splits this module
+}
+
+
+def test_no_module_is_over_500_lines() -> None:
+    too_long = {
+        str(path.relative_to(REPO)): count
+        for package in PACKAGES
+        for path in sorted((REPO / package).rglob("*.py"))
+        if (count := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert {name: count for name, count in too_long.items() if name not in OVER_THE_LIMIT_FOR_NOW} == {}

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from monitor.access.keys import Role
+from monitor.cli_common import say, with_monitor
 from monitor.context import Monitor
-
-OpenMonitor = Callable[[argparse.Namespace], Monitor]
-
-
-def _say(message: str) -> None:
-    print(message, flush=True)
 
 
 def _listed_liaison(monitor: Monitor, name: str | None) -> bool:
@@ -34,33 +28,27 @@ def _create(monitor: Monitor, args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    _say(f"Created {key.role.value} key {key.key_id} ({key.name}). The secret is shown only once:")
-    _say(secret)
+    say(f"Created {key.role.value} key {key.key_id} ({key.name}). The secret is shown only once:")
+    say(secret)
     return 0
 
 
-def _run(open_monitor: OpenMonitor) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
-        monitor = open_monitor(args)
-        try:
-            if args.keys_command == "create":
-                return _create(monitor, args)
-            if args.keys_command == "revoke":
-                key = monitor.keys.revoke(args.key_id)
-                _say(f"Revoked {key.key_id} ({key.name})")
-                return 0
-            for key in monitor.keys.all_keys():
-                state = "revoked" if key.revoked_at else "active"
-                agency = f"  [{key.agency}]" if key.agency else ""
-                _say(f"{key.key_id}  {key.role.value:<10} {state:<8} {key.hint}…  {key.name}{agency}")
-            return 0
-        finally:
-            monitor.close()
-
-    return run
+@with_monitor
+def _run(monitor: Monitor, args: argparse.Namespace) -> int:
+    if args.keys_command == "create":
+        return _create(monitor, args)
+    if args.keys_command == "revoke":
+        key = monitor.keys.revoke(args.key_id)
+        say(f"Revoked {key.key_id} ({key.name})")
+        return 0
+    for key in monitor.keys.all_keys():
+        state = "revoked" if key.revoked_at else "active"
+        agency = f"  [{key.agency}]" if key.agency else ""
+        say(f"{key.key_id}  {key.role.value:<10} {state:<8} {key.hint}…  {key.name}{agency}")
+    return 0
 
 
-def add_keys_commands(commands: Any, open_monitor: OpenMonitor) -> None:
+def add_keys_commands(commands: Any) -> None:
     """Install ``monitor keys ...`` on the main parser's sub-commands."""
     keys = commands.add_parser("keys", help="manage API keys")
     keys_commands = keys.add_subparsers(dest="keys_command", required=True)
@@ -73,4 +61,4 @@ def add_keys_commands(commands: Any, open_monitor: OpenMonitor) -> None:
     keys_commands.add_parser("list", help="list keys (never their secrets)")
     revoke = keys_commands.add_parser("revoke", help="revoke a key")
     revoke.add_argument("key_id")
-    keys.set_defaults(handler=_run(open_monitor))
+    keys.set_defaults(handler=_run)

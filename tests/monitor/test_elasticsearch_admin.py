@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.cli import first_kept_month, main
+from monitor.cli import main
 from monitor.config.settings import load_settings
 from monitor.db import Database
 from monitor.records import utc_now
@@ -17,6 +17,7 @@ from monitor.store.base import DocumentFilter
 from monitor.store.elasticsearch import ElasticsearchDocumentStore
 from monitor.store.es_indices import month_of
 from monitor.store.factory import open_document_store
+from monitor.store.index_cli import first_kept_month
 from tests.conftest import make_config_dir
 from tests.factories import analyzed, at
 
