@@ -26,7 +26,7 @@ from monitor.alerting.types import Alert, AlertQuery
 from monitor.analysis import AnalyzedDocument, SentimentLabel
 from monitor.analytics.research import ENGAGEMENT, iter_documents
 from monitor.cases import CaseQuery, Cases
-from monitor.config.yamlfile import load_yaml
+from monitor.config.topics import TOPICS_FILE, load_taxonomy
 from monitor.ingestion.health import HealthStore
 from monitor.rules.specs import MisinformationRuleSpec, RuleSpec, WatchRuleSpec
 from monitor.store.base import CountField, DocumentFilter, DocumentStore
@@ -271,16 +271,11 @@ def engagement(store: DocumentStore, document_filter: DocumentFilter) -> Engagem
     return counter.result()
 
 
-TOPICS_FILE = "topics.yaml"
-
-
 def topic_labels(config_dir: Path) -> dict[str, str]:
-    """Topic id → its name in ``topics.yaml`` (what reports print); empty if the file is absent."""
-    path = config_dir / TOPICS_FILE
-    if not path.exists():
+    """Topic id → its label in ``topics.yaml`` (what reports print); empty if the file is absent."""
+    if not (config_dir / TOPICS_FILE).exists():
         return {}
-    topics = (load_yaml(path).data or {}).get("topics") or {}
-    return {str(key): str(value.get("label") or key) for key, value in topics.items() if isinstance(value, dict)}
+    return load_taxonomy(config_dir).labels
 
 
 def topic_shares(

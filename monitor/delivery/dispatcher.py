@@ -35,7 +35,7 @@ from monitor.alerting.store import Alert
 from monitor.db import Database
 from monitor.delivery.config import Channel, ChannelsConfig
 from monitor.delivery.errors import ChannelError, shorten
-from monitor.delivery.message import DEFAULT_ZONE, DOCUMENTS_IN_MESSAGE, AlertMessage, Envelope, build_message
+from monitor.delivery.message import DOCUMENTS_IN_MESSAGE, AlertMessage, Envelope, build_message
 from monitor.delivery.outbox import (
     AttemptOutcome,
     AttemptRecord,
@@ -48,6 +48,7 @@ from monitor.delivery.outbox import (
 from monitor.delivery.senders import Sender, backoff_seconds, build_sender
 from monitor.outbound.transport import outbound_client
 from monitor.records import utc_now
+from monitor.zones import DEFAULT_ZONE
 
 log = logging.getLogger(__name__)
 

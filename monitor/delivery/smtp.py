@@ -19,10 +19,11 @@ from zoneinfo import ZoneInfo
 from monitor.delivery.channels import EmailChannelSpec
 from monitor.delivery.config import Channel
 from monitor.delivery.errors import ChannelError, Receipt
-from monitor.delivery.message import DEFAULT_ZONE, Envelope, html_text, plain_text, subject
+from monitor.delivery.message import Envelope, html_text, plain_text, subject
 from monitor.delivery.network import require_public_host
 from monitor.outbound.transport import PublicExceptions, Resolver, system_resolver
 from monitor.records import utc_now
+from monitor.zones import DEFAULT_ZONE
 
 ALERT_HEADER = "X-Monitor-Alert-Id"
 DELIVERY_HEADER = "X-Monitor-Delivery"

@@ -18,11 +18,12 @@ import httpx
 from monitor.delivery.channels import TelegramChannelSpec
 from monitor.delivery.config import Channel
 from monitor.delivery.errors import ChannelError, Receipt, shorten
-from monitor.delivery.message import DEFAULT_ZONE, Envelope, telegram_html
+from monitor.delivery.message import Envelope, telegram_html
 from monitor.delivery.network import refused
 from monitor.outbound.bodies import body_text, read_bounded
 from monitor.outbound.retry_after import parse_retry_after
 from monitor.outbound.transport import NonPublicAddressError, outbound_extensions
+from monitor.zones import DEFAULT_ZONE
 
 MAX_REPLY_BYTES = 64 * 1024  # a Bot API answer is a few hundred bytes; the log keeps 500 characters
 

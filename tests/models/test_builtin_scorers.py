@@ -10,9 +10,10 @@ from models.langid import LanguageIdentifier
 from models.misinfo import CueMisinformation
 from models.sentiment import LexiconSentiment
 from models.tokens import word_tokens
-from models.topics import KeywordTopics, load_taxonomy
+from models.topics import KeywordTopics
 from models.toxicity import LexiconToxicity
 from monitor.analysis import SentimentLabel, ToxicityLabel
+from monitor.config.topics import load_taxonomy
 from monitor.errors import ConfigError
 from monitor.ingestion.scoring import AnalysisContext, Claim
 from monitor.ingestion.sources import Credibility

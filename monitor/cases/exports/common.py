@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from monitor.access.audit import Actor
 from monitor.analysis import AnalyzedDocument
@@ -23,9 +22,9 @@ from monitor.cases.evidence import DOCUMENT_FILE, MAX_REASON_CHARS
 from monitor.db import Transaction
 from monitor.errors import NotFoundError
 from monitor.records import utc_now
+from monitor.zones import DEFAULT_ZONE
 
 MAX_PURPOSE_CHARS = MAX_REASON_CHARS
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 class ExportKind(StrEnum):
@@ -53,7 +52,7 @@ class Requester:
     by: Actor
     purpose: str
     agency: str | None = None
-    zone: tzinfo = VIETNAM
+    zone: tzinfo = DEFAULT_ZONE
     export_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     at: datetime = field(default_factory=utc_now)
 
