@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from monitor.access.keys import ApiKey
-from monitor.db import Database
+from monitor.db import Database, record_from_row
 from monitor.records import UtcDatetime, utc_now
 
 SCHEMA = (
@@ -193,15 +193,4 @@ class AuditLog:
 
     @staticmethod
     def _from_row(row: sqlite3.Row) -> AuditEntry:
-        return AuditEntry(
-            entry_id=row["entry_id"],
-            at=row["ts"],
-            actor=row["actor"],
-            actor_id=row["actor_id"],
-            action=AuditAction(row["action"]),
-            object_type=AuditObject(row["object_type"]),
-            object_id=row["object_id"],
-            from_state=row["from_state"],
-            to_state=row["to_state"],
-            detail=json.loads(row["detail"]),
-        )
+        return record_from_row(AuditEntry, row, at=row["ts"], detail=json.loads(row["detail"]))

@@ -21,7 +21,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from monitor.access.audit import SYSTEM, AuditAction, AuditEntry, AuditLog, AuditObject, write_entry
@@ -37,8 +37,6 @@ from monitor.alerting.types import (
     AlertSeverity,
     AlertState,
     AlertStateError,
-    dt,
-    ts,
 )
 from monitor.alerting.workflow import (
     DEFAULT_ESCALATION_DEADLINES,
@@ -48,7 +46,7 @@ from monitor.alerting.workflow import (
     next_seq,
     require_alert,
 )
-from monitor.db import Database, Transaction
+from monitor.db import Database, Transaction, datetime_from_ts
 from monitor.errors import NotFoundError, StoreError
 from monitor.records import utc_now
 from monitor.text import folded_words, tokens
@@ -204,7 +202,7 @@ class AlertStore(AlertWorkflow):
         """
         alert_id = candidate.alert_id
         moment = utc_now()
-        now = ts(moment)
+        now = moment.timestamp()
         details = json.dumps(candidate.details, ensure_ascii=False)
         try:
             with Transaction(self.db) as conn:
@@ -214,8 +212,8 @@ class AlertStore(AlertWorkflow):
                     candidate=candidate,
                     details=details,
                     now=now,
-                    start=int(ts(candidate.event_start)),
-                    end=int(ts(candidate.event_end)),
+                    start=int(candidate.event_start.timestamp()),
+                    end=int(candidate.event_end.timestamp()),
                     silence_id=silence.silence_id if silence else None,
                 )
                 if row is None:
@@ -323,9 +321,7 @@ class AlertStore(AlertWorkflow):
                     "doc_ids": added[:REOPEN_DOC_IDS_AUDITED],
                     "resolved_by": row["resolved_by"],
                     "resolved_at": (
-                        None
-                        if row["resolved_ts"] is None
-                        else datetime.fromtimestamp(row["resolved_ts"], UTC).isoformat()
+                        None if row["resolved_ts"] is None else datetime_from_ts(row["resolved_ts"]).isoformat()
                     ),
                 },
                 at=now,
@@ -351,14 +347,14 @@ class AlertStore(AlertWorkflow):
 
     def get(self, alert_id: str) -> Alert:
         conn = self.db.connection()
-        now = ts(utc_now())
+        now = utc_now().timestamp()
         row = conn.execute(f"{_SELECT} WHERE a.alert_id = ?", (now, now, alert_id)).fetchone()
         if row is None:
             raise NotFoundError(f"no alert with id '{alert_id}'")
         return self._from_row(row)
 
     def search(self, request: AlertQuery) -> tuple[int, list[Alert]]:
-        now = ts(utc_now())
+        now = utc_now().timestamp()
         clauses: list[str] = []
         params: list[Any] = []
         for column, values in (
@@ -377,7 +373,7 @@ class AlertStore(AlertWorkflow):
         ):
             if value is not None:
                 clauses.append(clause)
-                params.append(ts(value))
+                params.append(value.timestamp())
         for word in tokens(request.text or ""):
             clauses.append("a.search_text LIKE ? ESCAPE '\\'")
             params.append(_like(word))
@@ -397,7 +393,7 @@ class AlertStore(AlertWorkflow):
 
     def changed_since(self, seq: int, limit: int = 100) -> list[Alert]:
         """Alerts whose last change has a sequence number above ``seq``, in the order they changed."""
-        now = ts(utc_now())
+        now = utc_now().timestamp()
         rows = self.db.connection().execute(f"{_SELECT} WHERE a.seq > ? ORDER BY a.seq LIMIT ?", (now, now, seq, limit))
         return [self._from_row(row) for row in rows]
 
@@ -428,7 +424,7 @@ class AlertStore(AlertWorkflow):
 
     def mark_windows_pending(self, windows: Iterable[tuple[str, datetime]]) -> None:
         """Remember (rule id, window start) pairs for the next windowed evaluation."""
-        rows = {(rule_id, int(ts(start))) for rule_id, start in windows}
+        rows = {(rule_id, int(start.timestamp())) for rule_id, start in windows}
         if not rows:
             return
         try:
@@ -443,12 +439,13 @@ class AlertStore(AlertWorkflow):
         rows = self.db.connection().execute(
             "SELECT rule_id, window_start_ts FROM pending_windows ORDER BY window_start_ts, rule_id"
         )
-        return [(row["rule_id"], datetime.fromtimestamp(row["window_start_ts"], UTC)) for row in rows]
+        return [(row["rule_id"], datetime_from_ts(row["window_start_ts"])) for row in rows]
 
     def clear_pending_window(self, rule_id: str, start: datetime) -> None:
         with Transaction(self.db) as conn:
             conn.execute(
-                "DELETE FROM pending_windows WHERE rule_id = ? AND window_start_ts = ?", (rule_id, int(ts(start)))
+                "DELETE FROM pending_windows WHERE rule_id = ? AND window_start_ts = ?",
+                (rule_id, int(start.timestamp())),
             )
 
     # -- rows --------------------------------------------------------------------------------------
@@ -466,17 +463,17 @@ class AlertStore(AlertWorkflow):
             state=AlertState(row["state"]),
             doc_ids=tuple(self.doc_ids(row["alert_id"])),
             doc_count=row["doc_count"],
-            created_at=dt(row["created_ts"]),
-            updated_at=dt(row["updated_ts"]),
-            event_start=dt(row["event_start_ts"]),
-            event_end=dt(row["event_end_ts"]),
+            created_at=datetime_from_ts(row["created_ts"]),
+            updated_at=datetime_from_ts(row["updated_ts"]),
+            event_start=datetime_from_ts(row["event_start_ts"]),
+            event_end=datetime_from_ts(row["event_end_ts"]),
             acknowledged_by=row["acknowledged_by"],
-            acknowledged_at=dt(row["acknowledged_ts"]),
+            acknowledged_at=datetime_from_ts(row["acknowledged_ts"]),
             resolved_by=row["resolved_by"],
-            resolved_at=dt(row["resolved_ts"]),
+            resolved_at=datetime_from_ts(row["resolved_ts"]),
             silenced=bool(row["silenced_now"]),
             silence_id=row["silence_id"],
-            escalated_at=dt(row["escalated_ts"]),
+            escalated_at=datetime_from_ts(row["escalated_ts"]),
             comment_count=row["comment_count"],
             seq=row["seq"],
         )

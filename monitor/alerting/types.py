@@ -7,7 +7,6 @@ Split from :mod:`monitor.alerting.store` (the store) so the workflow module can 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -122,14 +121,6 @@ class AlertQuery(BaseModel):
             if start is not None and end is not None and end < start:
                 raise ValueError(f"'{high}' is before '{low}'")
         return self
-
-
-def ts(value: datetime) -> float:
-    return value.timestamp()
-
-
-def dt(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
 # Whether the alert's silence is in force now; two parameters: now, now.

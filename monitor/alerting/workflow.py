@@ -21,10 +21,8 @@ from monitor.alerting.types import (
     AlertSeverity,
     AlertState,
     AlertStateError,
-    dt,
-    ts,
 )
-from monitor.db import Database, Transaction
+from monitor.db import Database, Transaction, datetime_from_ts
 from monitor.errors import NotFoundError
 from monitor.records import utc_now
 
@@ -86,7 +84,7 @@ class AlertWorkflow:
                     "it re-opens by itself when new documents arrive"
                 )
             if state is AlertState.NEW:
-                now = ts(utc_now())
+                now = utc_now().timestamp()
                 conn.execute(
                     """UPDATE alerts SET state=?, acknowledged_by=?, acknowledged_ts=?, updated_ts=?, seq=?
                        WHERE alert_id=?""",
@@ -111,10 +109,11 @@ class AlertWorkflow:
             row = require_alert(conn, alert_id)
             state = AlertState(row["state"])
             if state is AlertState.RESOLVED:
+                resolved_at = datetime_from_ts(row["resolved_ts"])
                 raise AlertStateError(
-                    f"alert '{alert_id}' is already resolved (by {row['resolved_by']} at {dt(row['resolved_ts'])})"
+                    f"alert '{alert_id}' is already resolved (by {row['resolved_by']} at {resolved_at})"
                 )
-            now = ts(utc_now())
+            now = utc_now().timestamp()
             conn.execute(
                 "UPDATE alerts SET state=?, resolved_by=?, resolved_ts=?, updated_ts=?, seq=? WHERE alert_id=?",
                 (AlertState.RESOLVED.value, actor.label, now, now, next_seq(conn), alert_id),
@@ -140,7 +139,7 @@ class AlertWorkflow:
         actor = Actor.of(by)
         with Transaction(self.db) as conn:
             row = require_alert(conn, alert_id)
-            now = ts(utc_now())
+            now = utc_now().timestamp()
             cursor = conn.execute(
                 "INSERT INTO alert_comments (alert_id, ts, author, author_id, text) VALUES (?,?,?,?,?)",
                 (alert_id, now, actor.name, actor.key_id, body),
@@ -169,7 +168,7 @@ class AlertWorkflow:
         ``deadline_by_severity`` never escalate. Call it from the scheduler, e.g. every minute, with
         :data:`DEFAULT_ESCALATION_DEADLINES`.
         """
-        moment = ts(now)
+        moment = now.timestamp()
         escalated: list[str] = []
         with Transaction(self.db) as conn:
             for severity, deadline in deadline_by_severity.items():
@@ -215,7 +214,7 @@ class AlertWorkflow:
                 rows = conn.execute(
                     f"SELECT a.alert_id, a.rule_id, a.key, a.severity FROM alerts a WHERE a.state != ?"
                     f" AND NOT {SILENCED_SQL}",
-                    (AlertState.RESOLVED.value, ts(moment), ts(moment)),
+                    (AlertState.RESOLVED.value, moment.timestamp(), moment.timestamp()),
                 ).fetchall()
                 for row in rows:
                     if silence.matches(row["rule_id"], row["key"], AlertSeverity(row["severity"])):
@@ -232,7 +231,7 @@ class AlertWorkflow:
                 silence.silence_id,
                 to_state=silence.state_at(moment).value,
                 detail={**spec.model_dump(mode="json"), "applied_to_open_alerts": len(applied)},
-                at=ts(moment),
+                at=moment.timestamp(),
             )
         return silence
 
@@ -256,6 +255,6 @@ class AlertWorkflow:
                     silence_id,
                     from_state=state.value,
                     to_state=SilenceState.EXPIRED.value,
-                    at=ts(moment),
+                    at=moment.timestamp(),
                 )
         return self.silences.get(silence_id)

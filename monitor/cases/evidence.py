@@ -18,7 +18,7 @@ import shutil
 import sqlite3
 import stat
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from monitor.access.audit import Actor
 from monitor.analysis import AnalyzedDocument
 from monitor.cases.model import TimelineKind
 from monitor.cases.store import Clock, require_case, require_changeable, write_event
-from monitor.db import Database, Transaction
+from monitor.db import Database, Transaction, datetime_from_ts, record_from_row
 from monitor.errors import MonitorError, NotFoundError, StoreError
 from monitor.files import open_private, private_dir
 from monitor.ingestion.archive import RawArchive
@@ -409,20 +409,7 @@ class EvidenceLocker:
         conn = self.db.connection()
         require_case(conn, case_id)
         rows = conn.execute("SELECT * FROM case_custody WHERE case_id = ? ORDER BY entry_id", (case_id,))
-        return [
-            CustodyEntry(
-                entry_id=row["entry_id"],
-                at=row["ts"],
-                case_id=row["case_id"],
-                evidence_id=row["evidence_id"],
-                actor=row["actor"],
-                actor_id=row["actor_id"],
-                action=CustodyAction(row["action"]),
-                reason=row["reason"],
-                detail=json.loads(row["detail"]),
-            )
-            for row in rows
-        ]
+        return [record_from_row(CustodyEntry, row, at=row["ts"], detail=json.loads(row["detail"])) for row in rows]
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -473,8 +460,8 @@ class EvidenceLocker:
             case_id=row["case_id"],
             doc_id=row["doc_id"],
             url=row["url"],
-            captured_at=datetime.fromtimestamp(row["captured_ts"], UTC),
-            attached_at=datetime.fromtimestamp(row["attached_ts"], UTC),
+            captured_at=datetime_from_ts(row["captured_ts"]),
+            attached_at=datetime_from_ts(row["attached_ts"]),
             attached_by=row["attached_by"],
             raw_note=row["raw_note"],
             files=tuple(EvidenceFile(name=f["name"], sha256=f["sha256"], size=f["size"]) for f in files),

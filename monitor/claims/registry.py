@@ -16,13 +16,13 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
 from monitor.access.audit import Actor
 from monitor.analysis import AnalyzedDocument
-from monitor.db import Database, Transaction
+from monitor.db import Database, Transaction, datetime_from_ts, record_from_row
 from monitor.errors import StoreError
 from monitor.ingestion.scoring import Claim
 from monitor.records import UtcDatetime, utc_now
@@ -260,13 +260,11 @@ class ClaimRegistry:
         sql += " ORDER BY published_ts DESC, doc_id LIMIT ? OFFSET ?"
         rows = self.db.connection().execute(sql, [*params, limit, offset])
         return [
-            ClaimLink(
-                claim_id=row["claim_id"],
-                doc_id=row["doc_id"],
-                kind=row["kind"],
-                source_id=row["source_id"],
-                published_at=_utc(row["published_ts"]),
-                linked_at=_utc(row["linked_ts"]),
+            record_from_row(
+                ClaimLink,
+                row,
+                published_at=datetime_from_ts(row["published_ts"]),
+                linked_at=datetime_from_ts(row["linked_ts"]),
             )
             for row in rows
         ]
@@ -276,7 +274,7 @@ class ClaimRegistry:
         rows = self.db.connection().execute(
             "SELECT kind, published_ts FROM claim_links WHERE claim_id = ? ORDER BY published_ts", (claim_id,)
         )
-        return ((row["kind"], _utc(row["published_ts"])) for row in rows)
+        return ((row["kind"], datetime_from_ts(row["published_ts"])) for row in rows)
 
 
 _UPSERT = """INSERT INTO claim_links (claim_id, doc_id, kind, source_id, published_ts, linked_ts)
@@ -307,15 +305,11 @@ def _denying_reply(item: AnalyzedDocument) -> bool:
     )
 
 
-def _utc(timestamp: float) -> datetime:
-    return datetime.fromtimestamp(timestamp, UTC)
-
-
 def _registered_from_row(row: sqlite3.Row) -> RegisteredClaim:
     return RegisteredClaim(
         claim=Claim.model_validate_json(row["claim"]),
         case_id=row["case_id"],
-        registered_at=_utc(row["registered_ts"]),
+        registered_at=datetime_from_ts(row["registered_ts"]),
         registered_by=row["registered_by"],
-        withdrawn_at=None if row["withdrawn_ts"] is None else _utc(row["withdrawn_ts"]),
+        withdrawn_at=datetime_from_ts(row["withdrawn_ts"]),
     )

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from pydantic import BaseModel, ConfigDict
 
-from monitor.db import Database, Transaction
+from monitor.db import Database, Transaction, record_from_row
 from monitor.ingestion.sources import Problem, Severity
 from monitor.records import UtcDatetime, utc_now
 
@@ -63,14 +63,4 @@ class Quarantine:
             sql += " WHERE source_id = ?"
             params.append(source_id)
         rows = self.db.connection().execute(sql + " ORDER BY id DESC LIMIT ?", [*params, limit])
-        return [
-            QuarantinedItem(
-                id=r["id"],
-                source_id=r["source_id"],
-                location=r["location"],
-                message=r["message"],
-                raw=r["raw"],
-                created_at=r["created_ts"],
-            )
-            for r in rows
-        ]
+        return [record_from_row(QuarantinedItem, row, created_at=row["created_ts"]) for row in rows]
