@@ -26,7 +26,6 @@ from monitor.cli_common import (
     bounded_int,
     command_line_actor,
     lookback,
-    open_monitor,
     output_file,
     progress,
     report_error,
@@ -303,10 +302,7 @@ def cmd_evidence_verify(args: argparse.Namespace) -> int:
 def cmd_report(monitor: Monitor, args: argparse.Namespace) -> int:
     from monitor.reports import build_report, write_report  # noqa: PLC0415  (matplotlib only when needed)
 
-    try:
-        report = build_report(monitor, args.kind, end=args.end, campaign=args.campaign)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from exc
+    report = build_report(monitor, args.kind, end=args.end, campaign=args.campaign)
     folder = args.out or monitor.settings.data_dir / "reports"
     for path in write_report(report, folder, args.formats or ["docx", "pdf", "html"], monitor.settings.timezone):
         say(str(path))
@@ -415,7 +411,7 @@ def build_parser(serve_api: ApiRunner | None = None) -> argparse.ArgumentParser:
     _add_rules_commands(commands)
     _add_export_commands(commands)
     _add_evidence_commands(commands)
-    add_case_commands(commands, open_monitor)
+    add_case_commands(commands)
     _add_report_commands(commands)
     for install in load_plugins().command_installers:  # e.g. "monitor models ..." from the NLP package
         install(commands)

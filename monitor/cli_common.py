@@ -26,7 +26,7 @@ from monitor.access.keys import KeyStore
 from monitor.config.settings import load_settings
 from monitor.context import Monitor, build_monitor
 from monitor.durations import parse_duration
-from monitor.errors import ConfigError, MonitorError, QueryError
+from monitor.errors import ConfigError, InvalidInputError, MonitorError, QueryError
 from monitor.logs import register_secret
 from monitor.records import utc_now
 
@@ -184,4 +184,4 @@ def report_error(exc: MonitorError | ValidationError) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return USAGE
     print(f"error: {exc}", file=sys.stderr)
-    return USAGE if isinstance(exc, QueryError) else FAILURE
+    return USAGE if isinstance(exc, (QueryError, InvalidInputError)) else FAILURE

@@ -160,10 +160,7 @@ def significant_words(
 
 @router.get("/{doc_id}", summary="Fetch one document with its analysis")
 def get_document(doc_id: DocId, monitor: MonitorDep, key: ReadDocuments, request: Request) -> AnalyzedDocument:
-    try:
-        return _for_role([monitor.store.get(doc_id)], key, request)[0]
-    except NotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, exc.message) from exc
+    return _for_role([monitor.store.get(doc_id)], key, request)[0]
 
 
 @router.post(

@@ -16,7 +16,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from monitor.db import Database, Transaction
-from monitor.errors import AuthError, NotFoundError, StoreError
+from monitor.errors import AuthError, InvalidInputError, NotFoundError, StoreError
 from monitor.records import UtcDatetime, utc_now
 
 KEY_PREFIX = "dnm_"
@@ -81,7 +81,7 @@ class KeyStore:
         ``agency`` is for liaison keys only: the agency whose shared cases the key sees.
         """
         if agency is not None and role is not Role.LIAISON:
-            raise ValueError(f"only liaison keys belong to an agency, not {role.value} keys")
+            raise InvalidInputError(f"only liaison keys belong to an agency, not {role.value} keys")
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
         key = ApiKey(
             key_id=str(uuid.uuid4()),

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from monitor.access.keys import Role
 from monitor.cli_common import say, with_monitor
 from monitor.context import Monitor
+from monitor.errors import InvalidInputError
 
 
 def _listed_liaison(monitor: Monitor, name: str | None) -> bool:
@@ -17,17 +17,13 @@ def _listed_liaison(monitor: Monitor, name: str | None) -> bool:
 
 
 def _create(monitor: Monitor, args: argparse.Namespace) -> int:
-    try:
-        if args.agency is not None:
-            monitor.cases.config.check_agency(args.agency)
-        elif args.role == Role.LIAISON and not _listed_liaison(monitor, args.name):
-            # A liaison key in no agency would be accepted here, then refused by every case command and route.
-            known = ", ".join(sorted(monitor.cases.config.agencies)) or "none configured in cases.yaml"
-            raise ValueError(f"a liaison key needs --agency, the agency whose shared cases it sees (known: {known})")
-        key, secret = monitor.keys.create(Role(args.role), args.name or "", agency=args.agency)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    if args.agency is not None:
+        monitor.cases.config.check_agency(args.agency)
+    elif args.role == Role.LIAISON and not _listed_liaison(monitor, args.name):
+        # A liaison key in no agency would be accepted here, then refused by every case command and route.
+        known = ", ".join(sorted(monitor.cases.config.agencies)) or "none configured in cases.yaml"
+        raise InvalidInputError(f"a liaison key needs --agency, the agency whose shared cases it sees (known: {known})")
+    key, secret = monitor.keys.create(Role(args.role), args.name or "", agency=args.agency)
     say(f"Created {key.role.value} key {key.key_id} ({key.name}). The secret is shown only once:")
     say(secret)
     return 0

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from monitor.errors import MonitorError
+from monitor.errors import ConflictError
 from monitor.records import UtcDatetime
 
 ALERT_NAMESPACE = uuid.UUID("3c9d2f4e-1b7a-5e08-8c61-9a0f2d4b7e15")
@@ -33,7 +33,7 @@ class AlertState(StrEnum):
     RESOLVED = "resolved"
 
 
-class AlertStateError(MonitorError):
+class AlertStateError(ConflictError):
     """A workflow step that the alert's current state does not allow (the API answers 409)."""
 
 

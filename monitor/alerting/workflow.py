@@ -23,7 +23,7 @@ from monitor.alerting.types import (
     AlertStateError,
 )
 from monitor.db import Database, Transaction, datetime_from_ts
-from monitor.errors import NotFoundError
+from monitor.errors import InvalidInputError, NotFoundError
 from monitor.records import utc_now
 
 MAX_COMMENT_CHARS = 4000
@@ -135,7 +135,7 @@ class AlertWorkflow:
         """Add a comment (audited; the alert's ``seq`` moves so stream clients see it)."""
         body = text.strip()
         if not body or len(body) > MAX_COMMENT_CHARS:
-            raise ValueError(f"a comment needs 1 to {MAX_COMMENT_CHARS} characters")
+            raise InvalidInputError(f"a comment needs 1 to {MAX_COMMENT_CHARS} characters", parameter="text")
         actor = Actor.of(by)
         with Transaction(self.db) as conn:
             row = require_alert(conn, alert_id)

@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from monitor.access.audit import Actor
 from monitor.access.keys import ApiKey
@@ -33,12 +33,11 @@ from monitor.cases.access import (
     visible_case,
 )
 from monitor.cases.exports import Requester, prepare_police_package, write_briefing, write_register
-from monitor.cli_common import KEY_VARIABLE, bounded_int, output_file, share_options
+from monitor.cli_common import KEY_VARIABLE, bounded_int, output_file, share_options, with_monitor
 from monitor.context import Monitor
-from monitor.errors import AuthError, MonitorError
+from monitor.errors import AuthError, InvalidInputError, MonitorError
 
 Handler = Callable[[Monitor, ApiKey, argparse.Namespace], int]
-OpenMonitor = Callable[[argparse.Namespace], Monitor]
 Command = Callable[[str, Handler, str], argparse.ArgumentParser]
 
 
@@ -159,7 +158,7 @@ def _spread(monitor: Monitor, key: ApiKey, args: argparse.Namespace) -> int:
 def _open_case(monitor: Monitor, key: ApiKey, args: argparse.Namespace) -> int:
     check_role(key, WORK_ROLES)
     if args.alert is None and not args.doc:
-        raise ValueError("a case comes from an alert (--alert) or documents (--doc)")
+        raise InvalidInputError("a case comes from an alert (--alert) or documents (--doc)")
     spec = CaseOpen(
         title=args.title,
         priority=CasePriority(args.priority),
@@ -275,7 +274,7 @@ def _export(monitor: Monitor, key: ApiKey, args: argparse.Namespace) -> int:
     else:
         check_role(key, EXPORT_ROLES)
         if args.case is None:
-            raise ValueError(f"the {args.kind} export needs --case")
+            raise InvalidInputError(f"the {args.kind} export needs --case")
         requester = _requester(monitor, key, args.purpose)
         if args.kind == "police":
             package = prepare_police_package(monitor.cases, args.case, requester)
@@ -297,35 +296,17 @@ def _export(monitor: Monitor, key: ApiKey, args: argparse.Namespace) -> int:
 # -- the parser -------------------------------------------------------------------------------------
 
 
-def _run(
-    handler: Handler, open_monitor: Callable[[argparse.Namespace], Monitor]
-) -> Callable[[argparse.Namespace], int]:
+def _run(handler: Handler) -> Callable[[argparse.Namespace], int]:
+    """``handler`` over an opened monitor, acting as the key given (read before the monitor opens)."""
+
     def run(args: argparse.Namespace) -> int:
         secret = _secret(args)
-        monitor = open_monitor(args)
-        try:
-            key = monitor.keys.authenticate(secret)
-            try:
-                return handler(monitor, key, args)
-            except ValidationError as exc:
-                print(f"error: {_first_problem(exc)}", file=sys.stderr)
-                return 2
-            except (ValueError, PermissionError) as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 2
-        finally:
-            monitor.close()
+        return with_monitor(lambda monitor, _: handler(monitor, monitor.keys.authenticate(secret), args))(args)
 
     return run
 
 
-def _first_problem(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"]) or "input"
-    return f"{where}: {error['msg']}"
-
-
-def add_case_commands(commands: Any, open_monitor: OpenMonitor) -> None:
+def add_case_commands(commands: Any) -> None:
     """Install ``monitor cases ...`` on the main parser's sub-commands."""
     cases = commands.add_parser(
         "cases",
@@ -335,7 +316,7 @@ def add_case_commands(commands: Any, open_monitor: OpenMonitor) -> None:
 
     def command(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text)
-        parser.set_defaults(handler=_run(handler, open_monitor))
+        parser.set_defaults(handler=_run(handler))
         return parser
 
     _add_reading(command)

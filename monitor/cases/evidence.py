@@ -30,7 +30,7 @@ from monitor.analysis import AnalyzedDocument
 from monitor.cases.model import TimelineKind
 from monitor.cases.store import Clock, require_case, require_changeable, write_event
 from monitor.db import Database, Transaction, datetime_from_ts, record_from_row
-from monitor.errors import MonitorError, NotFoundError, StoreError
+from monitor.errors import ConflictError, InvalidInputError, NotFoundError, StoreError
 from monitor.files import open_private, private_dir
 from monitor.ingestion.archive import RawArchive
 from monitor.records import RawItem, UtcDatetime, utc_now
@@ -45,7 +45,7 @@ MAX_REASON_CHARS = 1000
 RAW_SEARCH_DAYS = 2
 
 
-class EvidenceTamperedError(MonitorError):
+class EvidenceTamperedError(ConflictError):
     """An evidence file no longer matches the sha256 recorded when it was attached."""
 
 
@@ -151,7 +151,7 @@ def find_raw(archive: RawArchive, document: AnalyzedDocument) -> RawItem | None:
 def _check_reason(reason: str) -> str:
     text = reason.strip()
     if not text or len(text) > MAX_REASON_CHARS:
-        raise ValueError(f"a reason of 1 to {MAX_REASON_CHARS} characters is required to see evidence")
+        raise InvalidInputError(f"a reason of 1 to {MAX_REASON_CHARS} characters is required to see evidence")
     return text
 
 

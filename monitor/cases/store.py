@@ -32,7 +32,7 @@ from monitor.cases.model import (
 )
 from monitor.cases.schema import SCHEMA
 from monitor.db import Database, Transaction, datetime_from_ts, record_from_row
-from monitor.errors import NotFoundError, StoreError
+from monitor.errors import InvalidInputError, NotFoundError, StoreError
 from monitor.records import utc_now
 
 Clock = Callable[[], datetime]
@@ -324,7 +324,7 @@ class CaseStore:
         """Add a comment (also on closed cases: notes after the fact belong to the record)."""
         body = text.strip()
         if not body or len(body) > MAX_COMMENT_CHARS:
-            raise ValueError(f"a comment needs 1 to {MAX_COMMENT_CHARS} characters")
+            raise InvalidInputError(f"a comment needs 1 to {MAX_COMMENT_CHARS} characters")
         with Transaction(self.db) as conn:
             row = require_case(conn, case_id)
             now = self._now()
@@ -351,7 +351,7 @@ class CaseStore:
         """Record the false claim in a sentence (the previous wording stays in the timeline)."""
         sentence = claim.strip()
         if not sentence or len(sentence) > MAX_CLAIM_CHARS:
-            raise ValueError(f"a claim needs 1 to {MAX_CLAIM_CHARS} characters")
+            raise InvalidInputError(f"a claim needs 1 to {MAX_CLAIM_CHARS} characters")
         with Transaction(self.db) as conn:
             row = require_case(conn, case_id)
             state = require_changeable(row, "claim")

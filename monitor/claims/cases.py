@@ -34,6 +34,7 @@ from monitor.claims.registry import (
     RegisteredClaim,
     case_claim_id,
 )
+from monitor.errors import InvalidInputError
 from monitor.ingestion.scoring import Claim
 
 MAX_KEYWORDS = 20
@@ -146,11 +147,11 @@ class CaseClaims:
             self.register(case.case_id, by)
 
     def check_edit(self, case_id: str, text: str) -> None:
-        """Refuse (ValueError, 422) a claim or statement too short for the registry while it is registered,
+        """Refuse (InvalidInputError, 422) a claim or statement too short for the registry while it is registered,
         before the case changes, so the case and the registry never disagree."""
         current = self.registry.get(case_claim_id(case_id))
         if current is not None and current.active and len(text.strip()) < MIN_CLAIM_CHARS:
-            raise ValueError(
+            raise InvalidInputError(
                 f"case '{case_id}' has a registered claim: its claim and correction need at least "
                 f"{MIN_CLAIM_CHARS} characters (withdraw the registration first to shorten them)"
             )

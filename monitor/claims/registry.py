@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict
 from monitor.access.audit import Actor
 from monitor.analysis import AnalyzedDocument
 from monitor.db import Database, Transaction, datetime_from_ts, record_from_row
-from monitor.errors import StoreError
+from monitor.errors import InvalidInputError, StoreError
 from monitor.ingestion.scoring import Claim
 from monitor.records import UtcDatetime, utc_now
 
@@ -131,7 +131,7 @@ class ClaimRegistry:
     def register(self, case_id: str, claim: Claim, by: Actor) -> RegisteredClaim:
         """Put (or update) a case's claim in the registry; a withdrawn one becomes active again."""
         if any(existing.id == claim.id for existing in self.file_claims):
-            raise ValueError(f"claim id '{claim.id}' is already used in claims.yaml")
+            raise InvalidInputError(f"claim id '{claim.id}' is already used in claims.yaml")
         now = self.clock().timestamp()
         try:
             with Transaction(self.db) as conn:

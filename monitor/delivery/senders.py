@@ -15,6 +15,7 @@ from monitor.delivery.message import Envelope
 from monitor.delivery.smtp import EmailSender
 from monitor.delivery.telegram import TelegramSender
 from monitor.delivery.webhook import WebhookSender
+from monitor.errors import ConfigError
 
 
 class Sender(Protocol):
@@ -32,7 +33,7 @@ def build_sender(channel: Channel, zone: ZoneInfo) -> Sender:
         return EmailSender(channel, zone)
     if isinstance(spec, TelegramChannelSpec):
         return TelegramSender(channel, zone)
-    raise TypeError(f"no sender for channel type '{spec.type}'")
+    raise ConfigError(f"no sender for channel type '{spec.type}'")
 
 
 def backoff_seconds(policy: RetryPolicy, failures: int, rng: random.Random, retry_after: float | None) -> float:

@@ -21,6 +21,7 @@ from monitor.delivery.config import Channel
 from monitor.delivery.errors import ChannelError, Receipt
 from monitor.delivery.message import Envelope, html_text, plain_text, subject
 from monitor.delivery.network import require_public_host
+from monitor.errors import ConfigError
 from monitor.outbound.transport import PublicExceptions, Resolver, system_resolver
 from monitor.records import utc_now
 from monitor.zones import DEFAULT_ZONE
@@ -76,7 +77,7 @@ class EmailSender:
         public_exceptions: PublicExceptions = (),
     ) -> None:
         if not isinstance(channel.spec, EmailChannelSpec):
-            raise TypeError(f"channel '{channel.id}' is not an e-mail channel")
+            raise ConfigError(f"channel '{channel.id}' is not an e-mail channel")
         self.spec = channel.spec
         self.zone = zone
         self._password = channel.secret("password_env") if self.spec.password_env else None

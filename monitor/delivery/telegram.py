@@ -20,6 +20,7 @@ from monitor.delivery.config import Channel
 from monitor.delivery.errors import ChannelError, Receipt, shorten
 from monitor.delivery.message import Envelope, telegram_html
 from monitor.delivery.network import refused
+from monitor.errors import ConfigError
 from monitor.outbound.bodies import body_text, read_bounded
 from monitor.outbound.retry_after import parse_retry_after
 from monitor.outbound.transport import NonPublicAddressError, outbound_extensions
@@ -33,7 +34,7 @@ class TelegramSender:
 
     def __init__(self, channel: Channel, zone: ZoneInfo = DEFAULT_ZONE) -> None:
         if not isinstance(channel.spec, TelegramChannelSpec):
-            raise TypeError(f"channel '{channel.id}' is not a telegram channel")
+            raise ConfigError(f"channel '{channel.id}' is not a telegram channel")
         self.spec = channel.spec
         self.zone = zone
         self._url = f"{self.spec.api_base}/bot{channel.secret('token_env')}/sendMessage"

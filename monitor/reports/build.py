@@ -10,6 +10,7 @@ from monitor.analytics.campaigns import CampaignReport, CampaignSpec, campaign_r
 from monitor.analytics.metrics import ALERT_PAGE, Metrics, Period, ResponseTimes, all_alerts, compute_metrics
 from monitor.analytics.research import Research
 from monitor.context import Monitor
+from monitor.errors import InvalidInputError
 from monitor.records import Platform, utc_now
 from monitor.reports import charts
 from monitor.reports.access import FULL_SCOPE, ReportScope
@@ -85,7 +86,7 @@ def build_report(
     spec: CampaignSpec | None = None
     if kind is ReportKind.CAMPAIGN:
         if campaign is None:
-            raise ValueError("a campaign report needs a campaign")
+            raise InvalidInputError("a campaign report needs a campaign", parameter="campaign")
         spec = campaign if isinstance(campaign, CampaignSpec) else find_campaign(monitor.settings.config_dir, campaign)
         period = spec.period(zone)
     else:

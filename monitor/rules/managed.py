@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from monitor.access.audit import Actor, AuditAction, AuditObject, write_entry
 from monitor.db import Database, Transaction
-from monitor.errors import MonitorError, NotFoundError, StoreError
+from monitor.errors import ConflictError, MonitorError, NotFoundError, StoreError
 from monitor.records import utc_now
 from monitor.rules.specs import STORED_AS_IS, RuleSpec, rule_spec_class
 
@@ -37,7 +37,7 @@ SCHEMA = (
 )
 
 
-class RuleConflictError(MonitorError):
+class RuleConflictError(ConflictError):
     """A rule id already taken (by a file rule, or by an API rule when creating)."""
 
 

@@ -20,7 +20,7 @@ from monitor.analysis import AnalyzedDocument
 from monitor.cases import Case, Cases, CustodyAction, Evidence, EvidenceLocker, EvidenceTamperedError, TimelineKind
 from monitor.cases.evidence import DOCUMENT_FILE, MAX_REASON_CHARS
 from monitor.db import Transaction
-from monitor.errors import NotFoundError
+from monitor.errors import InvalidInputError, NotFoundError
 from monitor.records import utc_now
 from monitor.zones import DEFAULT_ZONE
 
@@ -34,10 +34,10 @@ class ExportKind(StrEnum):
 
 
 def check_purpose(purpose: str) -> str:
-    """The purpose, stripped; ValueError (HTTP 422) when blank or longer than :data:`MAX_PURPOSE_CHARS`."""
+    """The purpose, stripped; InvalidInputError (HTTP 422) when blank or longer than :data:`MAX_PURPOSE_CHARS`."""
     text = purpose.strip()
     if not text or len(text) > MAX_PURPOSE_CHARS:
-        raise ValueError(f"an export needs a stated purpose of 1 to {MAX_PURPOSE_CHARS} characters")
+        raise InvalidInputError(f"an export needs a stated purpose of 1 to {MAX_PURPOSE_CHARS} characters")
     return text
 
 

@@ -10,6 +10,7 @@ import pytest
 from monitor.access.keys import KeyStore, Role
 from monitor.cases.config import Agency, CasesConfig
 from monitor.db import Database
+from monitor.errors import InvalidInputError
 
 
 def test_a_liaison_key_carries_its_agency(tmp_path: Path) -> None:
@@ -17,7 +18,7 @@ def test_a_liaison_key_carries_its_agency(tmp_path: Path) -> None:
     key, secret = keys.create(Role.LIAISON, "Liên lạc Công an", agency="police")
     assert keys.authenticate(secret).agency == "police"
     assert [k.agency for k in keys.all_keys()] == ["police"]
-    with pytest.raises(ValueError, match="only liaison keys"):
+    with pytest.raises(InvalidInputError, match="only liaison keys"):
         keys.create(Role.OFFICER, "Cán bộ", agency="police")
     config = CasesConfig(agencies={"police": Agency(name="Công an tỉnh Đồng Nai")})
     assert config.agency_of(key) == "police"

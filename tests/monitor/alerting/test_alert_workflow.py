@@ -20,7 +20,7 @@ from monitor.alerting.store import (
 )
 from monitor.alerting.types import AlertSeverity
 from monitor.db import Database
-from monitor.errors import NotFoundError
+from monitor.errors import InvalidInputError, NotFoundError
 from monitor.records import utc_now
 from tests.factories import at
 
@@ -142,7 +142,7 @@ def test_comments_are_kept_and_audited(store: AlertStore) -> None:
     entry = store.trail(alert.alert_id)[1]
     assert (entry.action, entry.from_state, entry.to_state) == (AuditAction.COMMENT, "new", "new")
     assert entry.detail == {"comment_id": first.comment_id, "text": first.text}
-    with pytest.raises(ValueError, match="1 to 4000"):
+    with pytest.raises(InvalidInputError, match="1 to 4000"):
         store.comment(alert.alert_id, OFFICER, "   ")
     with pytest.raises(NotFoundError):
         store.comment("missing", OFFICER, "x")

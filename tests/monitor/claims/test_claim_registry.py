@@ -14,6 +14,7 @@ from monitor.claims.backfill import StoredClaimLinker, candidate_query
 from monitor.claims.registry import CORRECTION, REPEAT, ClaimRegistry
 from monitor.context import Monitor
 from monitor.db import Database
+from monitor.errors import InvalidInputError
 from monitor.ingestion.scoring import Claim
 from monitor.ingestion.sources import Collected
 from monitor.query import MAX_QUERY_LENGTH, parse
@@ -65,7 +66,7 @@ def test_registration_bumps_the_revision_and_joins_the_file_claims(registry: Cla
 
 
 def test_a_case_cannot_take_an_id_from_claims_yaml(registry: ClaimRegistry) -> None:
-    with pytest.raises(ValueError, match=r"already used in claims\.yaml"):
+    with pytest.raises(InvalidInputError, match=r"already used in claims\.yaml"):
         registry.register("c-1", FILE_CLAIM, OFFICER)
     assert registry.revision() == 0
 
