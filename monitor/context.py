@@ -29,9 +29,10 @@ from monitor.ingestion.sources import Source, SourceSpec
 from monitor.ingestion.stories import StoryIndex
 from monitor.ingestion.workers import Workers, default_worker_count
 from monitor.rules.calendar import load_holiday_calendar
+from monitor.rules.catalog import rule_spec_class
 from monitor.rules.engine import RuleEngine
 from monitor.rules.managed import ManagedRules
-from monitor.rules.specs import RuleSpec, rule_spec_class
+from monitor.rules.specs import RuleSpec
 from monitor.store.base import DocumentStore
 from monitor.store.factory import open_document_store
 

@@ -19,7 +19,8 @@ from pydantic import BaseModel, Field, create_model
 from api.deps import UNPROCESSABLE, ManageRules, MonitorDep, ReadRules, actor
 from api.params import RuleId
 from api.responses import CONFLICT
-from monitor.rules.specs import RULE_TYPES, AnyRuleSpec, RuleSpec
+from monitor.rules.catalog import RULE_TYPES, AnyRuleSpec
+from monitor.rules.specs import RuleSpec
 
 Origin = Literal["file", "api"]
 

@@ -33,7 +33,9 @@ from pydantic import ValidationError
 
 from monitor.alerting.store import Alert
 from monitor.db import Database
-from monitor.delivery.config import Channel, ChannelsConfig
+from monitor.delivery.catalog import build_sender
+from monitor.delivery.channels import Channel
+from monitor.delivery.config import ChannelsConfig
 from monitor.delivery.errors import ChannelError, shorten
 from monitor.delivery.message import DOCUMENTS_IN_MESSAGE, AlertMessage, Envelope, build_message
 from monitor.delivery.outbox import (
@@ -45,7 +47,7 @@ from monitor.delivery.outbox import (
     DueRow,
     Outbox,
 )
-from monitor.delivery.senders import Sender, backoff_seconds, build_sender
+from monitor.delivery.senders import Sender, backoff_seconds
 from monitor.outbound.transport import outbound_client
 from monitor.records import utc_now
 from monitor.zones import DEFAULT_ZONE

@@ -16,8 +16,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from zoneinfo import ZoneInfo
 
-from monitor.delivery.channels import EmailChannelSpec
-from monitor.delivery.config import Channel
+from monitor.delivery.channels import Channel, EmailChannelSpec
 from monitor.delivery.errors import ChannelError, Receipt
 from monitor.delivery.message import Envelope, html_text, plain_text, subject
 from monitor.delivery.network import require_public_host

@@ -15,8 +15,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from monitor.delivery.channels import TelegramChannelSpec
-from monitor.delivery.config import Channel
+from monitor.delivery.channels import Channel, TelegramChannelSpec
 from monitor.delivery.errors import ChannelError, Receipt, shorten
 from monitor.delivery.message import Envelope, telegram_html
 from monitor.delivery.network import refused

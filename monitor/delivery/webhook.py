@@ -13,8 +13,7 @@ import hmac
 
 import httpx
 
-from monitor.delivery.channels import WebhookChannelSpec
-from monitor.delivery.config import Channel
+from monitor.delivery.channels import Channel, WebhookChannelSpec
 from monitor.delivery.errors import ChannelError, Receipt, shorten
 from monitor.delivery.message import Envelope, webhook_body
 from monitor.delivery.network import refused

@@ -21,8 +21,8 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
-from monitor.delivery.channels import EmailChannelSpec
-from monitor.delivery.config import Channel, ChannelsConfig
+from monitor.delivery.channels import Channel, EmailChannelSpec
+from monitor.delivery.config import ChannelsConfig
 from monitor.delivery.errors import ChannelError, Receipt, shorten
 from monitor.delivery.smtp import EmailSender
 from monitor.errors import ConfigError

@@ -22,7 +22,7 @@ from monitor.alerting.store import AlertCandidate
 from monitor.analysis import AnalyzedDocument
 from monitor.rules.base import DocumentEvaluator, Prepared, RuleContext, WindowEvaluator
 from monitor.rules.calendar import HolidayCalendar
-from monitor.rules.evaluators import evaluator_for
+from monitor.rules.catalog import evaluator_for
 from monitor.rules.specs import RuleSpec
 from monitor.rules.windows import window_start
 from monitor.store.base import DocumentFilter, DocumentStore, SearchRequest, SortOrder

@@ -18,7 +18,8 @@ from monitor.access.audit import Actor, AuditAction, AuditObject, write_entry
 from monitor.db import Database, Transaction
 from monitor.errors import ConflictError, MonitorError, NotFoundError, StoreError
 from monitor.records import utc_now
-from monitor.rules.specs import STORED_AS_IS, RuleSpec, rule_spec_class
+from monitor.rules.catalog import rule_spec_class
+from monitor.rules.specs import STORED_AS_IS, RuleSpec
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import pytest
 from monitor.analytics.metrics import Period
 from monitor.context import Monitor
 from monitor.delivery import load_channels
-from monitor.delivery.config import Channel
+from monitor.delivery.channels import Channel
 from monitor.ingestion.crawl import CycleReport
 from monitor.reports import MailOutcome, email_channels, report_pass, reports_forever
 from monitor.reports.model import number

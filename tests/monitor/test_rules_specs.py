@@ -10,7 +10,7 @@ import pytest
 from monitor.config.catalog import load_spec_file, load_spec_folder
 from monitor.errors import ConfigError
 from monitor.rules.calendar import load_holiday_calendar
-from monitor.rules.specs import RULE_TYPES, rule_spec_class
+from monitor.rules.catalog import RULE_TYPES, rule_spec_class
 from tests.conftest import CONFIGS
 
 

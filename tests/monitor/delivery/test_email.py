@@ -11,7 +11,7 @@ import pytest
 from monitor.alerting.types import AlertSeverity
 from monitor.db import Database
 from monitor.delivery import AttemptOutcome, DeliveryState, Dispatcher
-from monitor.delivery.config import Channel
+from monitor.delivery.channels import Channel
 from monitor.delivery.errors import ChannelError
 from monitor.delivery.message import Envelope, build_message
 from monitor.delivery.smtp import EmailSender
