@@ -25,11 +25,13 @@ from monitor.cli_common import (
     GLOBAL_OPTIONS,
     bounded_int,
     command_line_actor,
+    local_minute,
     lookback,
     output_file,
     progress,
     report_error,
     say,
+    say_json_lines,
     share_options,
     with_monitor,
 )
@@ -138,9 +140,7 @@ def cmd_sources(monitor: Monitor, args: argparse.Namespace) -> int:
     zone = monitor.settings.zone
     for source in monitor.sources:
         state = states.get(source.spec.id, SourceHealth(source_id=source.spec.id))
-        success = (
-            state.last_success_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if state.last_success_at else "never"
-        )
+        success = local_minute(state.last_success_at, zone) if state.last_success_at else "never"
         line = (
             f"{source.spec.id:<24} {state.status:<9} last ok {success:<16} {state.items_per_day:>7.1f}/day  "
             f"{state.consecutive_failures} failures in a row"
@@ -184,13 +184,11 @@ def cmd_search(monitor: Monitor, args: argparse.Namespace) -> int:
     )
     page = monitor.store.search(request)
     if args.json:
-        for item in page.items:
-            say(item.model_dump_json())
-        return 0
+        return say_json_lines(page.items)
     say(f"{page.total} documents match; showing {len(page.items)}")
     for item in page.items:
         doc, analysis = item.document, item.analysis
-        when = doc.published_at.astimezone(monitor.settings.zone).strftime("%Y-%m-%d %H:%M")
+        when = local_minute(doc.published_at, monitor.settings.zone)
         headline = doc.title or doc.text.replace("\n", " ")[:100]
         say(
             f"{when}  {doc.source_id:<18} {analysis.sentiment.label.value:<8} "
@@ -209,12 +207,10 @@ def cmd_alerts(monitor: Monitor, args: argparse.Namespace) -> int:
         AlertQuery(states=tuple(AlertState(s) for s in args.state or ()), limit=args.limit)
     )
     if args.json:
-        for alert in alerts:
-            say(alert.model_dump_json())
-        return 0
+        return say_json_lines(alerts)
     say(f"{total} alerts; showing {len(alerts)}")
     for alert in alerts:
-        when = alert.event_end.astimezone(monitor.settings.zone).strftime("%Y-%m-%d %H:%M")
+        when = local_minute(alert.event_end, monitor.settings.zone)
         say(
             f"{when}  [{alert.severity.value:<8}] {alert.state.value:<12} {alert.rule_id:<22} "
             f"{alert.doc_count:>4} docs  {alert.title}\n    id {alert.alert_id}"
@@ -243,12 +239,10 @@ def cmd_rules_test(monitor: Monitor, args: argparse.Namespace) -> int:
         calendar=load_holiday_calendar(monitor.settings.config_dir),
     )
     if args.json:
-        for candidate in candidates:
-            say(candidate.model_dump_json())
-        return 0
+        return say_json_lines(candidates)
     say(f"Rule '{rule.id}' would have fired {len(candidates)} alerts (nothing recorded, nobody notified)")
     for candidate in candidates:
-        when = candidate.event_start.astimezone(monitor.settings.zone).strftime("%Y-%m-%d %H:%M")
+        when = local_minute(candidate.event_start, monitor.settings.zone)
         say(
             f"{when}  [{candidate.severity.value:<8}] {len(candidate.doc_ids):>4} docs  {candidate.title}\n"
             f"    {candidate.summary}"

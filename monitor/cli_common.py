@@ -13,8 +13,8 @@ import functools
 import getpass
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from datetime import timedelta
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,18 @@ def say(message: str) -> None:
 def progress(message: str) -> None:
     """How a long command is getting on, on standard error (standard output stays the result)."""
     print(message, file=sys.stderr, flush=True)
+
+
+def say_json_lines(records: Iterable[BaseModel]) -> int:
+    """``--json`` output: one record per line; the command's exit code (0)."""
+    for record in records:
+        say(record.model_dump_json())
+    return 0
+
+
+def local_minute(moment: datetime, zone: tzinfo) -> str:
+    """A time as officers read it in listings: local, to the minute."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
 def open_monitor(args: argparse.Namespace) -> Monitor:

@@ -33,7 +33,7 @@ from monitor.cases.access import (
     visible_case,
 )
 from monitor.cases.exports import Requester, prepare_police_package, write_briefing, write_register
-from monitor.cli_common import KEY_VARIABLE, bounded_int, output_file, share_options, with_monitor
+from monitor.cli_common import KEY_VARIABLE, bounded_int, local_minute, output_file, share_options, with_monitor
 from monitor.context import Monitor
 from monitor.errors import AuthError, InvalidInputError, MonitorError
 
@@ -76,7 +76,7 @@ def _claims(cases: Cases) -> CaseClaims:
 
 
 def _local(monitor: Monitor, moment: datetime | None) -> str:
-    return "—" if moment is None else moment.astimezone(monitor.settings.zone).strftime("%Y-%m-%d %H:%M")
+    return "—" if moment is None else local_minute(moment, monitor.settings.zone)
 
 
 # -- reading ----------------------------------------------------------------------------------------
