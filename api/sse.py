@@ -25,8 +25,8 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from monitor.alerting.store import Alert, AlertStore
-from monitor.alerting.types import AlertSeverity
+from monitor.alerting.store import AlertStore
+from monitor.alerting.types import Alert, AlertSeverity
 from monitor.errors import StoreError
 
 BATCH = 100

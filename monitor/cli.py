@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from monitor.access.keys_cli import add_keys_commands
-from monitor.alerting.store import AlertQuery, AlertState
+from monitor.alerting.types import AlertQuery, AlertState
 from monitor.analysis import SentimentLabel
 from monitor.cases.cli import add_case_commands
 from monitor.cli_common import (

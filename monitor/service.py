@@ -16,7 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from monitor.access.keys import Role
-from monitor.alerting.store import DEFAULT_ESCALATION_DEADLINES, Alert
+from monitor.alerting.types import Alert
+from monitor.alerting.workflow import DEFAULT_ESCALATION_DEADLINES
 from monitor.context import Monitor
 from monitor.files import write_private_file
 from monitor.ingestion.crawl import Progress

@@ -32,7 +32,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.ratelimit import RateLimiter
 from monitor.access.keys import Role
-from monitor.alerting.store import AlertQuery
+from monitor.alerting.types import AlertQuery
 from monitor.claims.registry import case_claim_id
 from monitor.context import Monitor
 from tests.api.alerting import headers

@@ -15,8 +15,8 @@ from api.params import LIMIT, OFFSET, AlertId
 from api.responses import CONFLICT
 from api.sse import StreamFilter, alert_events, closing_event
 from monitor.access.audit import AuditEntry
-from monitor.alerting.store import MAX_COMMENT_CHARS, Alert, AlertComment, AlertQuery, AlertState
-from monitor.alerting.types import AlertSeverity
+from monitor.alerting.types import Alert, AlertComment, AlertQuery, AlertSeverity, AlertState
+from monitor.alerting.workflow import MAX_COMMENT_CHARS
 from monitor.delivery import Delivery, DeliveryAttempt
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])

@@ -7,9 +7,9 @@ added to it.
 The workflow is new → acknowledged → resolved (resolve also straight from new). A resolved alert that
 receives new documents is re-opened (state new again). Officers comment on alerts; high-severity alerts
 left new past a deadline are escalated. Every state change and comment is written to the audit log
-(:mod:`monitor.access.audit`) in the same transaction. Active silences (:mod:`monitor.alerting.silences`) mark matching
-alerts silenced; they are still recorded. The types live in :mod:`monitor.alerting.types` and the
-state-changing methods in :mod:`monitor.alerting.workflow`; both are reached through this module.
+(:mod:`monitor.access.audit`) in the same transaction. Active silences (:mod:`monitor.alerting.silences`)
+mark matching alerts silenced; they are still recorded. The types live in :mod:`monitor.alerting.types`
+and the state-changing methods in :mod:`monitor.alerting.workflow` (mixed into :class:`AlertStore`).
 
 Every change gives the alert a new ``seq`` from one increasing sequence: the live stream (SSE) uses it as
 the event id, so a client that reconnects with ``Last-Event-ID`` gets exactly what changed since.
@@ -28,7 +28,6 @@ from monitor.access.audit import SYSTEM, AuditAction, AuditEntry, AuditLog, Audi
 from monitor.alerting.silences import SCHEMA as SILENCE_SCHEMA
 from monitor.alerting.silences import SilenceStore
 from monitor.alerting.types import (
-    ALERT_NAMESPACE,
     SILENCED_SQL,
     Alert,
     AlertCandidate,
@@ -36,11 +35,8 @@ from monitor.alerting.types import (
     AlertQuery,
     AlertSeverity,
     AlertState,
-    AlertStateError,
 )
 from monitor.alerting.workflow import (
-    DEFAULT_ESCALATION_DEADLINES,
-    MAX_COMMENT_CHARS,
     AlertWorkflow,
     comment_from_row,
     next_seq,
@@ -52,19 +48,6 @@ from monitor.records import utc_now
 from monitor.text import folded_words, tokens
 
 # Re-exported: callers import the alert types and workflow constants from here.
-__all__ = [
-    "ALERT_NAMESPACE",
-    "DEFAULT_ESCALATION_DEADLINES",
-    "MAX_COMMENT_CHARS",
-    "Alert",
-    "AlertCandidate",
-    "AlertComment",
-    "AlertQuery",
-    "AlertSeverity",
-    "AlertState",
-    "AlertStateError",
-    "AlertStore",
-]
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS alerts (

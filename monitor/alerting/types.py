@@ -1,7 +1,7 @@
 """The alert data types: states, what rules propose, what the store keeps, how to query it.
 
-Split from :mod:`monitor.alerting.store` (the store) so the workflow module can use them; import them from
-``monitor.alerting.store`` as before.
+Kept apart from the store (:mod:`monitor.alerting.store`) so rules, the workflow and delivery use them
+without the store.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from pydantic import ValidationError
 
-from monitor.alerting.store import Alert
+from monitor.alerting.types import Alert
 from monitor.db import Database
 from monitor.delivery.catalog import build_sender
 from monitor.delivery.channels import Channel

@@ -17,8 +17,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
-from monitor.alerting.store import Alert
-from monitor.alerting.types import AlertSeverity
+from monitor.alerting.types import Alert, AlertSeverity
 from monitor.delivery.triggers import describe, severity_label
 from monitor.records import UtcDatetime
 from monitor.zones import DEFAULT_ZONE

@@ -16,7 +16,7 @@ from datetime import datetime
 
 import httpx
 
-from monitor.alerting.store import Alert
+from monitor.alerting.types import Alert
 from monitor.context import Monitor
 from monitor.ingestion.health import CycleCounts
 from monitor.ingestion.pipeline import SourceOutcome

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
-from monitor.alerting.store import Alert
+from monitor.alerting.types import Alert
 from monitor.analysis import AnalyzedDocument
 from monitor.claims.registry import ClaimRegistry
 from monitor.errors import StoreError

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from monitor.alerting.store import Alert
+from monitor.alerting.types import Alert
 from monitor.context import Monitor
 from monitor.ingestion.crawl import Progress, collect_context, crawl_source, describe, flush_pending, http_client
 from monitor.ingestion.health import CycleCounts

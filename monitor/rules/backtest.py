@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from monitor.alerting.store import AlertCandidate
+from monitor.alerting.types import AlertCandidate
 from monitor.analysis import AnalyzedDocument
 from monitor.rules.base import DocumentEvaluator, Prepared, RuleContext, WindowEvaluator
 from monitor.rules.calendar import HolidayCalendar

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from monitor import query as query_syntax
-from monitor.alerting.store import AlertCandidate
+from monitor.alerting.types import AlertCandidate
 from monitor.analysis import AnalyzedDocument
 from monitor.ingestion.health import HealthStore
 from monitor.rules.calendar import HolidayCalendar

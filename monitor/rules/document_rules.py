@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from monitor.alerting.store import AlertCandidate
+from monitor.alerting.types import AlertCandidate
 from monitor.analysis import AnalyzedDocument
 from monitor.claims.registry import case_of_claim
 from monitor.rules.base import DocumentEvaluator, Prepared, RuleContext

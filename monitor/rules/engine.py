@@ -16,7 +16,8 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
-from monitor.alerting.store import Alert, AlertCandidate, AlertStore
+from monitor.alerting.store import AlertStore
+from monitor.alerting.types import Alert, AlertCandidate
 from monitor.analysis import AnalyzedDocument
 from monitor.errors import NotFoundError, StoreError
 from monitor.ingestion.health import HealthStore

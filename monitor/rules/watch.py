@@ -22,8 +22,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitor.alerting.store import AlertCandidate
-from monitor.alerting.types import AlertSeverity
+from monitor.alerting.types import AlertCandidate, AlertSeverity
 from monitor.analysis import AnalyzedDocument
 from monitor.durations import format_duration
 from monitor.rules.base import Prepared, RuleContext, WindowEvaluator

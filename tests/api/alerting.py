@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from monitor.access.keys import Role
-from monitor.alerting.store import Alert, AlertCandidate
-from monitor.alerting.types import AlertSeverity
+from monitor.alerting.types import Alert, AlertCandidate, AlertSeverity
 from monitor.context import Monitor
 from tests.factories import at
 

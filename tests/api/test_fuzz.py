@@ -30,8 +30,7 @@ from schemathesis.specs.openapi.checks import (
 from api.app import create_app
 from monitor.access.keys import Role
 from monitor.alerting.silences import SilenceCreate
-from monitor.alerting.store import AlertCandidate, AlertQuery
-from monitor.alerting.types import AlertSeverity
+from monitor.alerting.types import AlertCandidate, AlertQuery, AlertSeverity
 from monitor.analysis import SentimentLabel
 from monitor.config.settings import ApiSettings
 from monitor.context import Monitor

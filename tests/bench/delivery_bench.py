@@ -28,8 +28,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.alerting.store import AlertCandidate, AlertStore
-from monitor.alerting.types import AlertSeverity
+from monitor.alerting.store import AlertStore
+from monitor.alerting.types import AlertCandidate, AlertSeverity
 from monitor.db import Database
 from monitor.delivery import Dispatcher, load_channels
 from tests.monitor.delivery.servers import HttpReceiver, http_receiver

@@ -9,7 +9,7 @@ import pytest
 
 from monitor.access.audit import AuditLog, AuditObject
 from monitor.access.keys import Role
-from monitor.alerting.store import AlertQuery
+from monitor.alerting.types import AlertQuery
 from monitor.cli import main
 from tests.conftest import make_config_dir, open_monitor
 from tests.loopback import Reply, serve

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from monitor.alerting.store import AlertQuery
+from monitor.alerting.types import AlertQuery
 from monitor.config.settings import load_settings
 from monitor.context import build_monitor
 from monitor.errors import StoreError

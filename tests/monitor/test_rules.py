@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from monitor.alerting.store import Alert, AlertQuery, AlertState, AlertStore
+from monitor.alerting.store import AlertStore
+from monitor.alerting.types import Alert, AlertQuery, AlertState
 from monitor.analysis import AnalyzedDocument, SentimentLabel
 from monitor.db import Database
 from monitor.ingestion.health import HealthStore

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from monitor.alerting.store import AlertQuery
+from monitor.alerting.types import AlertQuery
 from monitor.context import Monitor
 from monitor.ingestion.crawl import CycleReport
 from monitor.rules.backtest import backtest

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from monitor.alerting.store import Alert, AlertQuery
+from monitor.alerting.types import Alert, AlertQuery
 from monitor.analysis import AnalyzedDocument, SentimentLabel
 from monitor.context import Monitor
 from monitor.ingestion.crawl import CycleReport, crawl_cycle

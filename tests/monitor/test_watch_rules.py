@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from monitor.alerting.store import AlertSeverity
+from monitor.alerting.types import AlertSeverity
 from monitor.config.settings import load_settings
 from monitor.context import load_rule_specs
 from monitor.errors import ConfigError

@@ -6,7 +6,7 @@ numbers are those of ``python -m tests.bench.watch_quality``.
 
 from __future__ import annotations
 
-from monitor.alerting.store import Alert, AlertQuery, AlertSeverity
+from monitor.alerting.types import Alert, AlertQuery, AlertSeverity
 from monitor.context import Monitor
 from monitor.ingestion.crawl import CycleReport
 from tests.bench.watch_quality import label_keys, measure

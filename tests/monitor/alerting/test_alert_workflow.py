@@ -10,15 +10,9 @@ import pytest
 
 from monitor.access.audit import Actor, AuditAction, AuditObject, AuditQuery
 from monitor.alerting.silences import SilenceCreate, SilenceState
-from monitor.alerting.store import (
-    DEFAULT_ESCALATION_DEADLINES,
-    AlertCandidate,
-    AlertQuery,
-    AlertState,
-    AlertStateError,
-    AlertStore,
-)
-from monitor.alerting.types import AlertSeverity
+from monitor.alerting.store import AlertStore
+from monitor.alerting.types import AlertCandidate, AlertQuery, AlertSeverity, AlertState, AlertStateError
+from monitor.alerting.workflow import DEFAULT_ESCALATION_DEADLINES
 from monitor.db import Database
 from monitor.errors import InvalidInputError, NotFoundError
 from monitor.records import utc_now

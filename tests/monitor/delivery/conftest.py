@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.alerting.store import Alert, AlertState
-from monitor.alerting.types import AlertSeverity
+from monitor.alerting.types import Alert, AlertSeverity, AlertState
 from monitor.db import Database
 from monitor.delivery import ChannelsConfig, load_channels
 

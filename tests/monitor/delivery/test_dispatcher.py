@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 
-from monitor.alerting.store import AlertCandidate, AlertStore
-from monitor.alerting.types import AlertSeverity
+from monitor.alerting.store import AlertStore
+from monitor.alerting.types import AlertCandidate, AlertSeverity
 from monitor.db import Database
 from monitor.delivery import DeliveryState, Dispatcher, RetryPolicy
 from monitor.delivery.senders import backoff_seconds

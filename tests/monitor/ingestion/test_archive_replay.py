@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from monitor.alerting.store import AlertQuery
+from monitor.alerting.types import AlertQuery
 from monitor.cli import main
 from monitor.ingestion.archive import RawArchive
 from monitor.records import RawItem

@@ -7,7 +7,7 @@ step runs. The crawl that follows finds every document unchanged and must still 
 
 from __future__ import annotations
 
-from monitor.alerting.store import AlertQuery
+from monitor.alerting.types import AlertQuery
 from monitor.context import Monitor
 from monitor.ingestion.crawl import CycleReport
 from monitor.store.base import SearchRequest
