@@ -24,15 +24,14 @@ from monitor.access.keys import ApiKey
 from monitor.access.privacy import Pseudonymizer
 from monitor.cases import CaseClaims, CaseOpen, CasePriority, CaseQuery, Cases, CaseState, Correction
 from monitor.cases.access import (
-    EXPORT_ROLES,
-    REGISTER_ROLES,
     SEE_ROLES,
     WORK_ROLES,
     agency_scope,
     check_role,
     visible_case,
 )
-from monitor.cases.exports import Requester, prepare_police_package, write_briefing, write_register
+from monitor.cases.exports import Requester
+from monitor.cases.exports.kinds import CASE_EXPORTS, ExportRequest
 from monitor.cli_common import KEY_VARIABLE, bounded_int, local_minute, output_file, share_options, with_monitor
 from monitor.context import Monitor
 from monitor.errors import AuthError, InvalidInputError, MonitorError
@@ -266,29 +265,22 @@ def _written(path: Path, write: Callable[[IO[bytes]], object]) -> None:
 
 
 def _export(monitor: Monitor, key: ApiKey, args: argparse.Namespace) -> int:
-    if args.kind == "register":
-        check_role(key, REGISTER_ROLES)
-        requester = _requester(monitor, key, args.purpose)
-        out = args.out or Path(f"so-vu-viec-{requester.at.astimezone(requester.zone):%Y%m%d-%H%M}.xlsx")
-        _written(out, lambda handle: write_register(monitor.cases, requester, handle))
-    else:
-        check_role(key, EXPORT_ROLES)
-        if args.case is None:
-            raise InvalidInputError(f"the {args.kind} export needs --case")
-        requester = _requester(monitor, key, args.purpose)
-        if args.kind == "police":
-            package = prepare_police_package(monitor.cases, args.case, requester)
-            out = args.out or Path(package.filename)
-            _written(out, lambda handle: handle.writelines(package.chunks()))
-        else:
-            out = args.out or Path(f"ban-tin-{args.case}-{requester.export_id[:8]}.docx")
-            pseudonyms = Pseudonymizer.for_data_dir(monitor.settings.data_dir)
-            _written(
-                out,
-                lambda handle: write_briefing(
-                    monitor.cases, args.case, requester, handle, pseudonyms=pseudonyms, english_summary=args.english
-                ),
-            )
+    export = CASE_EXPORTS[args.kind]
+    check_role(key, export.roles)
+    if export.of_one_case and args.case is None:
+        raise InvalidInputError(f"the {args.kind} export needs --case")
+    requester = _requester(monitor, key, args.purpose)
+    prepared = export.prepare(
+        ExportRequest(
+            cases=monitor.cases,
+            requester=requester,
+            pseudonyms=lambda: Pseudonymizer.for_data_dir(monitor.settings.data_dir),
+            case_id=args.case,
+            english_summary=args.english,
+        )
+    )
+    out = args.out or Path(prepared.filename)
+    _written(out, prepared.write)
     _say(f"wrote {out} (export {requester.export_id}, logged with purpose '{requester.purpose}')")
     return 0
 
@@ -383,7 +375,7 @@ def _add_claim_commands(command: Command) -> None:
 
 def _add_exports(command: Command) -> None:
     export = command("export", _export, "export a case (police ZIP, briefing DOCX) or the register (XLSX)")
-    export.add_argument("kind", choices=["police", "briefing", "register"])
+    export.add_argument("kind", choices=list(CASE_EXPORTS))
     export.add_argument("--case", help="the case (police and briefing)")
     export.add_argument("--purpose", required=True, help="why the export is needed (custody log)")
     export.add_argument("--out", type=output_file, help="where to write it (default: a name in this folder)")
