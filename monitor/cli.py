@@ -1,5 +1,8 @@
 """The ``monitor`` command: thin subcommands over the library.
 
+The installed command is :mod:`api.main`, which plugs the HTTP API in for ``run`` and ``serve``; the core
+alone (``python -m monitor.cli``) runs every other command, and ``run --no-api``.
+
 Exit codes: 0 success, 1 runtime failure, 2 invalid configuration or arguments (see :mod:`monitor.cli_common`).
 """
 
