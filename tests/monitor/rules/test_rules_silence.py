@@ -13,7 +13,7 @@ from monitor.ingestion.health import CycleCounts
 from monitor.records import Platform
 from monitor.rules.specs import SourceSilenceRuleSpec
 from tests.factories import analyzed, at
-from tests.monitor.test_rules import Harness
+from tests.monitor.rules.test_rules import Harness
 
 
 def _rule(**overrides: object) -> SourceSilenceRuleSpec:

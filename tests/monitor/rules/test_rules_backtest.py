@@ -18,7 +18,7 @@ from monitor.rules.specs import (
     WatchRuleSpec,
 )
 from tests.factories import analyzed, at
-from tests.monitor.test_rules import VN_OFFSET, Harness, posts
+from tests.monitor.rules.test_rules import VN_OFFSET, Harness, posts
 
 FLOOD = "Mưa lớn, đường Phạm Văn Thuận ngập sâu, xe chết máy hàng loạt"
 

@@ -17,7 +17,7 @@ from monitor.rules.base import Prepared
 from monitor.rules.specs import EvidenceStep, WatchRuleSpec
 from monitor.rules.watch_match import WatchMatcher
 from tests.factories import analyzed, at
-from tests.monitor.test_rules import Harness
+from tests.monitor.rules.test_rules import Harness
 
 
 def _counts(rule: WatchRuleSpec, text: str, topics: tuple[str, ...] = ()) -> bool:

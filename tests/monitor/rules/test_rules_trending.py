@@ -8,7 +8,7 @@ from pathlib import Path
 from monitor.analysis import AnalyzedDocument
 from monitor.rules.specs import TrendingStoryRuleSpec
 from tests.factories import analyzed, at
-from tests.monitor.test_rules import Harness
+from tests.monitor.rules.test_rules import Harness
 
 RUMOUR = "Nghe nói cao tốc Biên Hòa – Vũng Tàu sẽ thu phí 5.000 đồng/km từ tháng sau, chia sẻ cho mọi người biết"
 

@@ -9,7 +9,7 @@ from monitor.analysis import SentimentLabel
 from monitor.records import Platform
 from monitor.rules.specs import NegativeShareRuleSpec, ThresholdRuleSpec
 from tests.factories import at
-from tests.monitor.test_rules import Harness, posts
+from tests.monitor.rules.test_rules import Harness, posts
 
 TAP_WATER = '"nước máy" OR "nhà máy nước"'
 

@@ -9,7 +9,7 @@ from monitor.analysis import AnalyzedDocument, SentimentLabel
 from monitor.rules.calendar import Holiday, HolidayCalendar
 from monitor.rules.specs import SpikeRuleSpec
 from tests.factories import at
-from tests.monitor.test_rules import Harness, posts
+from tests.monitor.rules.test_rules import Harness, posts
 
 COMPLAINT = "Kẹt xe kinh khủng trên Quốc lộ 51, bực mình quá"
 TET_2026 = HolidayCalendar.of([Holiday(name="Tết Nguyên Đán Bính Ngọ", start=date(2026, 2, 16), end=date(2026, 2, 21))])
