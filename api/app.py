@@ -1,31 +1,25 @@
-"""The FastAPI application factory: routes, error mapping and OpenAPI docs."""
+"""The FastAPI application factory: routes, error mapping (:mod:`api.errors`) and OpenAPI docs."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, status
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.deps import UNPROCESSABLE
 from api.docs import mount_docs
+from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
 from api.ratelimit import RateLimiter
 from api.responses import Problem, declare_answers
 from api.routes import alerts, audit, case_exports, cases, documents, meta, reports, rules, silences
 from api.sse import close_streams
-from monitor.alerts import AlertStateError
+from monitor.access.privacy import Pseudonymizer
 from monitor.context import Monitor
 from monitor.db import waiting_at_most
-from monitor.errors import NotFoundError, QueryError, StoreError
-from monitor.privacy import Pseudonymizer
 
 DESCRIPTION = """
 Media monitoring for Đồng Nai: search Vietnamese news and social posts, follow alerts.
@@ -33,88 +27,6 @@ Media monitoring for Đồng Nai: search Vietnamese news and social posts, follo
 Authenticate with an API key in the `X-API-Key` header (create one with `monitor keys create --role officer`).
 Search is accent-insensitive: `dong nai` finds `Đồng Nai`.
 """
-
-
-LOCATIONS = {("query",), ("path",), ("body",), ("header",), ("cookie",)}
-
-
-def _parameter_name(location: tuple[object, ...]) -> str:
-    # FastAPI locations look like ("query", "limit") or ("body", "sources", 1): where, then the parameter
-    # (only the first part says where: a rule's body has a field named "query").
-    names = [str(part) for part in location[1:]] if location[:1] in LOCATIONS else [str(part) for part in location]
-    if not names and location[:1] == ("body",):
-        return "body"
-    return ".".join(names) or "request"
-
-
-def _message(error: Any) -> str:
-    if error["type"] == "json_invalid":  # the location is ("body", character offset), not a field
-        position = error["loc"][-1] if len(error["loc"]) > 1 else 0
-        reason = error.get("ctx", {}).get("error", "")
-        return f"body: invalid JSON at character {position} ({reason})"
-    return f"parameter '{_parameter_name(tuple(error['loc']))}': {error['msg']}"
-
-
-# Longest input echoed back in a validation error, as JSON text; longer ones are described, not repeated:
-# a 300 MB body must not come back inside its own 422.
-MAX_ECHOED_INPUT_CHARS = 200
-# What a 503 for a busy or unreachable store tells clients to wait before trying again.
-STORE_RETRY_AFTER_SECONDS = 5
-
-
-def _echo(value: object) -> object:
-    text = json.dumps(jsonable_encoder(value), ensure_ascii=False, default=str)
-    if len(text) <= MAX_ECHOED_INPUT_CHARS:
-        return value
-    return f"<not repeated: {len(text)} characters as JSON>"
-
-
-def public_errors(errors: Any) -> list[dict[str, Any]]:
-    """Pydantic's errors for a response body, with long ``input`` values replaced by their size."""
-    return [
-        {**error, "input": _echo(error["input"])} if "input" in error else dict(error)
-        for error in jsonable_encoder(errors)
-    ]
-
-
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = exc.errors()
-    return JSONResponse(
-        status_code=UNPROCESSABLE,
-        content={"detail": "; ".join(_message(e) for e in errors), "errors": public_errors(errors)},
-    )
-
-
-async def _query_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, QueryError)
-    return JSONResponse(
-        status_code=status.HTTP_400_BAD_REQUEST,
-        content={
-            "detail": f"parameter 'q': {exc.reason} at position {exc.position}",
-            "parameter": "q",
-            "position": exc.position,
-        },
-    )
-
-
-async def _store_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StoreError)
-    return JSONResponse(
-        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-        content={"detail": f"storage unavailable: {exc.message}"},
-        headers={"Retry-After": str(STORE_RETRY_AFTER_SECONDS)} if exc.retryable else None,
-    )
-
-
-async def _not_found(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, NotFoundError)
-    return JSONResponse(status_code=status.HTTP_404_NOT_FOUND, content={"detail": exc.message})
-
-
-async def _conflict(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AlertStateError)
-    return JSONResponse(status_code=status.HTTP_409_CONFLICT, content={"detail": exc.message})
 
 
 class DatabaseWaitMiddleware:
@@ -154,11 +66,7 @@ def create_app(monitor: Monitor) -> FastAPI:
     # Added last, so run first: bodies are limited before authentication and parsing read them.
     app.add_middleware(DatabaseWaitMiddleware, seconds=api.busy_timeout_seconds)
     app.add_middleware(BodyLimitMiddleware, max_bytes=api.max_body_bytes)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(QueryError, _query_error)
-    app.add_exception_handler(StoreError, _store_error)
-    app.add_exception_handler(NotFoundError, _not_found)
-    app.add_exception_handler(AlertStateError, _conflict)
+    install_error_handlers(app)
     for router in (
         meta.router,
         documents.router,

@@ -11,11 +11,11 @@ from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.ratelimit import RateLimiter, retry_after_header
-from monitor.access import ALERT_ROLES, DOCUMENT_ROLES
-from monitor.audit import Actor
+from monitor.access.audit import Actor
+from monitor.access.keys import ApiKey, Role
+from monitor.access.roles import ALERT_ROLES, DOCUMENT_ROLES
 from monitor.context import Monitor
 from monitor.errors import AuthError
-from monitor.keys import ApiKey, Role
 
 # 422, spelled as a number: Starlette renamed the constant between releases.
 UNPROCESSABLE = 422

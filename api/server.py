@@ -12,7 +12,9 @@ import socket
 import uvicorn
 from fastapi import FastAPI
 
+from api.app import create_app
 from api.sse import close_streams
+from monitor.context import Monitor
 
 
 class ApiServer(uvicorn.Server):
@@ -23,3 +25,16 @@ class ApiServer(uvicorn.Server):
         if isinstance(app, FastAPI):
             close_streams(app.state)
         await super().shutdown(sockets)
+
+
+async def serve(monitor: Monitor) -> None:
+    """Serve the HTTP API on the configured host and port until interrupted."""
+    config = uvicorn.Config(
+        create_app(monitor),
+        host=monitor.settings.api.host,
+        port=monitor.settings.api.port,
+        log_level="info",
+        log_config=None,  # uvicorn's lines go through the root handler: one format, secrets redacted
+        access_log=False,
+    )
+    await ApiServer(config).serve()

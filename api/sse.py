@@ -1,6 +1,6 @@
 """The live alert stream as Server-Sent Events.
 
-Every alert change gets a number from one increasing sequence (``Alert.seq``, see monitor/alerts.py);
+Every alert change gets a number from one increasing sequence (``Alert.seq``, see monitor/alerting/store.py);
 that number is the event id. The stream polls the database for changes after the last id it sent, so it
 sees alerts recorded by any process (the crawler runs apart from the API), and a client that reconnects
 with ``Last-Event-ID`` gets exactly the alerts changed since, each once, in their latest state. An idle
@@ -25,9 +25,9 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from monitor.alerts import Alert, AlertStore
+from monitor.alerting.store import AlertStore
+from monitor.alerting.types import Alert, AlertSeverity
 from monitor.errors import StoreError
-from monitor.rules.specs import AlertSeverity
 
 BATCH = 100
 RETRY_MILLISECONDS = 5000  # what browsers wait before reconnecting

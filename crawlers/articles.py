@@ -18,10 +18,10 @@ import trafilatura
 
 from crawlers.fetch import Fetcher
 from crawlers.urls import canonical_url
-from monitor.article_merge import ArticleMerge, merge_article
 from monitor.errors import FetchError
+from monitor.ingestion.article_merge import ArticleMerge, merge_article
+from monitor.ingestion.sources import CollectContext, Collected, Problem, Severity
 from monitor.records import Document, Platform, RawItem, doc_id_for_url
-from monitor.sources import CollectContext, Collected, Problem, Severity
 
 # trafilatura logs every unparsable page at WARNING; the pipeline reports those as problems itself.
 logging.getLogger("trafilatura").setLevel(logging.ERROR)

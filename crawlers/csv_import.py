@@ -18,8 +18,8 @@ from pydantic import Field, field_validator
 
 from crawlers.file_import import FileImportSource, FileSourceSpec
 from crawlers.posts import LineError, post_to_document
+from monitor.ingestion.sources import Problem, Severity
 from monitor.records import Document, RawItem
-from monitor.sources import Problem, Severity
 
 # Post texts can be long; the csv module's default 128 KB field limit would abort the whole file.
 FIELD_SIZE_LIMIT = 16 * 1024 * 1024

@@ -15,11 +15,11 @@ import httpx
 
 from crawlers.politeness import RobotsRules, retry_delay
 from monitor.errors import FetchError
+from monitor.ingestion.sources import CollectContext
 from monitor.outbound.bodies import read_bounded
 from monitor.outbound.deadline import fetch_deadline
 from monitor.outbound.get import open_url
 from monitor.records import RawItem
-from monitor.sources import CollectContext
 
 
 class _RetryableError(Exception):

@@ -14,8 +14,8 @@ from pydantic import Field
 
 from crawlers.fetch import Fetcher
 from monitor.errors import FetchError
+from monitor.ingestion.sources import CollectContext, Collected, Problem, SourceSpec
 from monitor.records import Document, Platform, RawItem
-from monitor.sources import CollectContext, Collected, Problem, SourceSpec
 
 
 class FileSourceSpec(SourceSpec):

@@ -11,8 +11,8 @@ from typing import Literal
 
 from crawlers.file_import import FileImportSource, FileSourceSpec
 from crawlers.posts import LineError, post_to_document
+from monitor.ingestion.sources import Problem, Severity
 from monitor.records import Document, Platform, RawItem
-from monitor.sources import Problem, Severity
 
 
 class JsonlSourceSpec(FileSourceSpec):

@@ -12,8 +12,8 @@ from crawlers.sitemap import SitemapSource, SitemapSourceSpec
 from crawlers.social.facebook import FacebookPageSourceSpec, make_facebook_source
 from crawlers.social.telegram import TelegramChannelSource, TelegramChannelSourceSpec
 from crawlers.social.youtube import YouTubeSourceSpec, make_youtube_source
-from monitor.registry import Registry
-from monitor.sources import Source, SourceSpec
+from monitor.ingestion.registry import Registry
+from monitor.ingestion.sources import Source, SourceSpec
 
 
 def _rss(spec: SourceSpec) -> Source:

@@ -19,7 +19,7 @@ from urllib.robotparser import RobotFileParser
 import httpx
 
 from monitor.errors import FetchError
-from monitor.hosts import HostLimiter
+from monitor.ingestion.hosts import HostLimiter
 from monitor.outbound.bodies import read_bounded
 from monitor.outbound.get import open_url
 from monitor.outbound.retry_after import parse_retry_after

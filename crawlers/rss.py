@@ -21,10 +21,10 @@ from crawlers.articles import ArticleQueue, article_page, is_article_page
 from crawlers.fetch import Fetcher
 from crawlers.html_text import html_to_text
 from crawlers.urls import canonical_url
-from monitor.article_merge import ArticleMerge
 from monitor.errors import FetchError
+from monitor.ingestion.article_merge import ArticleMerge
+from monitor.ingestion.sources import CollectContext, Collected, Problem, Severity, SourceSpec
 from monitor.records import Document, Platform, RawItem, doc_id_for_url
-from monitor.sources import CollectContext, Collected, Problem, Severity, SourceSpec
 
 
 class RssSourceSpec(SourceSpec):

@@ -22,8 +22,8 @@ from crawlers.fetch import Fetcher
 from crawlers.urls import canonical_url
 from crawlers.values import parse_timestamp
 from monitor.errors import FetchError
+from monitor.ingestion.sources import CollectContext, Collected, Problem, Severity, SourceSpec
 from monitor.records import Document, Platform, RawItem, doc_id_for_url
-from monitor.sources import CollectContext, Collected, Problem, Severity, SourceSpec
 
 SITEMAP_NS = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 NEWS_NS = "{http://www.google.com/schemas/sitemap-news/0.9}"

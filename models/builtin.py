@@ -18,11 +18,12 @@ from models.langid import LanguageIdentifier
 from models.markup import extract_markup
 from models.misinfo import CueMisinformation
 from models.sentiment import LexiconSentiment
-from models.topics import KeywordTopics, load_taxonomy
+from models.topics import KeywordTopics
 from models.toxicity import LexiconToxicity
 from monitor.analysis import Analysis, EntityMention, MisinfoScore, ModelRef, SentimentScore, ToxicityScore
+from monitor.config.topics import load_taxonomy
+from monitor.ingestion.scoring import AnalysisContext, Claim
 from monitor.records import Document
-from monitor.scoring import AnalysisContext, Claim
 
 if TYPE_CHECKING:
     from models.taxonomy_topics import TaxonomyTopics

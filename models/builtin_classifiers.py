@@ -23,7 +23,7 @@ from models.shipped.loader import load_shipped, manifest_path
 from models.toxicity import LexiconToxicity
 from models.trained.base import TextClassifier
 from monitor.analysis import SentimentLabel, ToxicityLabel
-from monitor.claims import load_claims
+from monitor.claims.reviewed import load_claims
 from monitor.errors import ModelError
 from monitor.records import Document, Platform, utc_now
 

@@ -21,9 +21,9 @@ from typing import Any
 
 from models.retrain_cli import add_retrain_command
 from models.shipped import SHIPPED_TASKS
+from monitor.analytics.feedback import TASK_LABELS
 from monitor.config.settings import load_settings
 from monitor.context import build_monitor
-from monitor.feedback import TASK_LABELS
 
 BACKENDS = ("sklearn", "transformers")
 
@@ -98,7 +98,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_export_feedback(args: argparse.Namespace) -> int:
-    from monitor.feedback import training_examples  # noqa: PLC0415
+    from monitor.analytics.feedback import training_examples  # noqa: PLC0415
 
     monitor = build_monitor(load_settings(args.config_dir))
     written = skipped = 0

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from models.corpus import normalized_text
+from monitor.analytics.feedback import FeedbackError, FeedbackStore, check_label, training_examples
 from monitor.config.settings import Settings
 from monitor.db import Database
 from monitor.errors import ModelError, StoreError
-from monitor.feedback import FeedbackError, FeedbackStore, check_label, training_examples
 from monitor.store.factory import open_document_store
 
 SPLIT_SEED = 13

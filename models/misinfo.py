@@ -18,9 +18,9 @@ from models.phrases import PhraseMatcher
 from models.resources import load_resource
 from models.tokens import word_tokens
 from monitor.analysis import MisinfoScore, ModelRef, Reason
+from monitor.ingestion.scoring import Claim
+from monitor.ingestion.sources import Credibility
 from monitor.records import Document
-from monitor.scoring import Claim
-from monitor.sources import Credibility
 from monitor.text import fold
 
 # Function words that carry no claim content (folded).

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from models.builtin import BuiltinAnalyzer
 from models.cli import add_commands
-from monitor.registry import Registry
-from monitor.scoring import AnalysisContext, Analyzer
+from monitor.ingestion.registry import Registry
+from monitor.ingestion.scoring import AnalysisContext, Analyzer
 
 
 def _builtin(context: AnalysisContext) -> Analyzer:

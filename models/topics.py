@@ -1,44 +1,18 @@
-"""Built-in topic baseline: a configurable keyword taxonomy (``configs/topics.yaml``), multi-label."""
+"""Built-in topic baseline: multi-label keyword topics over the taxonomy of :mod:`monitor.config.topics`."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from pathlib import Path
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.phrases import PhraseMatcher
 from models.tokens import word_tokens
 from monitor.analysis import ModelRef, Reason, TopicScore, TopicsResult
-from monitor.config.yamlfile import config_error_from_validation, load_yaml
+from monitor.config.topics import Taxonomy
 
-TOPICS_FILE = "topics.yaml"
 MIN_SCORE = 0.3
 TITLE_WEIGHT = 2.0
 MAX_REASONS = 3
-
-
-class TopicDefinition(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    label: str
-    keywords: list[str] = Field(min_length=1)
-
-
-class Taxonomy(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    topics: dict[str, TopicDefinition] = Field(min_length=1)
-
-
-def load_taxonomy(config_dir: Path) -> Taxonomy:
-    """Read ``<config_dir>/topics.yaml``; errors name the file, line and key."""
-    document = load_yaml(config_dir / TOPICS_FILE)
-    try:
-        return Taxonomy.model_validate(document.data)
-    except ValidationError as exc:
-        raise config_error_from_validation(exc, document) from exc
 
 
 def _keyword_reasons(phrases: dict[str, float], total: float) -> tuple[Reason, ...]:
@@ -61,7 +35,7 @@ class KeywordTopics:
             for keyword in definition.keywords:
                 phrases.setdefault(keyword.lower(), set()).add(topic_id)
         self._matcher = PhraseMatcher({k: frozenset(v) for k, v in phrases.items()})
-        self.labels = {topic_id: d.label for topic_id, d in taxonomy.topics.items()}
+        self.labels = taxonomy.labels
 
     def predict(self, title: str, text: str) -> TopicsResult:
         hits: dict[str, float] = {}

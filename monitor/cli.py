@@ -1,5 +1,8 @@
 """The ``monitor`` command: thin subcommands over the library.
 
+The installed command is :mod:`api.main`, which plugs the HTTP API in for ``run`` and ``serve``; the core
+alone (``python -m monitor.cli``) runs every other command, and ``run --no-api``.
+
 Exit codes: 0 success, 1 runtime failure, 2 invalid configuration or arguments (see :mod:`monitor.cli_common`).
 """
 
@@ -7,68 +10,50 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import re
+import contextlib
 import signal
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
-from monitor.alerts import AlertQuery, AlertState
+from monitor.access.keys_cli import add_keys_commands
+from monitor.alerting.types import AlertQuery, AlertState
 from monitor.analysis import SentimentLabel
 from monitor.cases.cli import add_case_commands
 from monitor.cli_common import (
     GLOBAL_OPTIONS,
     bounded_int,
     command_line_actor,
+    local_minute,
     lookback,
     output_file,
+    progress,
     report_error,
+    say,
+    say_json_lines,
     share_options,
+    with_monitor,
 )
 from monitor.config.check import check_configuration
-from monitor.config.settings import Settings, load_settings
-from monitor.context import Monitor, build_monitor
-from monitor.crawl import crawl_cycle
+from monitor.context import Monitor
 from monitor.errors import ConfigError, MonitorError
 from monitor.files import restrict_umask
-from monitor.health import SourceHealth
-from monitor.keys_cli import add_keys_commands
-from monitor.logs import logging_for_command, register_secret
-from monitor.outbound.get import fetch_page
-from monitor.plugins import load_plugins
+from monitor.ingestion.crawl import crawl_cycle
+from monitor.ingestion.discovery import discover_feeds, sources_yaml
+from monitor.ingestion.health import SourceHealth
+from monitor.ingestion.plugins import load_plugins
+from monitor.ingestion.replay import replay_archive
+from monitor.logs import logging_for_command
 from monitor.records import Platform, utc_now
-from monitor.replay import replay_archive
 from monitor.rules.backtest import backtest
 from monitor.rules.calendar import load_holiday_calendar
-from monitor.service import ensure_admin_key, run_service, serve
+from monitor.service import ApiRunner, ensure_admin_key, run_service
 from monitor.store.base import DocumentFilter, SearchRequest
-from monitor.store.elasticsearch import rebuild_source
-from monitor.store.es_indices import month_of
-from monitor.store.factory import SPOOL_FOLDER, elasticsearch_layout
-from monitor.store.spool import Spool
-
-
-def _say(message: str) -> None:
-    print(message, flush=True)
-
-
-def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def _open(args: argparse.Namespace) -> Monitor:
-    settings: Settings = load_settings(args.config_dir)
-    monitor = build_monitor(settings)
-    for channel in monitor.delivery.config.channels:  # tokens and passwords read from the environment
-        for secret in channel.secrets.values():
-            register_secret(secret.get_secret_value())
-    return monitor
+from monitor.store.index_cli import add_index_commands
 
 
 def _exit_on_sigterm() -> None:
@@ -84,33 +69,38 @@ def _exit_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _api_runner(args: argparse.Namespace) -> ApiRunner:
+    """The HTTP API the composition root plugged in; the core alone (``python -m monitor.cli``) has none."""
+    runner: ApiRunner | None = args.serve_api
+    if runner is None:
+        raise ConfigError(
+            f"'{args.command}' serves the HTTP API, which this entry point (monitor.cli) does not include: "
+            "run the installed 'monitor' command (api.main), or 'run --no-api'"
+        )
+    return runner
+
+
+@with_monitor
+def cmd_run(monitor: Monitor, args: argparse.Namespace) -> int:
     _exit_on_sigterm()
-    monitor = _open(args)
-    try:
-        ensure_admin_key(monitor, _say)
-        api = monitor.settings.api
-        if not args.no_api:
-            _say(f"API on http://{api.host}:{api.port} (docs: http://{api.host}:{api.port}/docs)")
-        _say(f"Crawling {len(monitor.sources)} sources; data in {monitor.settings.data_dir}/. Ctrl-C stops.")
-        asyncio.run(run_service(monitor, _progress, serve_api=not args.no_api))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        monitor.close()
+    runner = None if args.no_api else _api_runner(args)
+    ensure_admin_key(monitor, say)
+    api = monitor.settings.api
+    if runner is not None:
+        say(f"API on http://{api.host}:{api.port} (docs: http://{api.host}:{api.port}/docs)")
+    say(f"Crawling {len(monitor.sources)} sources; data in {monitor.settings.data_dir}/. Ctrl-C stops.")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_service(monitor, progress, serve_api=runner))
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
+@with_monitor
+def cmd_serve(monitor: Monitor, args: argparse.Namespace) -> int:
     _exit_on_sigterm()
-    monitor = _open(args)
-    try:
-        ensure_admin_key(monitor, _say)
-        asyncio.run(serve(monitor))
-    except KeyboardInterrupt:
-        pass
-    finally:
-        monitor.close()
+    runner = _api_runner(args)
+    ensure_admin_key(monitor, say)
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(runner(monitor))
     return 0
 
 
@@ -124,195 +114,151 @@ def _check_sources(monitor: Monitor, chosen: Sequence[str] | None) -> None:
         )
 
 
-def cmd_crawl(args: argparse.Namespace) -> int:
-    monitor = _open(args)
-    try:
-        chosen = monitor.sources
-        if args.source:
-            _check_sources(monitor, args.source)
-            chosen = [s for s in monitor.sources if s.spec.id in args.source]
-        _progress(f"Crawling {len(chosen)} sources once...")
-        report = asyncio.run(crawl_cycle(monitor, chosen, _progress))
-        _say(
-            f"Done in {report.duration_seconds:.1f}s: {report.inserted} new documents, "
-            f"{report.alerts} alerts created or updated, {len(report.failed_sources)} sources failed"
-            + (f" ({', '.join(sorted(report.failed_sources))})" if report.failed_sources else "")
+@with_monitor
+def cmd_crawl(monitor: Monitor, args: argparse.Namespace) -> int:
+    chosen = monitor.sources
+    if args.source:
+        _check_sources(monitor, args.source)
+        chosen = [s for s in monitor.sources if s.spec.id in args.source]
+    progress(f"Crawling {len(chosen)} sources once...")
+    report = asyncio.run(crawl_cycle(monitor, chosen, progress))
+    say(
+        f"Done in {report.duration_seconds:.1f}s: {report.inserted} new documents, "
+        f"{report.alerts} alerts created or updated, {len(report.failed_sources)} sources failed"
+        + (f" ({', '.join(sorted(report.failed_sources))})" if report.failed_sources else "")
+    )
+    return 1 if report.failed_sources and len(report.failed_sources) == len(chosen) else 0
+
+
+@with_monitor
+def cmd_sources(monitor: Monitor, args: argparse.Namespace) -> int:
+    if args.discover:
+        page_url, feeds = discover_feeds(monitor, args.discover, allow_private_network=args.allow_private_network)
+        if not feeds:
+            say(f"No feeds declared or linked on {page_url}")
+            return 1
+        say(sources_yaml(page_url, feeds))
+        return 0
+    states = monitor.health.all()
+    zone = monitor.settings.zone
+    for source in monitor.sources:
+        state = states.get(source.spec.id, SourceHealth(source_id=source.spec.id))
+        success = local_minute(state.last_success_at, zone) if state.last_success_at else "never"
+        line = (
+            f"{source.spec.id:<24} {state.status:<9} last ok {success:<16} {state.items_per_day:>7.1f}/day  "
+            f"{state.consecutive_failures} failures in a row"
         )
-        return 1 if report.failed_sources and len(report.failed_sources) == len(chosen) else 0
-    finally:
-        monitor.close()
+        if state.last_error:
+            line += f"\n    last error: {state.last_error}"
+        say(line)
+    return 0
 
 
-def _discover(monitor: Monitor, url: str, allow_private_network: bool = False) -> int:
-    discoverer = monitor.registry.feed_discoverer
-    if discoverer is None:
-        raise ConfigError("no installed plugin can discover feeds")
-    page = asyncio.run(fetch_page(monitor.settings.crawl, url, allow_private_network=allow_private_network))
-    feeds = discoverer(page.text, page.url)
-    if not feeds:
-        _say(f"No feeds declared or linked on {page.url}")
-        return 1
-    _say(f"# {len(feeds)} feeds found on {page.url}; paste into configs/sources/<name>.yaml\nsources:")
-    for number, (feed, title) in enumerate(feeds, start=1):
-        _say(
-            f"  - type: rss\n    id: {urlsplit(page.url).hostname or 'site'}-{number}\n"
-            f"    name: {json.dumps(title or feed, ensure_ascii=False)}\n    url: {feed}"
+@with_monitor
+def cmd_replay(monitor: Monitor, args: argparse.Namespace) -> int:
+    _check_sources(monitor, args.source)
+    since = utc_now() - timedelta(seconds=args.since) if args.since else None
+    report = replay_archive(monitor, tuple(args.source or ()), since, progress)
+    skipped = "".join(
+        f"; {n} items of the unconfigured source '{s}' skipped" for s, n in sorted(report.unknown_sources.items())
+    )
+    say(
+        f"Replayed {report.items} archived items: {report.documents} documents, {report.inserted} new, "
+        f"{report.updated} updated, {report.problems} problems, {report.alerts} alerts touched{skipped}"
+    )
+    return 0
+
+
+@with_monitor
+def cmd_search(monitor: Monitor, args: argparse.Namespace) -> int:
+    since = utc_now() - timedelta(seconds=args.since) if args.since else None
+    request = SearchRequest(
+        filter=DocumentFilter(
+            text=args.query,
+            exact_accents=args.exact_accents,
+            timezone=monitor.settings.timezone,
+            since=since,
+            sources=tuple(args.source or ()),
+            platforms=tuple(Platform(p) for p in args.platform or ()),
+            sentiments=tuple(SentimentLabel(s) for s in args.sentiment or ()),
+            topics=tuple(args.topic or ()),
+        ),
+        limit=args.limit,
+    )
+    page = monitor.store.search(request)
+    if args.json:
+        return say_json_lines(page.items)
+    say(f"{page.total} documents match; showing {len(page.items)}")
+    for item in page.items:
+        doc, analysis = item.document, item.analysis
+        when = local_minute(doc.published_at, monitor.settings.zone)
+        headline = doc.title or doc.text.replace("\n", " ")[:100]
+        say(
+            f"{when}  {doc.source_id:<18} {analysis.sentiment.label.value:<8} "
+            f"misinfo={analysis.misinformation.score:.2f}  {headline}\n    {doc.url}"
         )
     return 0
 
 
-def cmd_sources(args: argparse.Namespace) -> int:
-    monitor = _open(args)
-    try:
-        if args.discover:
-            return _discover(monitor, args.discover, args.allow_private_network)
-        states = monitor.health.all()
-        zone = monitor.settings.zone
-        for source in monitor.sources:
-            state = states.get(source.spec.id, SourceHealth(source_id=source.spec.id))
-            success = (
-                state.last_success_at.astimezone(zone).strftime("%Y-%m-%d %H:%M") if state.last_success_at else "never"
-            )
-            line = (
-                f"{source.spec.id:<24} {state.status:<9} last ok {success:<16} {state.items_per_day:>7.1f}/day  "
-                f"{state.consecutive_failures} failures in a row"
-            )
-            if state.last_error:
-                line += f"\n    last error: {state.last_error}"
-            _say(line)
+@with_monitor
+def cmd_alerts(monitor: Monitor, args: argparse.Namespace) -> int:
+    if args.ack:
+        alert = monitor.alerts.acknowledge(args.ack, by=command_line_actor(monitor.keys))
+        say(f"{alert.alert_id} is {alert.state.value} (by {alert.acknowledged_by})")
         return 0
-    finally:
-        monitor.close()
-
-
-def cmd_replay(args: argparse.Namespace) -> int:
-    monitor = _open(args)
-    try:
-        _check_sources(monitor, args.source)
-        since = utc_now() - timedelta(seconds=args.since) if args.since else None
-        report = replay_archive(monitor, tuple(args.source or ()), since, _progress)
-        skipped = "".join(
-            f"; {n} items of the unconfigured source '{s}' skipped" for s, n in sorted(report.unknown_sources.items())
+    total, alerts = monitor.alerts.search(
+        AlertQuery(states=tuple(AlertState(s) for s in args.state or ()), limit=args.limit)
+    )
+    if args.json:
+        return say_json_lines(alerts)
+    say(f"{total} alerts; showing {len(alerts)}")
+    for alert in alerts:
+        when = local_minute(alert.event_end, monitor.settings.zone)
+        say(
+            f"{when}  [{alert.severity.value:<8}] {alert.state.value:<12} {alert.rule_id:<22} "
+            f"{alert.doc_count:>4} docs  {alert.title}\n    id {alert.alert_id}"
         )
-        _say(
-            f"Replayed {report.items} archived items: {report.documents} documents, {report.inserted} new, "
-            f"{report.updated} updated, {report.problems} problems, {report.alerts} alerts touched{skipped}"
-        )
-        return 0
-    finally:
-        monitor.close()
+    return 0
 
 
-def cmd_search(args: argparse.Namespace) -> int:
-    monitor = _open(args)
-    try:
-        since = utc_now() - timedelta(seconds=args.since) if args.since else None
-        request = SearchRequest(
-            filter=DocumentFilter(
-                text=args.query,
-                exact_accents=args.exact_accents,
-                timezone=monitor.settings.timezone,
-                since=since,
-                sources=tuple(args.source or ()),
-                platforms=tuple(Platform(p) for p in args.platform or ()),
-                sentiments=tuple(SentimentLabel(s) for s in args.sentiment or ()),
-                topics=tuple(args.topic or ()),
-            ),
-            limit=args.limit,
-        )
-        page = monitor.store.search(request)
-        if args.json:
-            for item in page.items:
-                _say(item.model_dump_json())
-            return 0
-        _say(f"{page.total} documents match; showing {len(page.items)}")
-        for item in page.items:
-            doc, analysis = item.document, item.analysis
-            when = doc.published_at.astimezone(monitor.settings.zone).strftime("%Y-%m-%d %H:%M")
-            headline = doc.title or doc.text.replace("\n", " ")[:100]
-            _say(
-                f"{when}  {doc.source_id:<18} {analysis.sentiment.label.value:<8} "
-                f"misinfo={analysis.misinformation.score:.2f}  {headline}\n    {doc.url}"
-            )
-        return 0
-    finally:
-        monitor.close()
-
-
-def cmd_alerts(args: argparse.Namespace) -> int:
-    monitor = _open(args)
-    try:
-        if args.ack:
-            alert = monitor.alerts.acknowledge(args.ack, by=command_line_actor(monitor.keys))
-            _say(f"{alert.alert_id} is {alert.state.value} (by {alert.acknowledged_by})")
-            return 0
-        total, alerts = monitor.alerts.search(
-            AlertQuery(states=tuple(AlertState(s) for s in args.state or ()), limit=args.limit)
-        )
-        if args.json:
-            for alert in alerts:
-                _say(alert.model_dump_json())
-            return 0
-        _say(f"{total} alerts; showing {len(alerts)}")
-        for alert in alerts:
-            when = alert.event_end.astimezone(monitor.settings.zone).strftime("%Y-%m-%d %H:%M")
-            _say(
-                f"{when}  [{alert.severity.value:<8}] {alert.state.value:<12} {alert.rule_id:<22} "
-                f"{alert.doc_count:>4} docs  {alert.title}\n    id {alert.alert_id}"
-            )
-        return 0
-    finally:
-        monitor.close()
-
-
-def cmd_rules_test(args: argparse.Namespace) -> int:
+@with_monitor
+def cmd_rules_test(monitor: Monitor, args: argparse.Namespace) -> int:
     """What a rule would have fired over a past period; nothing is recorded and nobody is notified."""
-    monitor = _open(args)
-    try:
-        rule = next((r for r in monitor.engine.all_rules if r.id == args.rule), None)
-        if rule is None:
-            known = ", ".join(sorted(r.id for r in monitor.engine.all_rules))
-            raise ConfigError(f"no rule with id '{args.rule}' in {monitor.settings.config_dir}/rules (known: {known})")
-        until = utc_now() - timedelta(seconds=args.until or 0)
-        since = utc_now() - timedelta(seconds=args.since)
-        if since >= until:
-            raise ConfigError(f"--since must reach further back than --until ({args.since}s vs {args.until}s)")
-        _progress(
-            f"testing rule '{rule.id}' ({rule.type}) from {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} UTC..."
+    rule = next((r for r in monitor.engine.all_rules if r.id == args.rule), None)
+    if rule is None:
+        known = ", ".join(sorted(r.id for r in monitor.engine.all_rules))
+        raise ConfigError(f"no rule with id '{args.rule}' in {monitor.settings.config_dir}/rules (known: {known})")
+    until = utc_now() - timedelta(seconds=args.until or 0)
+    since = utc_now() - timedelta(seconds=args.since)
+    if since >= until:
+        raise ConfigError(f"--since must reach further back than --until ({args.since}s vs {args.until}s)")
+    progress(f"testing rule '{rule.id}' ({rule.type}) from {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} UTC...")
+    candidates = backtest(
+        rule,
+        monitor.store,
+        since,
+        until,
+        monitor.engine.tz_offset_seconds,
+        calendar=load_holiday_calendar(monitor.settings.config_dir),
+    )
+    if args.json:
+        return say_json_lines(candidates)
+    say(f"Rule '{rule.id}' would have fired {len(candidates)} alerts (nothing recorded, nobody notified)")
+    for candidate in candidates:
+        when = local_minute(candidate.event_start, monitor.settings.zone)
+        say(
+            f"{when}  [{candidate.severity.value:<8}] {len(candidate.doc_ids):>4} docs  {candidate.title}\n"
+            f"    {candidate.summary}"
         )
-        candidates = backtest(
-            rule,
-            monitor.store,
-            since,
-            until,
-            monitor.engine.tz_offset_seconds,
-            calendar=load_holiday_calendar(monitor.settings.config_dir),
-        )
-        if args.json:
-            for candidate in candidates:
-                _say(candidate.model_dump_json())
-            return 0
-        _say(f"Rule '{rule.id}' would have fired {len(candidates)} alerts (nothing recorded, nobody notified)")
-        for candidate in candidates:
-            when = candidate.event_start.astimezone(monitor.settings.zone).strftime("%Y-%m-%d %H:%M")
-            _say(
-                f"{when}  [{candidate.severity.value:<8}] {len(candidate.doc_ids):>4} docs  {candidate.title}\n"
-                f"    {candidate.summary}"
-            )
-        return 0
-    finally:
-        monitor.close()
+    return 0
 
 
-def cmd_export_dataset(args: argparse.Namespace) -> int:
-    from monitor.dataset_export import export_dataset  # noqa: PLC0415  (pyarrow only for this command)
+@with_monitor
+def cmd_export_dataset(monitor: Monitor, args: argparse.Namespace) -> int:
+    from monitor.analytics.dataset_export import export_dataset  # noqa: PLC0415  (pyarrow only for this command)
 
-    monitor = _open(args)
-    try:
-        count = export_dataset(monitor, args.out, since=args.since, until=args.until, progress=_progress)
-    finally:
-        monitor.close()
-    _say(f"{count:,} documents written to {args.out} (authors, channels and mentions pseudonymized)")
+    count = export_dataset(monitor, args.out, since=args.since, until=args.until, progress=progress)
+    say(f"{count:,} documents written to {args.out} (authors, channels and mentions pseudonymized)")
     return 0
 
 
@@ -343,26 +289,20 @@ def cmd_evidence_verify(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
-        _say(f"{args.package}: {len(problems)} problem(s): the package is not as exported")
+        say(f"{args.package}: {len(problems)} problem(s): the package is not as exported")
         return 1
-    _say(f"{args.package}: intact (every file matches manifest.sha256)")
+    say(f"{args.package}: intact (every file matches manifest.sha256)")
     return 0
 
 
-def cmd_report(args: argparse.Namespace) -> int:
+@with_monitor
+def cmd_report(monitor: Monitor, args: argparse.Namespace) -> int:
     from monitor.reports import build_report, write_report  # noqa: PLC0415  (matplotlib only when needed)
 
-    monitor = _open(args)
-    try:
-        try:
-            report = build_report(monitor, args.kind, end=args.end, campaign=args.campaign)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from exc
-        folder = args.out or monitor.settings.data_dir / "reports"
-        for path in write_report(report, folder, args.formats or ["docx", "pdf", "html"], monitor.settings.timezone):
-            _say(str(path))
-    finally:
-        monitor.close()
+    report = build_report(monitor, args.kind, end=args.end, campaign=args.campaign)
+    folder = args.out or monitor.settings.data_dir / "reports"
+    for path in write_report(report, folder, args.formats or ["docx", "pdf", "html"], monitor.settings.timezone):
+        say(str(path))
     return 0
 
 
@@ -395,81 +335,15 @@ def _add_rules_commands(commands: Any) -> None:
     rules.set_defaults(handler=cmd_rules_test)
 
 
-def _months(value: str) -> int:
-    """Retention periods are in months: ``18m`` or ``2y``."""
-    match = re.fullmatch(r"\s*(\d+)\s*([my])\s*", value)
-    if not match or int(match.group(1)) == 0:
-        raise argparse.ArgumentTypeError(f"expected a number of months or years such as 18m or 2y, got {value!r}")
-    return int(match.group(1)) * (12 if match.group(2) == "y" else 1)
-
-
-def first_kept_month(now: datetime, keep_months: int) -> str:
-    """The oldest month kept when keeping ``keep_months`` months including the current one."""
-    index = now.year * 12 + (now.month - 1) - (keep_months - 1)
-    return f"{index // 12:04d}.{index % 12 + 1:02d}"
-
-
-def cmd_index(args: argparse.Namespace) -> int:
-    settings = load_settings(args.config_dir)
-    if settings.storage.backend != "elasticsearch":
-        raise ConfigError(
-            "storage.backend is not 'elasticsearch': the 'index' commands manage Elasticsearch "
-            "indices (set MONITOR_STORAGE__BACKEND=elasticsearch)"
-        )
-    layout = elasticsearch_layout(settings)
-    try:
-        if args.index_command == "init":
-            layout.install_template()
-            month = layout.ensure_month(month_of(utc_now()))
-            _say(f"Template installed (mapping version {layout.version}); current month index: {month}")
-        elif args.index_command == "status":
-            months = layout.months()
-            for m in months:
-                _say(f"{m.month}  {m.index:<40} v{m.version}  {m.documents:>9} docs  {m.size_bytes / 1e6:>9.1f} MB")
-            spool = Spool(settings.data_dir / SPOOL_FOLDER)
-            _say(
-                f"{len(months)} month indices; read alias {layout.read_alias}; mapping version {layout.version}; "
-                f"{spool.count_documents()} documents waiting in the spool"
-            )
-        elif args.index_command == "reindex":
-            moved = layout.reindex(rebuild_source, _progress, keep_old=args.keep_old)
-            _say(f"Reindexed {len(moved)} month indices to mapping version {layout.version}")
-        else:
-            first = first_kept_month(utc_now(), args.keep)
-            deleted = layout.delete_months_before(first)
-            _say(
-                f"Kept months from {first}; deleted {len(deleted)} indices"
-                + (f": {', '.join(deleted)}" if deleted else "")
-            )
-        return 0
-    finally:
-        layout.client.close()
-
-
-def cmd_check(args: argparse.Namespace) -> int:
-    monitor = _open(args)  # loads and checks what start-up needs
-    try:
-        later = check_configuration(monitor)  # and what the service reads later
-        _say(
-            f"Configuration in {monitor.settings.config_dir}/ is valid: {len(monitor.sources)} enabled sources, "
-            f"{len(monitor.rules)} rules, {later.campaigns} campaigns, analyzer '{monitor.settings.analyzer}', "
-            f"database {monitor.settings.sqlite_path}"
-        )
-        return 0
-    finally:
-        monitor.close()
-
-
-def _add_index_commands(commands: Any) -> None:
-    index = commands.add_parser("index", help="manage Elasticsearch indices (storage.backend: elasticsearch)")
-    index_commands = index.add_subparsers(dest="index_command", required=True)
-    index_commands.add_parser("init", help="install the index template and this month's index")
-    index_commands.add_parser("status", help="month indices, document counts, sizes, spooled documents")
-    reindex = index_commands.add_parser("reindex", help="move months to the current mapping version")
-    reindex.add_argument("--keep-old", action="store_true", help="keep the old indices after the swap")
-    retention = index_commands.add_parser("retention", help="delete months older than --keep")
-    retention.add_argument("--keep", type=_months, required=True, help="how much to keep, e.g. 18m or 2y")
-    index.set_defaults(handler=cmd_index)
+@with_monitor
+def cmd_check(monitor: Monitor, args: argparse.Namespace) -> int:
+    later = check_configuration(monitor)  # and what the service reads later
+    say(
+        f"Configuration in {monitor.settings.config_dir}/ is valid: {len(monitor.sources)} enabled sources, "
+        f"{len(monitor.rules)} rules, {later.campaigns} campaigns, analyzer '{monitor.settings.analyzer}', "
+        f"database {monitor.settings.sqlite_path}"
+    )
+    return 0
 
 
 def _add_config_commands(commands: Any) -> None:
@@ -479,15 +353,16 @@ def _add_config_commands(commands: Any) -> None:
     config.set_defaults(handler=cmd_check)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(serve_api: ApiRunner | None = None) -> argparse.ArgumentParser:
+    """The ``monitor`` command line; ``serve_api`` is the HTTP API that ``run`` and ``serve`` start."""
     parser = argparse.ArgumentParser(prog="monitor", description="Đồng Nai media monitor")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="crawl on schedule, evaluate rules and serve the API (the main job)")
     run.add_argument("--no-api", action="store_true", help="crawl and alert without serving the API")
-    run.set_defaults(handler=cmd_run)
+    run.set_defaults(handler=cmd_run, serve_api=serve_api)
 
-    commands.add_parser("serve", help="serve the API only").set_defaults(handler=cmd_serve)
+    commands.add_parser("serve", help="serve the API only").set_defaults(handler=cmd_serve, serve_api=serve_api)
 
     crawl = commands.add_parser("crawl", help="crawl sources")
     crawl.add_argument("--once", action="store_true", required=True, help="one cycle, then exit")
@@ -525,15 +400,15 @@ def build_parser() -> argparse.ArgumentParser:
     alerts.add_argument("--json", action="store_true")
     alerts.set_defaults(handler=cmd_alerts)
 
-    add_keys_commands(commands, _open)
+    add_keys_commands(commands)
 
-    _add_index_commands(commands)
+    add_index_commands(commands)
 
     _add_config_commands(commands)
     _add_rules_commands(commands)
     _add_export_commands(commands)
     _add_evidence_commands(commands)
-    add_case_commands(commands, _open)
+    add_case_commands(commands)
     _add_report_commands(commands)
     for install in load_plugins().command_installers:  # e.g. "monitor models ..." from the NLP package
         install(commands)
@@ -542,10 +417,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, serve_api: ApiRunner | None = None) -> int:
+    """Run one ``monitor`` command; ``serve_api`` comes from the composition root (:mod:`api.main`)."""
     restrict_umask()  # the database, archive and exports are the owner's alone (monitor.files)
     try:
-        parser = build_parser()
+        parser = build_parser(serve_api)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2

@@ -1,5 +1,6 @@
 """What every ``monitor`` subcommand shares: argument types with their limits, options accepted before or
-after the subcommand, who is acting, and turning an error into one line and an exit code.
+after the subcommand, who is acting, opening and closing the monitor around a command, printing, and
+turning an error into one line and an exit code.
 
 Exit codes: 0 success, 1 runtime failure (refused, not found, unreachable...), 2 invalid configuration or
 arguments (argparse's own code for a bad argument).
@@ -8,21 +9,25 @@ arguments (argparse's own code for a bad argument).
 from __future__ import annotations
 
 import argparse
+import functools
 import getpass
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from datetime import timedelta
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
 import annotated_types
 from pydantic import BaseModel, ValidationError
 
-from monitor.audit import Actor
+from monitor.access.audit import Actor
+from monitor.access.keys import KeyStore
+from monitor.config.settings import load_settings
+from monitor.context import Monitor, build_monitor
 from monitor.durations import parse_duration
-from monitor.errors import ConfigError, MonitorError, QueryError
-from monitor.keys import KeyStore
+from monitor.errors import ConfigError, InvalidInputError, MonitorError, QueryError
+from monitor.logs import register_secret
 from monitor.records import utc_now
 
 KEY_VARIABLE = "MONITOR_API_KEY"
@@ -38,6 +43,58 @@ GLOBAL_OPTIONS: tuple[Option, ...] = (
         {"action": "store_true", "help": "debug logging, libraries included (also: MONITOR_LOG_LEVEL=DEBUG)"},
     ),
 )
+
+
+OpenMonitor = Callable[[argparse.Namespace], Monitor]
+MonitorCommand = Callable[[Monitor, argparse.Namespace], int]
+
+
+def say(message: str) -> None:
+    """A command's result, on standard output (flushed: a service log shows it at once)."""
+    print(message, flush=True)
+
+
+def progress(message: str) -> None:
+    """How a long command is getting on, on standard error (standard output stays the result)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def say_json_lines(records: Iterable[BaseModel]) -> int:
+    """``--json`` output: one record per line; the command's exit code (0)."""
+    for record in records:
+        say(record.model_dump_json())
+    return 0
+
+
+def local_minute(moment: datetime, zone: tzinfo) -> str:
+    """A time as officers read it in listings: local, to the minute."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def open_monitor(args: argparse.Namespace) -> Monitor:
+    """The monitor assembled from ``--config-dir``, with the channels' secrets kept out of every log line."""
+    monitor = build_monitor(load_settings(args.config_dir))
+    for channel in monitor.delivery.config.channels:  # tokens and passwords read from the environment
+        for secret in channel.secrets.values():
+            register_secret(secret.get_secret_value())
+    return monitor
+
+
+def with_monitor(command: MonitorCommand) -> Callable[[argparse.Namespace], int]:
+    """``command`` run over an opened monitor that is closed afterwards, whatever happens.
+
+    Errors are not caught here: :func:`monitor.cli.main` turns every one into a message and an exit code.
+    """
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        monitor = open_monitor(args)
+        try:
+            return command(monitor, args)
+        finally:
+            monitor.close()
+
+    return run
 
 
 def duration(value: str) -> int:
@@ -139,4 +196,4 @@ def report_error(exc: MonitorError | ValidationError) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return USAGE
     print(f"error: {exc}", file=sys.stderr)
-    return USAGE if isinstance(exc, QueryError) else FAILURE
+    return USAGE if isinstance(exc, (QueryError, InvalidInputError)) else FAILURE

@@ -5,35 +5,36 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from monitor.alerts import AlertStore
-from monitor.archive import RawArchive
+from monitor.access.keys import KeyStore
+from monitor.alerting.store import AlertStore
+from monitor.analytics.feedback import FeedbackStore
 from monitor.cases import Cases, open_cases
-from monitor.claim_backfill import StoredClaimLinker
-from monitor.claim_registry import ClaimRegistry
-from monitor.claims import load_claims
+from monitor.claims.backfill import StoredClaimLinker
+from monitor.claims.registry import ClaimRegistry
+from monitor.claims.reviewed import load_claims
 from monitor.config.catalog import load_spec_folder
 from monitor.config.settings import Settings
 from monitor.db import Database
 from monitor.delivery import Dispatcher, load_channels
 from monitor.errors import ConfigError
-from monitor.feedback import FeedbackStore
-from monitor.health import HealthStore
-from monitor.hosts import HostLimiter
-from monitor.keys import KeyStore
-from monitor.pipeline import Pipeline
-from monitor.plugins import load_plugins
-from monitor.quarantine import Quarantine
-from monitor.registry import Registry
+from monitor.ingestion.archive import RawArchive
+from monitor.ingestion.health import HealthStore
+from monitor.ingestion.hosts import HostLimiter
+from monitor.ingestion.pipeline import Pipeline
+from monitor.ingestion.plugins import load_plugins
+from monitor.ingestion.quarantine import Quarantine
+from monitor.ingestion.registry import Registry
+from monitor.ingestion.scoring import AnalysisContext
+from monitor.ingestion.sources import Source, SourceSpec
+from monitor.ingestion.stories import StoryIndex
+from monitor.ingestion.workers import Workers, default_worker_count
 from monitor.rules.calendar import load_holiday_calendar
+from monitor.rules.catalog import rule_spec_class
 from monitor.rules.engine import RuleEngine
 from monitor.rules.managed import ManagedRules
-from monitor.rules.specs import RuleSpec, rule_spec_class
-from monitor.scoring import AnalysisContext
-from monitor.sources import Source, SourceSpec
+from monitor.rules.specs import RuleSpec
 from monitor.store.base import DocumentStore
 from monitor.store.factory import open_document_store
-from monitor.stories import StoryIndex
-from monitor.workers import Workers, default_worker_count
 
 ARCHIVE_FOLDER = "archive"
 

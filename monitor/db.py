@@ -13,8 +13,11 @@ import sqlite3
 import threading
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, overload
+
+from pydantic import BaseModel
 
 from monitor.errors import StoreBusyError, StoreError
 from monitor.files import private_dir, private_file
@@ -199,3 +202,32 @@ class Transaction:
             if self._conn.in_transaction:  # a failed COMMIT (e.g. busy) must not leave the transaction open
                 self._conn.execute("ROLLBACK")
             raise
+
+
+# -- rows and records -------------------------------------------------------------------------------
+# Tables keep times as UTC epoch seconds (REAL) in ``*_ts`` columns: these are the only conversions.
+
+RecordT = TypeVar("RecordT", bound=BaseModel)
+
+
+@overload
+def datetime_from_ts(value: float) -> datetime: ...
+@overload
+def datetime_from_ts(value: None) -> None: ...
+@overload
+def datetime_from_ts(value: float | None) -> datetime | None: ...
+def datetime_from_ts(value: float | None) -> datetime | None:
+    """A ``*_ts`` column as an aware UTC datetime (a NULL stays ``None``)."""
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def record_from_row(model: type[RecordT], row: sqlite3.Row, **values: Any) -> RecordT:
+    """The record ``model`` of one row: columns named like its fields are copied, ``values`` gives the rest.
+
+    ``values`` holds what is not a plain copy: a column stored under another name (``at=row["ts"]``),
+    JSON text, an epoch timestamp. Validation converts the stored strings back to enums.
+    """
+    # A Row iterates over its values; its column names come from keys().
+    data = {name: row[name] for name in row.keys() if name in model.model_fields}  # noqa: SIM118
+    data.update(values)
+    return model.model_validate(data)

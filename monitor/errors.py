@@ -64,7 +64,23 @@ class StoreBusyError(StoreError):
 
 
 class NotFoundError(MonitorError):
-    """A requested object (document, alert, key, source) does not exist."""
+    """A requested object (document, alert, key, source) does not exist (the API answers 404)."""
+
+
+class InvalidInputError(MonitorError):
+    """A value a person gave is refused: a blank comment, an unknown agency, a missing purpose.
+
+    The API answers 422 and the command line exits with 2. ``parameter`` names the request field at fault
+    when the message itself does not (the API then prefixes ``parameter '<name>': ``).
+    """
+
+    def __init__(self, message: str, *, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
+
+
+class ConflictError(MonitorError):
+    """The object's current state does not allow the change (the API answers 409)."""
 
 
 class QueryError(MonitorError):
@@ -93,3 +109,7 @@ class NotifyError(MonitorError):
 
 class AuthError(MonitorError):
     """An API key is missing, unknown, revoked, or lacks the needed role."""
+
+
+class ForbiddenError(AuthError):
+    """The key is valid but its role or agency may not do this (the API answers 403)."""

@@ -1,4 +1,8 @@
-"""The long-running service: scheduled crawling, scheduled window rules, and the API, in one process."""
+"""The long-running service: scheduled crawling, scheduled window rules, and the API, in one process.
+
+The core does not know the HTTP API: the ``monitor`` command (:mod:`api.main`, the composition root)
+hands :func:`run_service` the coroutine that serves it, so nothing under ``monitor/`` imports ``api``.
+"""
 
 from __future__ import annotations
 
@@ -7,16 +11,18 @@ import contextlib
 import gc
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
+from typing import Any
 
-from monitor.alerts import DEFAULT_ESCALATION_DEADLINES, Alert
+from monitor.access.keys import Role
+from monitor.alerting.types import Alert
+from monitor.alerting.workflow import DEFAULT_ESCALATION_DEADLINES
 from monitor.context import Monitor
-from monitor.crawl import Progress
 from monitor.files import write_private_file
-from monitor.keys import Role
+from monitor.ingestion.crawl import Progress
+from monitor.ingestion.scheduling import CrawlScheduler
 from monitor.records import utc_now
-from monitor.scheduling import CrawlScheduler
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +30,9 @@ REPORTS_FOLDER = "reports"
 FIRST_ADMIN_KEY_FILE = "first-admin-key.txt"
 
 SCHEDULER_TICK_SECONDS = 1.0
+
+ApiRunner = Callable[[Monitor], Coroutine[Any, Any, None]]
+"""Serves the HTTP API over a monitor until interrupted (given by the composition root, :mod:`api.main`)."""
 
 
 def ensure_admin_key(monitor: Monitor, announce: Callable[[str], None], interactive: bool | None = None) -> None:
@@ -123,8 +132,8 @@ def freeze_start_up_objects() -> None:
     gc.freeze()
 
 
-async def run_service(monitor: Monitor, progress: Progress | None = None, serve_api: bool = True) -> None:
-    """Run crawling, window rules and (optionally) the API until interrupted."""
+async def run_service(monitor: Monitor, progress: Progress | None = None, serve_api: ApiRunner | None = None) -> None:
+    """Run crawling, window rules and (when ``serve_api`` is given) the API until interrupted."""
     from monitor.reports import reports_forever  # noqa: PLC0415  (matplotlib loads only where reports are made)
 
     # Workers load their models now, not in the middle of the first crawl cycle.
@@ -140,8 +149,8 @@ async def run_service(monitor: Monitor, progress: Progress | None = None, serve_
         asyncio.create_task(reports_forever(monitor, monitor.settings.data_dir / REPORTS_FOLDER), name="reports"),
     ]
     try:
-        if serve_api:
-            await serve(monitor)
+        if serve_api is not None:
+            await serve_api(monitor)
         else:
             await asyncio.gather(*tasks)
     finally:
@@ -151,21 +160,3 @@ async def run_service(monitor: Monitor, progress: Progress | None = None, serve_
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-
-
-async def serve(monitor: Monitor) -> None:
-    """Serve the HTTP API on the configured host and port until interrupted."""
-    import uvicorn  # noqa: PLC0415 - imported here: only the serving commands need the server
-
-    from api.app import create_app  # noqa: PLC0415 - monitor must not import api at module level (see DESIGN.md)
-    from api.server import ApiServer  # noqa: PLC0415 - (it ends the alert streams when the server stops)
-
-    config = uvicorn.Config(
-        create_app(monitor),
-        host=monitor.settings.api.host,
-        port=monitor.settings.api.port,
-        log_level="info",
-        log_config=None,  # uvicorn's lines go through the root handler: one format, secrets redacted
-        access_log=False,
-    )
-    await ApiServer(config).serve()

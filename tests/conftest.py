@@ -13,7 +13,7 @@ import pytest
 
 from monitor.config.settings import load_settings
 from monitor.context import Monitor, build_monitor
-from monitor.crawl import CycleReport, crawl_cycle
+from monitor.ingestion.crawl import CycleReport, crawl_cycle
 
 if TYPE_CHECKING:
     from tests.browser import Browser

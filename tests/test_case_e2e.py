@@ -31,10 +31,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.ratelimit import RateLimiter
-from monitor.alerts import AlertQuery
-from monitor.claim_registry import case_claim_id
+from monitor.access.keys import Role
+from monitor.alerting.types import AlertQuery
+from monitor.claims.registry import case_claim_id
 from monitor.context import Monitor
-from monitor.keys import Role
 from tests.api.alerting import headers
 from tests.conftest import CONFIGS, crawl, make_config_dir, open_monitor
 from tests.monitor.test_sample_corpus import STORIES, _doc_id

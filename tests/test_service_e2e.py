@@ -48,7 +48,7 @@ def service(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
     log_path = tmp_path / "service.log"
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "monitor.cli", "--config-dir", str(config), "run"],
+            [sys.executable, "-m", "api.main", "--config-dir", str(config), "run"],
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,

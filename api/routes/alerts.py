@@ -14,10 +14,10 @@ from api.deps import ALERT_READERS, UNPROCESSABLE, ActOnAlerts, MonitorDep, Read
 from api.params import LIMIT, OFFSET, AlertId
 from api.responses import CONFLICT
 from api.sse import StreamFilter, alert_events, closing_event
-from monitor.alerts import MAX_COMMENT_CHARS, Alert, AlertComment, AlertQuery, AlertState
-from monitor.audit import AuditEntry
+from monitor.access.audit import AuditEntry
+from monitor.alerting.types import Alert, AlertComment, AlertQuery, AlertSeverity, AlertState
+from monitor.alerting.workflow import MAX_COMMENT_CHARS
 from monitor.delivery import Delivery, DeliveryAttempt
-from monitor.rules.specs import AlertSeverity
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 

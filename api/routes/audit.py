@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from api.deps import MonitorDep, ReadAuditLog, time_range
 from api.params import LIMIT, OFFSET
-from monitor.audit import AuditAction, AuditEntry, AuditObject, AuditQuery
+from monitor.access.audit import AuditAction, AuditEntry, AuditObject, AuditQuery
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 

@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
-from api.deps import UNPROCESSABLE, MonitorDep, actor, require
+from api.deps import MonitorDep, actor, require
 from api.params import CaseId
 from api.responses import CONFLICT
 from api.routes.cases import CasesDep
-from monitor.cases import Cases, EvidenceTamperedError
+from monitor.access.keys import ApiKey
+from monitor.access.privacy import Pseudonymizer
+from monitor.cases import Cases
 from monitor.cases.access import EXPORT_ROLES, REGISTER_ROLES, agency_scope
 from monitor.cases.exports import (
     MAX_ENGLISH_SUMMARY_CHARS,
@@ -34,9 +34,6 @@ from monitor.cases.exports import (
     write_briefing,
     write_register,
 )
-from monitor.errors import AuthError
-from monitor.keys import ApiKey
-from monitor.privacy import Pseudonymizer
 
 router = APIRouter(prefix="/cases", tags=["case exports"])
 
@@ -61,25 +58,10 @@ class BriefingRequest(ExportRequest):
     )
 
 
-@contextmanager
-def _answers() -> Iterator[None]:
-    """Map export errors to HTTP (NotFoundError is the app's own 404 handler)."""
-    try:
-        yield
-    except EvidenceTamperedError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, exc.message) from exc
-    except ValueError as exc:  # a blank purpose
-        raise HTTPException(UNPROCESSABLE, str(exc)) from exc
-
-
 def _requester(key: ApiKey, cases: Cases, monitor: MonitorDep, purpose: str) -> Requester:
     """The export's requester; a liaison's agency limits it (403 if the key is in no agency, as in cases.py)."""
-    try:
-        agency = agency_scope(key, cases.config)
-    except AuthError as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, exc.message) from exc
-    with _answers():
-        return Requester(by=actor(key), purpose=purpose, agency=agency, zone=monitor.settings.zone)
+    agency = agency_scope(key, cases.config)
+    return Requester(by=actor(key), purpose=purpose, agency=agency, zone=monitor.settings.zone)
 
 
 def _attachment(name: str) -> dict[str, str]:
@@ -96,8 +78,8 @@ def police_package(
     case_id: CaseId, body: ExportRequest, cases: CasesDep, monitor: MonitorDep, key: ExportCases
 ) -> StreamingResponse:
     requester = _requester(key, cases, monitor, body.purpose)
-    with _answers():  # access, verification and the custody entry happen here, before the first byte
-        package = prepare_police_package(cases, case_id, requester)
+    # access, verification and the custody entry happen here, before the first byte
+    package = prepare_police_package(cases, case_id, requester)
     return StreamingResponse(package.chunks(), media_type="application/zip", headers=_attachment(package.filename))
 
 
@@ -112,15 +94,14 @@ def briefing(
 ) -> Response:
     requester = _requester(key, cases, monitor, body.purpose)
     out = io.BytesIO()
-    with _answers():
-        write_briefing(
-            cases,
-            case_id,
-            requester,
-            out,
-            pseudonyms=Pseudonymizer.for_data_dir(monitor.settings.data_dir),
-            english_summary=body.english_summary,
-        )
+    write_briefing(
+        cases,
+        case_id,
+        requester,
+        out,
+        pseudonyms=Pseudonymizer.for_data_dir(monitor.settings.data_dir),
+        english_summary=body.english_summary,
+    )
     name = f"ban-tin-{case_id}-{requester.export_id[:8]}.docx"
     return Response(out.getvalue(), media_type=DOCX, headers=_attachment(name))
 

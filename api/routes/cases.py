@@ -9,8 +9,6 @@ liaison's agency answers 404, as an unknown one does, so liaisons learn nothing 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
@@ -19,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import UNPROCESSABLE, MonitorDep, actor, require
 from api.params import LIMIT, OFFSET, CaseId, EvidenceId
 from api.responses import CONFLICT
-from monitor.audit import Actor
+from monitor.access.audit import Actor
+from monitor.access.keys import ApiKey, Role
 from monitor.cases import (
     TRANSITIONS,
     Breach,
@@ -30,12 +29,10 @@ from monitor.cases import (
     CaseQuery,
     Cases,
     CaseState,
-    CaseStateError,
     ClaimSpread,
     Correction,
     CustodyEntry,
     Evidence,
-    EvidenceTamperedError,
     EvidenceView,
     ServiceRecord,
     TimelineEvent,
@@ -43,13 +40,12 @@ from monitor.cases import (
     open_cases,
 )
 from monitor.cases.access import SEE_ROLES, WORK_ROLES, agency_scope, visible_case
-from monitor.cases.claims import MAX_KEYWORDS, CaseClaims
 from monitor.cases.evidence import MAX_REASON_CHARS
 from monitor.cases.model import MAX_CLAIM_CHARS, MAX_COMMENT_CHARS
-from monitor.claim_registry import ClaimLink, RegisteredClaim
+from monitor.claims.cases import MAX_KEYWORDS, CaseClaims
+from monitor.claims.registry import ClaimLink, RegisteredClaim
 from monitor.context import Monitor
-from monitor.errors import AuthError, NotFoundError
-from monitor.keys import ApiKey, Role
+from monitor.errors import NotFoundError
 
 router = APIRouter(prefix="/cases", tags=["cases"])
 
@@ -86,27 +82,8 @@ def _build(monitor: Monitor) -> Cases:
 CasesDep = Annotated[Cases, Depends(get_cases)]
 
 
-@contextmanager
-def _answers() -> Iterator[None]:
-    """Map case errors to HTTP (the app's own handlers know alerts, not cases)."""
-    try:
-        yield
-    except (CaseStateError, EvidenceTamperedError) as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, exc.message) from exc
-    except ValueError as exc:
-        raise HTTPException(UNPROCESSABLE, str(exc)) from exc
-
-
-def _agency(key: ApiKey, cases: Cases) -> str | None:
-    """None for officers and admins (every case); the liaison's agency, or 403 if it has none."""
-    try:
-        return agency_scope(key, cases.config)
-    except AuthError as exc:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, exc.message) from exc
-
-
 def _visible(case_id: str, key: ApiKey, cases: Cases) -> Case:
-    _agency(key, cases)  # 403 before 404 for a liaison in no agency
+    # 403 (ForbiddenError) before 404 for a liaison in no agency: visible_case checks the agency first.
     return visible_case(cases.store, cases.config, key, case_id)
 
 
@@ -198,8 +175,7 @@ Reason = Annotated[
 def open_case(spec: CaseOpen, cases: CasesDep, key: WorkCases) -> OpenedCase:
     if spec.alert_id is None and not spec.doc_ids:
         raise HTTPException(UNPROCESSABLE, "a case comes from an alert ('alert_id') or documents ('doc_ids')")
-    with _answers():
-        case, evidence = cases.open_case(spec, actor(key))
+    case, evidence = cases.open_case(spec, actor(key))
     return OpenedCase(case=case, evidence=evidence)
 
 
@@ -214,7 +190,7 @@ def list_cases(
     limit: Annotated[int, Query(ge=1, le=500, description=LIMIT)] = 50,
     offset: Annotated[int, Query(ge=0, le=100_000, description=OFFSET)] = 0,
 ) -> CasePage:
-    own = _agency(key, cases)
+    own = agency_scope(key, cases.config)
     if own is not None and agency is not None and agency != own:
         raise HTTPException(status.HTTP_403_FORBIDDEN, f"a liaison of '{own}' sees only cases shared with '{own}'")
     request = CaseQuery(
@@ -248,14 +224,12 @@ def get_case(case_id: CaseId, cases: CasesDep, key: SeeCases) -> CaseDetail:
     "/{case_id}/transition", summary="Move a case to another state (409 if the move is not allowed)", responses=CONFLICT
 )
 def transition(case_id: CaseId, body: TransitionRequest, cases: CasesDep, key: WorkCases) -> Case:
-    with _answers():
-        return cases.transition(case_id, body.to, actor(key), body.note)
+    return cases.transition(case_id, body.to, actor(key), body.note)
 
 
 @router.put("/{case_id}/priority", summary="Set the priority (deadlines follow it)", responses=CONFLICT)
 def set_priority(case_id: CaseId, body: PriorityRequest, cases: CasesDep, key: WorkCases) -> Case:
-    with _answers():
-        return cases.store.set_priority(case_id, body.priority, actor(key))
+    return cases.store.set_priority(case_id, body.priority, actor(key))
 
 
 @router.put("/{case_id}/assignee", summary="Assign to an officer's key (null unassigns)", responses=CONFLICT)
@@ -268,16 +242,12 @@ def assign(case_id: CaseId, body: AssigneeRequest, cases: CasesDep, monitor: Mon
                 UNPROCESSABLE, f"parameter 'key_id': '{body.key_id}' is not an active officer or admin key"
             )
         assignee = actor(target)
-    with _answers():
-        return cases.store.assign(case_id, assignee, actor(key))
+    return cases.store.assign(case_id, assignee, actor(key))
 
 
 @router.post("/{case_id}/shares", summary="Share with an agency (its liaisons then see the case)")
 def share(case_id: CaseId, body: ShareRequest, cases: CasesDep, key: WorkCases) -> Case:
-    try:
-        cases.config.check_agency(body.agency)
-    except ValueError as exc:
-        raise HTTPException(UNPROCESSABLE, f"parameter 'agency': {exc}") from exc
+    cases.config.check_agency(body.agency)  # 422 "parameter 'agency': ..." for an unknown one
     return cases.store.share(case_id, body.agency, actor(key))
 
 
@@ -295,8 +265,7 @@ def unshare(
     "/{case_id}/comments", summary="Comment on a case", status_code=status.HTTP_201_CREATED, responses=CONFLICT
 )
 def add_comment(case_id: CaseId, body: CommentCreate, cases: CasesDep, key: WorkCases) -> CaseComment:
-    with _answers():
-        return cases.store.comment(case_id, actor(key), body.text)
+    return cases.store.comment(case_id, actor(key), body.text)
 
 
 @router.get("/{case_id}/comments", summary="A case's comments, oldest first")
@@ -313,8 +282,7 @@ def timeline(case_id: CaseId, cases: CasesDep, key: SeeCases) -> list[TimelineEv
 
 @router.put("/{case_id}/claim", summary="Record the false claim in a sentence", responses=CONFLICT)
 def set_claim(case_id: CaseId, body: ClaimRequest, cases: CasesDep, key: WorkCases) -> Case:
-    with _answers():
-        return cases.set_claim(case_id, body.claim, actor(key))
+    return cases.set_claim(case_id, body.claim, actor(key))
 
 
 @router.put(
@@ -323,8 +291,7 @@ def set_claim(case_id: CaseId, body: ClaimRequest, cases: CasesDep, key: WorkCas
     responses=CONFLICT,
 )
 def set_correction(case_id: CaseId, body: Correction, cases: CasesDep, key: WorkCases) -> Case:
-    with _answers():
-        return cases.set_correction(case_id, body, actor(key))
+    return cases.set_correction(case_id, body, actor(key))
 
 
 def _claims(cases: Cases) -> CaseClaims:
@@ -340,8 +307,7 @@ def _claims(cases: Cases) -> CaseClaims:
 )
 def register_claim(case_id: CaseId, body: RegisterRequest, cases: CasesDep, key: WorkCases) -> RegisteredClaim:
     keywords = tuple(body.keywords) if body.keywords is not None else None
-    with _answers():
-        return _claims(cases).register(case_id, actor(key), keywords)
+    return _claims(cases).register(case_id, actor(key), keywords)
 
 
 @router.get("/{case_id}/claim/registration", summary="The case's claim as registered (404 if never registered)")
@@ -355,8 +321,7 @@ def get_registration(case_id: CaseId, cases: CasesDep, key: SeeCases) -> Registe
 
 @router.post("/{case_id}/claim/withdrawal", summary="Stop matching the case's registered claim", responses=CONFLICT)
 def withdraw_claim(case_id: CaseId, body: WithdrawRequest, cases: CasesDep, key: WorkCases) -> RegisteredClaim:
-    with _answers():
-        return _claims(cases).withdraw(case_id, actor(key), body.why)
+    return _claims(cases).withdraw(case_id, actor(key), body.why)
 
 
 @router.get("/{case_id}/spread", summary="Posts repeating the claim vs posts relaying the correction, per day")
@@ -387,8 +352,7 @@ def linked(
 def attach_evidence(
     case_id: CaseId, body: EvidenceRequest, cases: CasesDep, key: WorkCases, response: Response
 ) -> Evidence:
-    with _answers():
-        evidence, new = cases.evidence.attach(case_id, body.doc_id, actor(key))
+    evidence, new = cases.evidence.attach(case_id, body.doc_id, actor(key))
     if not new:
         response.status_code = status.HTTP_200_OK
     return evidence
@@ -414,8 +378,7 @@ def view_evidence(
     case_id: CaseId, evidence_id: EvidenceId, reason: Reason, cases: CasesDep, key: SeeCases
 ) -> EvidenceView:
     _visible(case_id, key, cases)
-    with _answers():
-        return cases.evidence.view(case_id, evidence_id, actor(key), reason)
+    return cases.evidence.view(case_id, evidence_id, actor(key), reason)
 
 
 @router.get(
@@ -436,8 +399,7 @@ def download_evidence(
     key: SeeCases,
 ) -> Response:
     _visible(case_id, key, cases)
-    with _answers():
-        record, data = cases.evidence.read_file(case_id, evidence_id, name, actor(key), reason)
+    record, data = cases.evidence.read_file(case_id, evidence_id, name, actor(key), reason)
     media = "application/json" if name.endswith(".json") else "application/octet-stream"
     return Response(
         data,

@@ -10,13 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import UNPROCESSABLE, CorrectLabels, MonitorDep, ReadDocuments, time_range
 from api.params import LIMIT, OFFSET, DocId
+from monitor.access.keys import ApiKey, Role
+from monitor.access.privacy import PrivacyPolicy
 from monitor.analysis import AnalyzedDocument, SentimentLabel
+from monitor.analytics.feedback import FeedbackError, LabelCorrection
 from monitor.context import Monitor
 from monitor.durations import parse_duration
 from monitor.errors import NotFoundError
-from monitor.feedback import FeedbackError, LabelCorrection
-from monitor.keys import ApiKey, Role
-from monitor.privacy import PrivacyPolicy
 from monitor.query import fields_used
 from monitor.records import Platform
 from monitor.store.base import CountField, DocumentFilter, SearchRequest, SortOrder, TimeBucket, WordScore
@@ -53,7 +53,7 @@ class TimeCounts(BaseModel):
 
 
 def _for_role(items: list[AnalyzedDocument], key: ApiKey, request: Request) -> list[AnalyzedDocument]:
-    """Researchers get the privacy view of :mod:`monitor.privacy`, as in notebooks and datasets (DESIGN.md)."""
+    """Researchers get the privacy view of :mod:`monitor.access.privacy`, as in notebooks and datasets (DESIGN.md)."""
     if key.role is not Role.RESEARCHER:
         return items
     monitor: Monitor = request.app.state.monitor
@@ -160,10 +160,7 @@ def significant_words(
 
 @router.get("/{doc_id}", summary="Fetch one document with its analysis")
 def get_document(doc_id: DocId, monitor: MonitorDep, key: ReadDocuments, request: Request) -> AnalyzedDocument:
-    try:
-        return _for_role([monitor.store.get(doc_id)], key, request)[0]
-    except NotFoundError as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, exc.message) from exc
+    return _for_role([monitor.store.get(doc_id)], key, request)[0]
 
 
 @router.post(

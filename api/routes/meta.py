@@ -9,9 +9,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from api.deps import KeyDep, MonitorDep, ReadSources
+from monitor.access.keys import ApiKey
 from monitor.errors import StoreError
-from monitor.health import SourceHealth
-from monitor.keys import ApiKey
+from monitor.ingestion.health import SourceHealth
 from monitor.store.base import DocumentFilter
 
 router = APIRouter(tags=["service"])

@@ -8,9 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
 from api.deps import UNPROCESSABLE, MonitorDep, require
-from monitor.access import DOCUMENT_ROLES
-from monitor.errors import NotFoundError
-from monitor.keys import ApiKey
+from monitor.access.keys import ApiKey
+from monitor.access.roles import DOCUMENT_ROLES
 from monitor.reports import MEDIA_TYPES, ReportFormat, ReportKind, build_report, render
 from monitor.reports.access import report_scope
 
@@ -44,10 +43,7 @@ def get_report(
         raise HTTPException(UNPROCESSABLE, f"parameter 'end': must be between {EARLIEST_END} and {LATEST_END}")
     if kind is ReportKind.CAMPAIGN and not campaign:
         raise HTTPException(UNPROCESSABLE, "parameter 'campaign': required for a campaign report")
-    try:
-        report = build_report(monitor, kind, end=end, campaign=campaign, scope=report_scope(key))
-    except NotFoundError as exc:
-        raise HTTPException(404, str(exc)) from exc
+    report = build_report(monitor, kind, end=end, campaign=campaign, scope=report_scope(key))
     body = render(report, fmt, monitor.settings.timezone)
     return Response(
         body,

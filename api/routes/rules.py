@@ -19,8 +19,8 @@ from pydantic import BaseModel, Field, create_model
 from api.deps import UNPROCESSABLE, ManageRules, MonitorDep, ReadRules, actor
 from api.params import RuleId
 from api.responses import CONFLICT
-from monitor.rules.managed import RuleConflictError
-from monitor.rules.specs import RULE_TYPES, AnyRuleSpec, RuleSpec
+from monitor.rules.catalog import RULE_TYPES, AnyRuleSpec
+from monitor.rules.specs import RuleSpec
 
 Origin = Literal["file", "api"]
 
@@ -130,10 +130,7 @@ def _not_a_file_rule(monitor: MonitorDep, rule_id: str) -> None:
 )
 def create_rule(monitor: MonitorDep, key: ManageRules, rule: RuleBody) -> BaseModel:
     _not_a_file_rule(monitor, rule.id)
-    try:
-        monitor.engine.managed_rules().create(rule, actor(key))
-    except RuleConflictError as exc:
-        raise HTTPException(status.HTTP_409_CONFLICT, exc.message) from exc
+    monitor.engine.managed_rules().create(rule, actor(key))  # 409 for an id already taken (RuleConflictError)
     monitor.engine.refresh()
     return view(rule, "api")
 

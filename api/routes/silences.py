@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from api.deps import ManageSilences, MonitorDep, ReadSilences, actor
 from api.params import LIMIT, OFFSET, SilenceId
-from monitor.silences import Silence, SilenceCreate, SilenceState
+from monitor.alerting.silences import Silence, SilenceCreate, SilenceState
 
 router = APIRouter(prefix="/silences", tags=["silences"])
 

@@ -23,11 +23,11 @@ import httpx
 from crawlers.politeness import retry_delay
 from crawlers.values import parse_count, parse_timestamp
 from monitor.errors import FetchError, ParseError
+from monitor.ingestion.sources import CollectContext, Collected, Problem, Severity
 from monitor.outbound.bodies import read_bounded
 from monitor.outbound.deadline import fetch_deadline
 from monitor.outbound.get import open_url
 from monitor.records import RawItem
-from monitor.sources import CollectContext, Collected, Problem, Severity
 
 REDACTED = "REDACTED"
 # Query parameters that carry credentials in Graph and Google API URLs.

@@ -55,8 +55,8 @@ from crawlers.social.api import (
     with_query,
 )
 from monitor.errors import FetchError
+from monitor.ingestion.sources import CollectContext, Collected, Problem, Severity, Source, SourceSpec
 from monitor.records import Document, Engagement, Platform, RawItem, doc_id_for_post
-from monitor.sources import CollectContext, Collected, Problem, Severity, Source, SourceSpec
 
 POSTS_PER_PAGE = 25
 COMMENTS_PER_PAGE = 100

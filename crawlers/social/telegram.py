@@ -35,8 +35,8 @@ from crawlers.fetch import Fetcher
 from crawlers.social.html_tree import Node, first, parse_tree, render
 from crawlers.values import parse_count, parse_timestamp
 from monitor.errors import FetchError
+from monitor.ingestion.sources import CollectContext, Collected, Problem, Severity, SourceSpec
 from monitor.records import Document, Engagement, Platform, RawItem, doc_id_for_post
-from monitor.sources import CollectContext, Collected, Problem, Severity, SourceSpec
 
 CANONICAL_BASE = "https://t.me"
 # Text for a message that has media but no caption. The pipeline drops documents without text, yet such a

@@ -52,8 +52,8 @@ from crawlers.social.api import (
     read_secret,
 )
 from monitor.errors import FetchError
+from monitor.ingestion.sources import CollectContext, Collected, Problem, Severity, Source, SourceSpec
 from monitor.records import Document, Engagement, Platform, RawItem, doc_id_for_post
-from monitor.sources import CollectContext, Collected, Problem, Severity, Source, SourceSpec
 
 PAGE_SIZE = 50  # the most playlistItems.list, search.list and videos.list return per call
 COMMENTS_PER_PAGE = 100  # the most commentThreads.list returns per call

@@ -10,11 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from monitor.alert_types import AlertCandidate
-from monitor.alerts import AlertStore
-from monitor.archive import RawArchive
-from monitor.audit import SYSTEM, Actor
-from monitor.cases.claims import CaseClaims, ClaimLinker, ClaimSpread, SpreadDay
+from monitor.access.audit import SYSTEM, Actor
+from monitor.alerting.store import AlertStore
+from monitor.alerting.types import AlertCandidate
 from monitor.cases.config import Agency, CasesConfig, ServiceLevel, load_cases_config
 from monitor.cases.evidence import (
     CustodyAction,
@@ -42,9 +40,11 @@ from monitor.cases.model import (
 )
 from monitor.cases.sla import Breach, ServiceRecord, SlaStage, breach_candidate, overdue, service_record
 from monitor.cases.store import CaseStore, Clock
-from monitor.claim_registry import ClaimRegistry
+from monitor.claims.cases import CaseClaims, ClaimLinker, ClaimSpread, SpreadDay
+from monitor.claims.registry import ClaimRegistry
 from monitor.db import Database
 from monitor.errors import NotFoundError
+from monitor.ingestion.archive import RawArchive
 from monitor.records import utc_now
 from monitor.store.base import DocumentStore
 

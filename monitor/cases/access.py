@@ -8,11 +8,11 @@ agencies' cases.
 
 from __future__ import annotations
 
+from monitor.access.keys import ApiKey, Role
 from monitor.cases.config import CasesConfig
 from monitor.cases.model import Case
 from monitor.cases.store import CaseStore
-from monitor.errors import AuthError, NotFoundError
-from monitor.keys import ApiKey, Role
+from monitor.errors import ForbiddenError, NotFoundError
 
 WORK_ROLES = (Role.ADMIN, Role.OFFICER)
 SEE_ROLES = (Role.ADMIN, Role.OFFICER, Role.LIAISON)
@@ -21,19 +21,19 @@ REGISTER_ROLES = WORK_ROLES  # the XLSX register of all cases is the office's ow
 
 
 def check_role(key: ApiKey, allowed: tuple[Role, ...]) -> None:
-    """Raise :class:`AuthError` (403) unless ``key`` has one of the ``allowed`` roles."""
+    """Raise :class:`ForbiddenError` (403) unless ``key`` has one of the ``allowed`` roles."""
     if key.role not in allowed:
         names = ", ".join(sorted(role.value for role in allowed))
-        raise AuthError(f"role '{key.role.value}' may not do this (allowed: {names})")
+        raise ForbiddenError(f"role '{key.role.value}' may not do this (allowed: {names})")
 
 
 def agency_scope(key: ApiKey, config: CasesConfig) -> str | None:
-    """None for officers and admins (every case); a liaison's agency, or AuthError if it has none."""
+    """None for officers and admins (every case); a liaison's agency, or ForbiddenError if it has none."""
     if key.role is not Role.LIAISON:
         return None
     agency = config.agency_of(key)
     if agency is None:
-        raise AuthError(
+        raise ForbiddenError(
             f"liaison key '{key.name}' ({key.key_id}) belongs to no agency: an administrator must list it "
             "under an agency in configs/cases.yaml"
         )

@@ -17,28 +17,26 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from monitor.audit import Actor
+from monitor.access.audit import Actor
+from monitor.access.keys import ApiKey
+from monitor.access.privacy import Pseudonymizer
 from monitor.cases import CaseClaims, CaseOpen, CasePriority, CaseQuery, Cases, CaseState, Correction
 from monitor.cases.access import (
-    EXPORT_ROLES,
-    REGISTER_ROLES,
     SEE_ROLES,
     WORK_ROLES,
     agency_scope,
     check_role,
     visible_case,
 )
-from monitor.cases.exports import Requester, prepare_police_package, write_briefing, write_register
-from monitor.cli_common import KEY_VARIABLE, bounded_int, output_file, share_options
+from monitor.cases.exports import Requester
+from monitor.cases.exports.kinds import CASE_EXPORTS, ExportRequest
+from monitor.cli_common import KEY_VARIABLE, bounded_int, local_minute, output_file, share_options, with_monitor
 from monitor.context import Monitor
-from monitor.errors import AuthError, MonitorError
-from monitor.keys import ApiKey
-from monitor.privacy import Pseudonymizer
+from monitor.errors import AuthError, InvalidInputError, MonitorError
 
 Handler = Callable[[Monitor, ApiKey, argparse.Namespace], int]
-OpenMonitor = Callable[[argparse.Namespace], Monitor]
 Command = Callable[[str, Handler, str], argparse.ArgumentParser]
 
 
@@ -77,7 +75,7 @@ def _claims(cases: Cases) -> CaseClaims:
 
 
 def _local(monitor: Monitor, moment: datetime | None) -> str:
-    return "—" if moment is None else moment.astimezone(monitor.settings.zone).strftime("%Y-%m-%d %H:%M")
+    return "—" if moment is None else local_minute(moment, monitor.settings.zone)
 
 
 # -- reading ----------------------------------------------------------------------------------------
@@ -159,7 +157,7 @@ def _spread(monitor: Monitor, key: ApiKey, args: argparse.Namespace) -> int:
 def _open_case(monitor: Monitor, key: ApiKey, args: argparse.Namespace) -> int:
     check_role(key, WORK_ROLES)
     if args.alert is None and not args.doc:
-        raise ValueError("a case comes from an alert (--alert) or documents (--doc)")
+        raise InvalidInputError("a case comes from an alert (--alert) or documents (--doc)")
     spec = CaseOpen(
         title=args.title,
         priority=CasePriority(args.priority),
@@ -267,29 +265,22 @@ def _written(path: Path, write: Callable[[IO[bytes]], object]) -> None:
 
 
 def _export(monitor: Monitor, key: ApiKey, args: argparse.Namespace) -> int:
-    if args.kind == "register":
-        check_role(key, REGISTER_ROLES)
-        requester = _requester(monitor, key, args.purpose)
-        out = args.out or Path(f"so-vu-viec-{requester.at.astimezone(requester.zone):%Y%m%d-%H%M}.xlsx")
-        _written(out, lambda handle: write_register(monitor.cases, requester, handle))
-    else:
-        check_role(key, EXPORT_ROLES)
-        if args.case is None:
-            raise ValueError(f"the {args.kind} export needs --case")
-        requester = _requester(monitor, key, args.purpose)
-        if args.kind == "police":
-            package = prepare_police_package(monitor.cases, args.case, requester)
-            out = args.out or Path(package.filename)
-            _written(out, lambda handle: handle.writelines(package.chunks()))
-        else:
-            out = args.out or Path(f"ban-tin-{args.case}-{requester.export_id[:8]}.docx")
-            pseudonyms = Pseudonymizer.for_data_dir(monitor.settings.data_dir)
-            _written(
-                out,
-                lambda handle: write_briefing(
-                    monitor.cases, args.case, requester, handle, pseudonyms=pseudonyms, english_summary=args.english
-                ),
-            )
+    export = CASE_EXPORTS[args.kind]
+    check_role(key, export.roles)
+    if export.of_one_case and args.case is None:
+        raise InvalidInputError(f"the {args.kind} export needs --case")
+    requester = _requester(monitor, key, args.purpose)
+    prepared = export.prepare(
+        ExportRequest(
+            cases=monitor.cases,
+            requester=requester,
+            pseudonyms=lambda: Pseudonymizer.for_data_dir(monitor.settings.data_dir),
+            case_id=args.case,
+            english_summary=args.english,
+        )
+    )
+    out = args.out or Path(prepared.filename)
+    _written(out, prepared.write)
     _say(f"wrote {out} (export {requester.export_id}, logged with purpose '{requester.purpose}')")
     return 0
 
@@ -297,35 +288,17 @@ def _export(monitor: Monitor, key: ApiKey, args: argparse.Namespace) -> int:
 # -- the parser -------------------------------------------------------------------------------------
 
 
-def _run(
-    handler: Handler, open_monitor: Callable[[argparse.Namespace], Monitor]
-) -> Callable[[argparse.Namespace], int]:
+def _run(handler: Handler) -> Callable[[argparse.Namespace], int]:
+    """``handler`` over an opened monitor, acting as the key given (read before the monitor opens)."""
+
     def run(args: argparse.Namespace) -> int:
         secret = _secret(args)
-        monitor = open_monitor(args)
-        try:
-            key = monitor.keys.authenticate(secret)
-            try:
-                return handler(monitor, key, args)
-            except ValidationError as exc:
-                print(f"error: {_first_problem(exc)}", file=sys.stderr)
-                return 2
-            except (ValueError, PermissionError) as exc:
-                print(f"error: {exc}", file=sys.stderr)
-                return 2
-        finally:
-            monitor.close()
+        return with_monitor(lambda monitor, _: handler(monitor, monitor.keys.authenticate(secret), args))(args)
 
     return run
 
 
-def _first_problem(exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"]) or "input"
-    return f"{where}: {error['msg']}"
-
-
-def add_case_commands(commands: Any, open_monitor: OpenMonitor) -> None:
+def add_case_commands(commands: Any) -> None:
     """Install ``monitor cases ...`` on the main parser's sub-commands."""
     cases = commands.add_parser(
         "cases",
@@ -335,7 +308,7 @@ def add_case_commands(commands: Any, open_monitor: OpenMonitor) -> None:
 
     def command(name: str, handler: Handler, help_text: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = sub.add_parser(name, help=help_text)
-        parser.set_defaults(handler=_run(handler, open_monitor))
+        parser.set_defaults(handler=_run(handler))
         return parser
 
     _add_reading(command)
@@ -402,7 +375,7 @@ def _add_claim_commands(command: Command) -> None:
 
 def _add_exports(command: Command) -> None:
     export = command("export", _export, "export a case (police ZIP, briefing DOCX) or the register (XLSX)")
-    export.add_argument("kind", choices=["police", "briefing", "register"])
+    export.add_argument("kind", choices=list(CASE_EXPORTS))
     export.add_argument("--case", help="the case (police and briefing)")
     export.add_argument("--purpose", required=True, help="why the export is needed (custody log)")
     export.add_argument("--out", type=output_file, help="where to write it (default: a name in this folder)")

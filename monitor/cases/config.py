@@ -11,11 +11,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from monitor.access.keys import ApiKey
 from monitor.cases.model import CasePriority
 from monitor.config.yamlfile import config_error_from_validation, load_yaml
 from monitor.durations import DurationSeconds
-from monitor.errors import ConfigError
-from monitor.keys import ApiKey
+from monitor.errors import ConfigError, InvalidInputError
 
 CASES_FILE = "cases.yaml"
 _AGENCY_ID = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -81,10 +81,10 @@ class CasesConfig(BaseModel):
         return self
 
     def check_agency(self, agency: str) -> str:
-        """``agency`` if configured, else ValueError naming the configured ones."""
+        """``agency`` if configured, else InvalidInputError naming the configured ones."""
         if agency not in self.agencies:
             known = ", ".join(sorted(self.agencies)) or "none configured in cases.yaml"
-            raise ValueError(f"unknown agency '{agency}' (known: {known})")
+            raise InvalidInputError(f"unknown agency '{agency}' (known: {known})", parameter="agency")
         return agency
 
     def agency_of(self, key: ApiKey) -> str | None:

@@ -18,21 +18,21 @@ import shutil
 import sqlite3
 import stat
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from monitor.access.audit import Actor
 from monitor.analysis import AnalyzedDocument
-from monitor.archive import RawArchive
-from monitor.audit import Actor
 from monitor.cases.model import TimelineKind
 from monitor.cases.store import Clock, require_case, require_changeable, write_event
-from monitor.db import Database, Transaction
-from monitor.errors import MonitorError, NotFoundError, StoreError
+from monitor.db import Database, Transaction, datetime_from_ts, record_from_row
+from monitor.errors import ConflictError, InvalidInputError, NotFoundError, StoreError
 from monitor.files import open_private, private_dir
+from monitor.ingestion.archive import RawArchive
 from monitor.records import RawItem, UtcDatetime, utc_now
 from monitor.store.base import DocumentStore
 
@@ -45,7 +45,7 @@ MAX_REASON_CHARS = 1000
 RAW_SEARCH_DAYS = 2
 
 
-class EvidenceTamperedError(MonitorError):
+class EvidenceTamperedError(ConflictError):
     """An evidence file no longer matches the sha256 recorded when it was attached."""
 
 
@@ -151,7 +151,7 @@ def find_raw(archive: RawArchive, document: AnalyzedDocument) -> RawItem | None:
 def _check_reason(reason: str) -> str:
     text = reason.strip()
     if not text or len(text) > MAX_REASON_CHARS:
-        raise ValueError(f"a reason of 1 to {MAX_REASON_CHARS} characters is required to see evidence")
+        raise InvalidInputError(f"a reason of 1 to {MAX_REASON_CHARS} characters is required to see evidence")
     return text
 
 
@@ -409,20 +409,7 @@ class EvidenceLocker:
         conn = self.db.connection()
         require_case(conn, case_id)
         rows = conn.execute("SELECT * FROM case_custody WHERE case_id = ? ORDER BY entry_id", (case_id,))
-        return [
-            CustodyEntry(
-                entry_id=row["entry_id"],
-                at=row["ts"],
-                case_id=row["case_id"],
-                evidence_id=row["evidence_id"],
-                actor=row["actor"],
-                actor_id=row["actor_id"],
-                action=CustodyAction(row["action"]),
-                reason=row["reason"],
-                detail=json.loads(row["detail"]),
-            )
-            for row in rows
-        ]
+        return [record_from_row(CustodyEntry, row, at=row["ts"], detail=json.loads(row["detail"])) for row in rows]
 
     # -- helpers ---------------------------------------------------------------------------------
 
@@ -473,8 +460,8 @@ class EvidenceLocker:
             case_id=row["case_id"],
             doc_id=row["doc_id"],
             url=row["url"],
-            captured_at=datetime.fromtimestamp(row["captured_ts"], UTC),
-            attached_at=datetime.fromtimestamp(row["attached_ts"], UTC),
+            captured_at=datetime_from_ts(row["captured_ts"]),
+            attached_at=datetime_from_ts(row["attached_ts"]),
             attached_by=row["attached_by"],
             raw_note=row["raw_note"],
             files=tuple(EvidenceFile(name=f["name"], sha256=f["sha256"], size=f["size"]) for f in files),

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
-from monitor.errors import MonitorError
+from monitor.errors import ConflictError
 from monitor.records import UtcDatetime
 
 MAX_TITLE_CHARS = 300
@@ -54,7 +54,7 @@ OPEN_STATES = frozenset({CaseState.TRIAGE, CaseState.VERIFYING, CaseState.RESPON
 FINAL_STATES = frozenset({CaseState.CLOSED, CaseState.DISMISSED})
 
 
-class CaseStateError(MonitorError):
+class CaseStateError(ConflictError):
     """A step the case's current state does not allow (the API answers 409 with this message)."""
 
 

@@ -18,11 +18,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from monitor.alert_types import AlertCandidate
+from monitor.alerting.types import AlertCandidate, AlertSeverity
 from monitor.cases.config import ServiceLevel
 from monitor.cases.model import Case, CasePriority, CaseState
 from monitor.records import UtcDatetime
-from monitor.rules.specs import AlertSeverity
 
 SLA_RULE_ID = "case-sla"
 SLA_RULE_TYPE = "case_sla"
@@ -99,7 +98,7 @@ def overdue(cases: Iterable[Case], levels: Mapping[CasePriority, ServiceLevel], 
 
 
 def breach_candidate(breach: Breach, doc_ids: Iterable[str], now: datetime) -> AlertCandidate:
-    """The alert for a breach, to record through the alerting engine (``monitor.alerts.record``).
+    """The alert for a breach, to record through the alerting engine (``monitor.alerting.store.record``).
 
     The key is the case and stage, so one alert per missed stage; ``doc_ids`` are the case's evidence
     documents (an alert must say which documents it is about).

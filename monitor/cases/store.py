@@ -10,10 +10,10 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from monitor.audit import Actor
+from monitor.access.audit import Actor
 from monitor.cases.model import (
     FINAL_STATES,
     MAX_CLAIM_CHARS,
@@ -31,8 +31,8 @@ from monitor.cases.model import (
     check_transition,
 )
 from monitor.cases.schema import SCHEMA
-from monitor.db import Database, Transaction
-from monitor.errors import NotFoundError, StoreError
+from monitor.db import Database, Transaction, datetime_from_ts, record_from_row
+from monitor.errors import InvalidInputError, NotFoundError, StoreError
 from monitor.records import utc_now
 
 Clock = Callable[[], datetime]
@@ -190,20 +190,7 @@ class CaseStore:
         conn = self.db.connection()
         require_case(conn, case_id)
         rows = conn.execute("SELECT * FROM case_events WHERE case_id = ? ORDER BY event_id", (case_id,))
-        return [
-            TimelineEvent(
-                event_id=row["event_id"],
-                case_id=row["case_id"],
-                at=row["ts"],
-                actor=row["actor"],
-                actor_id=row["actor_id"],
-                kind=TimelineKind(row["kind"]),
-                from_state=row["from_state"],
-                to_state=row["to_state"],
-                detail=json.loads(row["detail"]),
-            )
-            for row in rows
-        ]
+        return [record_from_row(TimelineEvent, row, at=row["ts"], detail=json.loads(row["detail"])) for row in rows]
 
     def comments(self, case_id: str) -> list[CaseComment]:
         conn = self.db.connection()
@@ -337,7 +324,7 @@ class CaseStore:
         """Add a comment (also on closed cases: notes after the fact belong to the record)."""
         body = text.strip()
         if not body or len(body) > MAX_COMMENT_CHARS:
-            raise ValueError(f"a comment needs 1 to {MAX_COMMENT_CHARS} characters")
+            raise InvalidInputError(f"a comment needs 1 to {MAX_COMMENT_CHARS} characters")
         with Transaction(self.db) as conn:
             row = require_case(conn, case_id)
             now = self._now()
@@ -364,7 +351,7 @@ class CaseStore:
         """Record the false claim in a sentence (the previous wording stays in the timeline)."""
         sentence = claim.strip()
         if not sentence or len(sentence) > MAX_CLAIM_CHARS:
-            raise ValueError(f"a claim needs 1 to {MAX_CLAIM_CHARS} characters")
+            raise InvalidInputError(f"a claim needs 1 to {MAX_CLAIM_CHARS} characters")
         with Transaction(self.db) as conn:
             row = require_case(conn, case_id)
             state = require_changeable(row, "claim")
@@ -405,10 +392,6 @@ class CaseStore:
         return self.get(case_id)
 
 
-def _dt(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
-
-
 def _case_from_row(row: sqlite3.Row) -> Case:
     return Case(
         case_id=row["case_id"],
@@ -422,11 +405,11 @@ def _case_from_row(row: sqlite3.Row) -> Case:
         assignee_id=row["assignee_id"],
         agencies=tuple(row["agencies"].split(",")) if row["agencies"] else (),
         opened_by=row["opened_by"],
-        opened_at=_dt(row["opened_ts"]),
-        updated_at=_dt(row["updated_ts"]),
-        verified_at=_dt(row["verified_ts"]),
-        responded_at=_dt(row["responded_ts"]),
-        closed_at=_dt(row["closed_ts"]),
+        opened_at=datetime_from_ts(row["opened_ts"]),
+        updated_at=datetime_from_ts(row["updated_ts"]),
+        verified_at=datetime_from_ts(row["verified_ts"]),
+        responded_at=datetime_from_ts(row["responded_ts"]),
+        closed_at=datetime_from_ts(row["closed_ts"]),
         evidence_count=row["evidence_count"],
         comment_count=row["comment_count"],
     )

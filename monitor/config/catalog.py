@@ -6,7 +6,7 @@ its spec class, and unknown keys are rejected. Errors name the file, the line an
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
@@ -89,3 +89,21 @@ def load_spec_file(path: Path, list_key: str, spec_class_for: Callable[[str], ty
         except ValidationError as exc:
             raise config_error_from_validation(exc, document, prefix=location) from exc
     return specs
+
+
+def type_name(spec_class: type[BaseModel]) -> str:
+    """The ``type`` a spec class answers to: the default of its ``type`` literal field."""
+    return str(spec_class.model_fields["type"].default)
+
+
+def types_by_name(spec_classes: Iterable[type[SpecT]]) -> dict[str, type[SpecT]]:
+    """``type`` → spec class, for the extension tables (rule types, channel types)."""
+    return {type_name(spec_class): spec_class for spec_class in spec_classes}
+
+
+def spec_class_of(table: Mapping[str, type[SpecT]], kind: str, name: str) -> type[SpecT]:
+    """The spec class registered as ``name``, or a ConfigError listing the known ``kind`` types."""
+    try:
+        return table[name]
+    except KeyError:
+        raise ConfigError(f"unknown {kind} type '{name}' (known: {', '.join(sorted(table)) or 'none'})") from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitor.campaigns import load_campaigns
+from monitor.analytics.campaigns import load_campaigns
 from monitor.config.settings import SETTINGS_FILE
 from monitor.context import Monitor
 from monitor.delivery.channels import EmailChannelSpec

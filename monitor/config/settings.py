@@ -17,7 +17,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from monitor.config.yamlfile import YamlDocument, config_error_from_validation, dotted, load_yaml
 from monitor.errors import ConfigError
 from monitor.logs import register_secret
-from monitor.zones import ZoneName
+from monitor.zones import DEFAULT_TIMEZONE, ZoneName
 
 ENV_PREFIX = "MONITOR_"
 SETTINGS_FILE = "settings.yaml"
@@ -153,7 +153,7 @@ class Settings(BaseSettings):
 
     config_dir: Path = Path("configs")
     data_dir: Path = Field(default=Path("var"), description="State: database, archive, keys. Relative: see above.")
-    timezone: ZoneName = "Asia/Ho_Chi_Minh"
+    timezone: ZoneName = DEFAULT_TIMEZONE
     analyzer: str = Field(default="builtin", description="Registered analyzer that scores documents.")
     workers: int | None = Field(
         default=None,

@@ -7,13 +7,14 @@ service database, call :meth:`Dispatcher.enqueue` after the rules record alerts 
 
 from monitor.delivery.channels import (
     AlertRoute,
+    Channel,
     ChannelSpec,
     EmailChannelSpec,
     RetryPolicy,
     TelegramChannelSpec,
     WebhookChannelSpec,
 )
-from monitor.delivery.config import CHANNELS_FILE, Channel, ChannelsConfig, load_channels
+from monitor.delivery.config import CHANNELS_FILE, ChannelsConfig, load_channels
 from monitor.delivery.dispatcher import ChannelReport, DeliveryReport, Dispatcher
 from monitor.delivery.errors import ChannelError, Receipt
 from monitor.delivery.outbox import AttemptOutcome, Delivery, DeliveryAttempt, DeliveryState

@@ -7,14 +7,15 @@ spec names the environment variable that holds them (``secret_env``, ``password_
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationInfo, field_validator, model_validator
 
+from monitor.alerting.types import AlertSeverity
 from monitor.durations import DurationSeconds
-from monitor.errors import ConfigError
-from monitor.rules.specs import AlertSeverity
 
 ENV_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 SEVERITY_RANK = {severity: rank for rank, severity in enumerate(AlertSeverity)}
@@ -211,19 +212,17 @@ class TelegramChannelSpec(ChannelSpec):
         return [("token_env", self.token_env)]
 
 
-AnyChannelSpec = WebhookChannelSpec | EmailChannelSpec | TelegramChannelSpec
+@dataclass(frozen=True)
+class Channel:
+    """A configured channel and the secrets read from its environment variables."""
 
-CHANNEL_TYPES: dict[str, type[ChannelSpec]] = {
-    "webhook": WebhookChannelSpec,
-    "email": EmailChannelSpec,
-    "telegram": TelegramChannelSpec,
-}
+    spec: ChannelSpec
+    secrets: Mapping[str, SecretStr] = field(default_factory=dict)
 
+    @property
+    def id(self) -> str:
+        return self.spec.id
 
-def channel_spec_class(type_name: str) -> type[ChannelSpec]:
-    """The spec class for a channel ``type``, or a ConfigError listing the known types."""
-    try:
-        return CHANNEL_TYPES[type_name]
-    except KeyError:
-        known = ", ".join(sorted(CHANNEL_TYPES))
-        raise ConfigError(f"unknown channel type '{type_name}' (known: {known})") from None
+    def secret(self, key: str) -> str:
+        """The value of the variable named by ``key`` (e.g. ``"secret_env"``)."""
+        return self.secrets[key].get_secret_value()

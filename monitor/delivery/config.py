@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr, ValidationError
 
 from monitor.config.yamlfile import YamlDocument, config_error_from_validation, load_yaml
-from monitor.delivery.channels import ChannelSpec, channel_spec_class, http_url
+from monitor.delivery.catalog import channel_spec_class
+from monitor.delivery.channels import Channel, ChannelSpec, http_url
 from monitor.errors import ConfigError
 from monitor.outbound.addresses import literal_host_reason
 
@@ -30,22 +31,6 @@ SECRET_KEYS = {
     "token": "token_env",
     "bot_token": "token_env",
 }
-
-
-@dataclass(frozen=True)
-class Channel:
-    """A configured channel and the secrets read from its environment variables."""
-
-    spec: ChannelSpec
-    secrets: Mapping[str, SecretStr] = field(default_factory=dict)
-
-    @property
-    def id(self) -> str:
-        return self.spec.id
-
-    def secret(self, key: str) -> str:
-        """The value of the variable named by ``key`` (e.g. ``"secret_env"``)."""
-        return self.secrets[key].get_secret_value()
 
 
 @dataclass(frozen=True)

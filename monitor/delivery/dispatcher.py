@@ -31,11 +31,13 @@ from zoneinfo import ZoneInfo
 import httpx
 from pydantic import ValidationError
 
-from monitor.alerts import Alert
+from monitor.alerting.types import Alert
 from monitor.db import Database
-from monitor.delivery.config import Channel, ChannelsConfig
+from monitor.delivery.catalog import build_sender
+from monitor.delivery.channels import Channel
+from monitor.delivery.config import ChannelsConfig
 from monitor.delivery.errors import ChannelError, shorten
-from monitor.delivery.message import DEFAULT_ZONE, DOCUMENTS_IN_MESSAGE, AlertMessage, Envelope, build_message
+from monitor.delivery.message import DOCUMENTS_IN_MESSAGE, AlertMessage, Envelope, build_message
 from monitor.delivery.outbox import (
     AttemptOutcome,
     AttemptRecord,
@@ -45,9 +47,10 @@ from monitor.delivery.outbox import (
     DueRow,
     Outbox,
 )
-from monitor.delivery.senders import Sender, backoff_seconds, build_sender
+from monitor.delivery.senders import Sender, backoff_seconds
 from monitor.outbound.transport import outbound_client
 from monitor.records import utc_now
+from monitor.zones import DEFAULT_ZONE
 
 log = logging.getLogger(__name__)
 

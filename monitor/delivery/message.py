@@ -17,15 +17,14 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict
 
-from monitor.alerts import Alert
+from monitor.alerting.types import Alert, AlertSeverity
 from monitor.delivery.triggers import describe, severity_label
 from monitor.records import UtcDatetime
-from monitor.rules.specs import AlertSeverity
+from monitor.zones import DEFAULT_ZONE
 
 DOCUMENTS_IN_MESSAGE = 50  # ids and links carried per message; the alert API lists them all
 DOCUMENTS_IN_TEXT = 5  # links shown in an e-mail or chat message
 TELEGRAM_TEXT_LIMIT = 4096
-DEFAULT_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 class DocumentLink(BaseModel):

@@ -28,11 +28,11 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from monitor.db import Database, Transaction
+from monitor.alerting.types import AlertSeverity
+from monitor.db import Database, Transaction, datetime_from_ts, record_from_row
 from monitor.delivery.triggers import Announced, after_trigger, trigger_for
 from monitor.errors import StoreError
 from monitor.records import UtcDatetime
-from monitor.rules.specs import AlertSeverity
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS delivery_outbox (
@@ -166,10 +166,6 @@ class AttemptRecord:
     error: str | None = None
     duration_ms: float | None = None
     next_attempt_at: datetime | None = None
-
-
-def _dt(value: float | None) -> datetime | None:
-    return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
 # Columns added after the first release: (name, type); older databases gain them in place.
@@ -362,18 +358,15 @@ class Outbox:
             "SELECT * FROM delivery_outbox WHERE alert_id = ? ORDER BY delivery_id", (alert_id,)
         )
         return [
-            Delivery(
-                delivery_id=row["delivery_id"],
-                alert_id=row["alert_id"],
-                channel_id=row["channel_id"],
-                trigger=row["trigger"],
-                state=DeliveryState(row["state"]),
-                attempts=row["attempts"],
-                next_attempt_at=_dt(row["next_attempt_ts"]) if row["state"] == DeliveryState.PENDING else None,
-                last_error=row["last_error"],
-                created_at=_dt(row["created_ts"]),
-                updated_at=_dt(row["updated_ts"]),
-                sent_at=_dt(row["sent_ts"]),
+            record_from_row(
+                Delivery,
+                row,
+                next_attempt_at=datetime_from_ts(row["next_attempt_ts"])
+                if row["state"] == DeliveryState.PENDING
+                else None,
+                created_at=datetime_from_ts(row["created_ts"]),
+                updated_at=datetime_from_ts(row["updated_ts"]),
+                sent_at=datetime_from_ts(row["sent_ts"]),
             )
             for row in rows
         ]
@@ -383,20 +376,11 @@ class Outbox:
             "SELECT * FROM delivery_log WHERE alert_id = ? ORDER BY log_id", (alert_id,)
         )
         return [
-            DeliveryAttempt(
-                log_id=row["log_id"],
-                delivery_id=row["delivery_id"],
-                alert_id=row["alert_id"],
-                channel_id=row["channel_id"],
-                trigger=row["trigger"],
-                attempt=row["attempt"],
-                at=_dt(row["at_ts"]),
-                outcome=AttemptOutcome(row["outcome"]),
-                status=row["status"],
-                reply=row["reply"],
-                error=row["error"],
-                duration_ms=row["duration_ms"],
-                next_attempt_at=_dt(row["next_attempt_ts"]),
+            record_from_row(
+                DeliveryAttempt,
+                row,
+                at=datetime_from_ts(row["at_ts"]),
+                next_attempt_at=datetime_from_ts(row["next_attempt_ts"]),
             )
             for row in rows
         ]

@@ -4,35 +4,18 @@ from __future__ import annotations
 
 import random
 from typing import Protocol
-from zoneinfo import ZoneInfo
 
 import httpx
 
-from monitor.delivery.channels import EmailChannelSpec, RetryPolicy, TelegramChannelSpec, WebhookChannelSpec
-from monitor.delivery.config import Channel
+from monitor.delivery.channels import RetryPolicy
 from monitor.delivery.errors import Receipt
 from monitor.delivery.message import Envelope
-from monitor.delivery.smtp import EmailSender
-from monitor.delivery.telegram import TelegramSender
-from monitor.delivery.webhook import WebhookSender
 
 
 class Sender(Protocol):
     """Delivers one envelope through one channel; raises ChannelError on failure."""
 
     async def send(self, envelope: Envelope, client: httpx.AsyncClient) -> Receipt: ...
-
-
-def build_sender(channel: Channel, zone: ZoneInfo) -> Sender:
-    """The sender for ``channel``'s type."""
-    spec = channel.spec
-    if isinstance(spec, WebhookChannelSpec):
-        return WebhookSender(channel)
-    if isinstance(spec, EmailChannelSpec):
-        return EmailSender(channel, zone)
-    if isinstance(spec, TelegramChannelSpec):
-        return TelegramSender(channel, zone)
-    raise TypeError(f"no sender for channel type '{spec.type}'")
 
 
 def backoff_seconds(policy: RetryPolicy, failures: int, rng: random.Random, retry_after: float | None) -> float:

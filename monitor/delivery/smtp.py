@@ -16,13 +16,14 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 from zoneinfo import ZoneInfo
 
-from monitor.delivery.channels import EmailChannelSpec
-from monitor.delivery.config import Channel
+from monitor.delivery.channels import Channel, EmailChannelSpec
 from monitor.delivery.errors import ChannelError, Receipt
-from monitor.delivery.message import DEFAULT_ZONE, Envelope, html_text, plain_text, subject
+from monitor.delivery.message import Envelope, html_text, plain_text, subject
 from monitor.delivery.network import require_public_host
+from monitor.errors import ConfigError
 from monitor.outbound.transport import PublicExceptions, Resolver, system_resolver
 from monitor.records import utc_now
+from monitor.zones import DEFAULT_ZONE
 
 ALERT_HEADER = "X-Monitor-Alert-Id"
 DELIVERY_HEADER = "X-Monitor-Delivery"
@@ -75,7 +76,7 @@ class EmailSender:
         public_exceptions: PublicExceptions = (),
     ) -> None:
         if not isinstance(channel.spec, EmailChannelSpec):
-            raise TypeError(f"channel '{channel.id}' is not an e-mail channel")
+            raise ConfigError(f"channel '{channel.id}' is not an e-mail channel")
         self.spec = channel.spec
         self.zone = zone
         self._password = channel.secret("password_env") if self.spec.password_env else None

@@ -15,14 +15,15 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from monitor.delivery.channels import TelegramChannelSpec
-from monitor.delivery.config import Channel
+from monitor.delivery.channels import Channel, TelegramChannelSpec
 from monitor.delivery.errors import ChannelError, Receipt, shorten
-from monitor.delivery.message import DEFAULT_ZONE, Envelope, telegram_html
+from monitor.delivery.message import Envelope, telegram_html
 from monitor.delivery.network import refused
+from monitor.errors import ConfigError
 from monitor.outbound.bodies import body_text, read_bounded
 from monitor.outbound.retry_after import parse_retry_after
 from monitor.outbound.transport import NonPublicAddressError, outbound_extensions
+from monitor.zones import DEFAULT_ZONE
 
 MAX_REPLY_BYTES = 64 * 1024  # a Bot API answer is a few hundred bytes; the log keeps 500 characters
 
@@ -32,7 +33,7 @@ class TelegramSender:
 
     def __init__(self, channel: Channel, zone: ZoneInfo = DEFAULT_ZONE) -> None:
         if not isinstance(channel.spec, TelegramChannelSpec):
-            raise TypeError(f"channel '{channel.id}' is not a telegram channel")
+            raise ConfigError(f"channel '{channel.id}' is not a telegram channel")
         self.spec = channel.spec
         self.zone = zone
         self._url = f"{self.spec.api_base}/bot{channel.secret('token_env')}/sendMessage"

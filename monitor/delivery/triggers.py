@@ -21,8 +21,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from monitor.alerting.types import AlertSeverity
 from monitor.delivery.channels import SEVERITY_RANK
-from monitor.rules.specs import AlertSeverity
 
 NEW = "new"
 

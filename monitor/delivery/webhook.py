@@ -13,11 +13,11 @@ import hmac
 
 import httpx
 
-from monitor.delivery.channels import WebhookChannelSpec
-from monitor.delivery.config import Channel
+from monitor.delivery.channels import Channel, WebhookChannelSpec
 from monitor.delivery.errors import ChannelError, Receipt, shorten
 from monitor.delivery.message import Envelope, webhook_body
 from monitor.delivery.network import refused
+from monitor.errors import ConfigError
 from monitor.outbound.bodies import body_text, read_bounded
 from monitor.outbound.retry_after import parse_retry_after
 from monitor.outbound.transport import NonPublicAddressError, outbound_extensions
@@ -46,7 +46,7 @@ class WebhookSender:
 
     def __init__(self, channel: Channel) -> None:
         if not isinstance(channel.spec, WebhookChannelSpec):
-            raise TypeError(f"channel '{channel.id}' is not a webhook")
+            raise ConfigError(f"channel '{channel.id}' is not a webhook")
         self.spec = channel.spec
         self._secret = channel.secret("secret_env")
 

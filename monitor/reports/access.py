@@ -1,8 +1,8 @@
 """Who may read which report, and which parts: a report follows the role rules of the data it contains.
 
 A report is built from documents (counts, topics, stories), alerts and cases. Each part is shown only to
-a role that may read that data through the API: documents for :data:`~monitor.access.DOCUMENT_ROLES`,
-alerts for :data:`~monitor.access.ALERT_ROLES`, cases for the roles that see every case
+a role that may read that data through the API: documents for :data:`~monitor.access.roles.DOCUMENT_ROLES`,
+alerts for :data:`~monitor.access.roles.ALERT_ROLES`, cases for the roles that see every case
 (:data:`~monitor.cases.access.WORK_ROLES`). A researcher therefore gets the report without its alerts
 and cases; a liaison, who may read no documents, gets no report (its shared cases are at ``/cases``).
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitor.access import ALERT_ROLES, DOCUMENT_ROLES
+from monitor.access.keys import ApiKey
+from monitor.access.roles import ALERT_ROLES, DOCUMENT_ROLES
 from monitor.cases.access import WORK_ROLES, check_role
-from monitor.keys import ApiKey
 
 
 @dataclass(frozen=True)

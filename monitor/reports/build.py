@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from monitor.alert_types import Alert, AlertQuery
-from monitor.campaigns import CampaignReport, CampaignSpec, campaign_report, find_campaign
+from monitor.alerting.types import Alert, AlertQuery
+from monitor.analytics.campaigns import CampaignReport, CampaignSpec, campaign_report, find_campaign
+from monitor.analytics.metrics import ALERT_PAGE, Metrics, Period, ResponseTimes, all_alerts, compute_metrics
+from monitor.analytics.research import Research
 from monitor.context import Monitor
-from monitor.metrics import ALERT_PAGE, Metrics, Period, ResponseTimes, all_alerts, compute_metrics
+from monitor.errors import InvalidInputError
 from monitor.records import Platform, utc_now
 from monitor.reports import charts
 from monitor.reports.access import FULL_SCOPE, ReportScope
@@ -23,7 +25,6 @@ from monitor.reports.model import (
     percent,
     period_text,
 )
-from monitor.research import Research
 from monitor.store.base import DocumentFilter
 
 TOP_SOURCES = 10
@@ -85,7 +86,7 @@ def build_report(
     spec: CampaignSpec | None = None
     if kind is ReportKind.CAMPAIGN:
         if campaign is None:
-            raise ValueError("a campaign report needs a campaign")
+            raise InvalidInputError("a campaign report needs a campaign", parameter="campaign")
         spec = campaign if isinstance(campaign, CampaignSpec) else find_campaign(monitor.settings.config_dir, campaign)
         period = spec.period(zone)
     else:

@@ -9,7 +9,7 @@ from datetime import datetime, tzinfo
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from monitor.metrics import DailySentiment
+from monitor.analytics.metrics import DailySentiment
 from monitor.reports.model import Chart
 
 DPI = 110

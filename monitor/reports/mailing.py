@@ -21,10 +21,11 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
-from monitor.delivery.channels import EmailChannelSpec
-from monitor.delivery.config import Channel, ChannelsConfig
+from monitor.delivery.channels import Channel, EmailChannelSpec
+from monitor.delivery.config import ChannelsConfig
 from monitor.delivery.errors import ChannelError, Receipt, shorten
 from monitor.delivery.smtp import EmailSender
+from monitor.errors import ConfigError
 from monitor.files import write_private_file
 from monitor.records import utc_now
 from monitor.reports.model import MEDIA_TYPES, Report, ReportFormat, duration, number, period_text
@@ -90,7 +91,7 @@ def report_message(
     """An e-mail to the recipients of an ``email`` channel with ``files`` attached."""
     spec = channel.spec
     if not isinstance(spec, EmailChannelSpec):
-        raise TypeError(f"channel '{channel.id}' is not an e-mail channel")
+        raise ConfigError(f"channel '{channel.id}' is not an e-mail channel")
     message = EmailMessage()
     message["Subject"] = f"{spec.subject_prefix} {subject}".strip()
     message["From"] = spec.sender

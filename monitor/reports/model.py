@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 
-from monitor.metrics import Period
+from monitor.analytics.metrics import Period
 
 
 class ReportKind(StrEnum):

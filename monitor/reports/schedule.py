@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from monitor.context import Monitor
-from monitor.delivery.config import Channel
+from monitor.delivery.channels import Channel
 from monitor.records import utc_now
 from monitor.reports.build import build_report
 from monitor.reports.mailing import MailOutcome, email_channels, mail_reports, start_ledger

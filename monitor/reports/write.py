@@ -10,18 +10,18 @@ from monitor.reports.docx_writer import render_docx
 from monitor.reports.html_writer import render_html
 from monitor.reports.model import Report, ReportFormat
 from monitor.reports.pdf_writer import render_pdf
+from monitor.zones import DEFAULT_TIMEZONE
 
-DEFAULT_ZONE = "Asia/Ho_Chi_Minh"
 _RENDERERS = {ReportFormat.DOCX: render_docx, ReportFormat.PDF: render_pdf, ReportFormat.HTML: render_html}
 
 
-def render(report: Report, fmt: ReportFormat | str, zone_name: str = DEFAULT_ZONE) -> bytes:
+def render(report: Report, fmt: ReportFormat | str, zone_name: str = DEFAULT_TIMEZONE) -> bytes:
     """The report as the bytes of one file format."""
     return _RENDERERS[ReportFormat(fmt)](report, zone_name)
 
 
 def write_report(
-    report: Report, out_dir: Path | str, formats: Iterable[ReportFormat | str], zone_name: str = DEFAULT_ZONE
+    report: Report, out_dir: Path | str, formats: Iterable[ReportFormat | str], zone_name: str = DEFAULT_TIMEZONE
 ) -> list[Path]:
     """Write ``<out_dir>/<report.slug>.<format>`` for each format; return the paths written.
 

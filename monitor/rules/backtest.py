@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
-from monitor.alerts import AlertCandidate
+from monitor.alerting.types import AlertCandidate
 from monitor.analysis import AnalyzedDocument
 from monitor.rules.base import DocumentEvaluator, Prepared, RuleContext, WindowEvaluator
 from monitor.rules.calendar import HolidayCalendar
-from monitor.rules.evaluators import evaluator_for
+from monitor.rules.catalog import evaluator_for
 from monitor.rules.specs import RuleSpec
 from monitor.rules.windows import window_start
 from monitor.store.base import DocumentFilter, DocumentStore, SearchRequest, SortOrder
@@ -76,7 +76,7 @@ def backtest(
 
 
 def merge_candidates(candidates: list[AlertCandidate]) -> list[AlertCandidate]:
-    """One candidate per key, merged like :meth:`monitor.alerts.AlertStore.record` merges alerts: documents
+    """One candidate per key, merged like :meth:`monitor.alerting.store.AlertStore.record` merges alerts: documents
     added in order, event span widened, the latest title, summary and details kept."""
     merged: dict[str, AlertCandidate] = {}
     for candidate in candidates:

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from monitor import query as query_syntax
-from monitor.alerts import AlertCandidate
+from monitor.alerting.types import AlertCandidate
 from monitor.analysis import AnalyzedDocument
-from monitor.health import HealthStore
+from monitor.ingestion.health import HealthStore
 from monitor.rules.calendar import HolidayCalendar
 from monitor.store.base import DocumentFilter, DocumentStore
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from monitor.alerts import AlertCandidate
+from monitor.alerting.types import AlertCandidate
 from monitor.analysis import AnalyzedDocument
-from monitor.claim_registry import case_of_claim
+from monitor.claims.registry import case_of_claim
 from monitor.rules.base import DocumentEvaluator, Prepared, RuleContext
 from monitor.rules.specs import MisinformationRuleSpec
 from monitor.rules.windows import in_scope

@@ -7,7 +7,7 @@ looks at the current window), so replaying history yields the alerts that histor
 Counting a window after every batch of a busy cycle would recount the same window hundreds of times.
 Scheduled rules (source_silence) run on the schedule only. Each alert explains itself: which rule, which
 window, which counts and which documents. The rule types themselves live in their own modules; see
-:mod:`monitor.rules.evaluators`.
+:mod:`monitor.rules.catalog`.
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 
-from monitor.alerts import Alert, AlertCandidate, AlertStore
+from monitor.alerting.store import AlertStore
+from monitor.alerting.types import Alert, AlertCandidate
 from monitor.analysis import AnalyzedDocument
 from monitor.errors import NotFoundError, StoreError
-from monitor.health import HealthStore
+from monitor.ingestion.health import HealthStore
 from monitor.rules.base import DocumentEvaluator, Prepared, RuleContext, ScheduledEvaluator, WindowEvaluator
 from monitor.rules.calendar import HolidayCalendar
-from monitor.rules.evaluators import evaluator_for
+from monitor.rules.catalog import evaluator_for
 from monitor.rules.managed import ManagedRules
 from monitor.rules.specs import RuleSpec
 from monitor.rules.windows import window_start

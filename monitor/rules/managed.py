@@ -14,11 +14,12 @@ import sqlite3
 
 from pydantic import ValidationError
 
-from monitor.audit import Actor, AuditAction, AuditObject, write_entry
+from monitor.access.audit import Actor, AuditAction, AuditObject, write_entry
 from monitor.db import Database, Transaction
-from monitor.errors import MonitorError, NotFoundError, StoreError
+from monitor.errors import ConflictError, MonitorError, NotFoundError, StoreError
 from monitor.records import utc_now
-from monitor.rules.specs import STORED_AS_IS, RuleSpec, rule_spec_class
+from monitor.rules.catalog import rule_spec_class
+from monitor.rules.specs import STORED_AS_IS, RuleSpec
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,7 @@ SCHEMA = (
 )
 
 
-class RuleConflictError(MonitorError):
+class RuleConflictError(ConflictError):
     """A rule id already taken (by a file rule, or by an API rule when creating)."""
 
 

@@ -14,7 +14,7 @@ import statistics
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from monitor.alerts import AlertCandidate
+from monitor.alerting.types import AlertCandidate
 from monitor.analysis import AnalyzedDocument
 from monitor.durations import format_duration
 from monitor.rules.base import RuleContext, ScheduledEvaluator

@@ -13,21 +13,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from monitor import query as query_syntax
+from monitor.alerting.types import AlertSeverity
 from monitor.analysis import SentimentLabel
 from monitor.durations import DurationSeconds, format_duration
-from monitor.errors import ConfigError, QueryError
+from monitor.errors import QueryError
 from monitor.records import Platform
 from monitor.text import tokens as fold_tokens
 
 DAY_SECONDS = 86_400
 WEEK_DAYS = 7
-
-
-class AlertSeverity(StrEnum):
-    LOW = "low"
-    MEDIUM = "medium"
-    HIGH = "high"
-    CRITICAL = "critical"
 
 
 STORED_AS_IS = "stored_as_is"
@@ -272,32 +266,3 @@ class SourceSilenceRuleSpec(RuleSpec):
         if value < 3600:
             raise ValueError(f"gap must be at least 1h (got {format_duration(value)}): shorter gaps are ordinary")
         return value
-
-
-AnyRuleSpec = (
-    WatchRuleSpec
-    | MisinformationRuleSpec
-    | SpikeRuleSpec
-    | ThresholdRuleSpec
-    | NegativeShareRuleSpec
-    | TrendingStoryRuleSpec
-    | SourceSilenceRuleSpec
-)
-
-RULE_TYPES: dict[str, type[RuleSpec]] = {
-    "watch": WatchRuleSpec,
-    "misinformation": MisinformationRuleSpec,
-    "spike": SpikeRuleSpec,
-    "threshold": ThresholdRuleSpec,
-    "negative_share": NegativeShareRuleSpec,
-    "trending_story": TrendingStoryRuleSpec,
-    "source_silence": SourceSilenceRuleSpec,
-}
-
-
-def rule_spec_class(type_name: str) -> type[RuleSpec]:
-    """The spec class for a rule ``type``, or a ConfigError listing the known types."""
-    try:
-        return RULE_TYPES[type_name]
-    except KeyError:
-        raise ConfigError(f"unknown rule type '{type_name}' (known: {', '.join(sorted(RULE_TYPES))})") from None

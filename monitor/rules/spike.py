@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from monitor.alerts import AlertCandidate
+from monitor.alerting.types import AlertCandidate
 from monitor.durations import format_duration
 from monitor.rules.base import RuleContext
 from monitor.rules.specs import DAY_SECONDS, WEEK_DAYS, BaselineKind, CompareDays, HolidayHandling, SpikeRuleSpec

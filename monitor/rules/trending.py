@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from monitor.alerts import AlertCandidate
+from monitor.alerting.types import AlertCandidate
 from monitor.durations import format_duration
 from monitor.rules.base import Prepared
 from monitor.rules.specs import TrendingStoryRuleSpec

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from monitor.alerts import AlertCandidate
+from monitor.alerting.types import AlertCandidate
 from monitor.analysis import SentimentLabel
 from monitor.durations import format_duration
 from monitor.rules.base import Prepared

@@ -22,11 +22,11 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitor.alerts import AlertCandidate
+from monitor.alerting.types import AlertCandidate, AlertSeverity
 from monitor.analysis import AnalyzedDocument
 from monitor.durations import format_duration
 from monitor.rules.base import Prepared, RuleContext, WindowEvaluator
-from monitor.rules.specs import AlertSeverity, EvidenceStep, WatchRuleSpec
+from monitor.rules.specs import EvidenceStep, WatchRuleSpec
 from monitor.rules.watch_match import WatchMatch, WatchMatcher
 from monitor.rules.windows import in_scope, window_start
 from monitor.store.base import DocumentFilter, SearchRequest, SortOrder

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
 from monitor import query as query_syntax
-from monitor.alerts import AlertCandidate
+from monitor.alerting.types import AlertCandidate
 from monitor.analysis import AnalyzedDocument, SentimentLabel
 from monitor.durations import format_duration
 from monitor.rules.base import Prepared, RuleContext, WindowEvaluator

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from monitor import query as query_syntax
 from monitor.analysis import AnalyzedDocument, SentimentLabel
 from monitor.records import Platform, UtcDatetime
-from monitor.zones import ZoneName
+from monitor.zones import DEFAULT_TIMEZONE, ZoneName
 
 
 class CountField(StrEnum):
@@ -45,7 +45,7 @@ class DocumentFilter(BaseModel):
 
     text: str | None = None
     exact_accents: bool = Field(default=False, description="Match every word with its diacritics.")
-    timezone: ZoneName = Field(default="Asia/Ho_Chi_Minh", description="Zone of dates without an offset in 'text'.")
+    timezone: ZoneName = Field(default=DEFAULT_TIMEZONE, description="Zone of dates without an offset in 'text'.")
     since: UtcDatetime | None = None
     until: UtcDatetime | None = None
     sources: tuple[str, ...] = ()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from monitor.alerts import Alert, AlertCandidate
+from monitor.access.keys import Role
+from monitor.alerting.types import Alert, AlertCandidate, AlertSeverity
 from monitor.context import Monitor
-from monitor.keys import Role
-from monitor.rules.specs import AlertSeverity
 from tests.factories import at
 
 ALL_ROLES = tuple(Role)

@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from monitor.access.keys import Role
+from monitor.alerting.silences import SilenceCreate
+from monitor.alerting.types import AlertSeverity
 from monitor.context import Monitor
-from monitor.keys import Role
 from monitor.records import utc_now
-from monitor.rules.specs import AlertSeverity
-from monitor.silences import SilenceCreate
 from tests.api.alerting import ALL_ROLES, headers, record_alert
 from tests.conftest import make_config_dir, open_monitor
 from tests.factories import analyzed, at

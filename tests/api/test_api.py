@@ -6,9 +6,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from monitor.access.keys import Role
 from monitor.analysis import SentimentLabel
 from monitor.context import Monitor
-from monitor.keys import Role
 from tests.factories import analyzed, at
 
 

@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.ratelimit import RateLimiter
 from api.routes import case_exports
+from monitor.access.keys import Role
 from monitor.cases.exports import verify_package
 from monitor.context import Monitor
-from monitor.keys import Role
 from tests.api.alerting import headers
 from tests.conftest import make_config_dir, open_monitor
 from tests.factories import analyzed, at

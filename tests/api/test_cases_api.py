@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.ratelimit import RateLimiter
 from api.routes import cases as cases_routes
+from monitor.access.keys import Role
 from monitor.context import Monitor
-from monitor.keys import Role
 from tests.api.alerting import headers, record_alert
 from tests.conftest import make_config_dir, open_monitor
 from tests.factories import analyzed, at

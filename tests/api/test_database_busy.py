@@ -9,11 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from monitor.access.keys import Role
 from monitor.config.settings import ApiSettings
 from monitor.context import Monitor
 from monitor.db import waiting_at_most
 from monitor.errors import StoreBusyError
-from monitor.keys import Role
 from tests.api.alerting import headers, record_alert
 
 

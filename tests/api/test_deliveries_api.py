@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from monitor.keys import Role
+from monitor.access.keys import Role
 from tests.conftest import make_config_dir, open_monitor
 from tests.factories import analyzed, at
 from tests.monitor.delivery.conftest import webhook

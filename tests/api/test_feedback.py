@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from monitor.access.keys import Role
+from monitor.analytics.feedback import training_examples
 from monitor.context import Monitor
-from monitor.feedback import training_examples
-from monitor.keys import Role
 from tests.factories import analyzed, at
 
 

@@ -28,14 +28,13 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.app import create_app
-from monitor.alerts import AlertCandidate, AlertQuery
+from monitor.access.keys import Role
+from monitor.alerting.silences import SilenceCreate
+from monitor.alerting.types import AlertCandidate, AlertQuery, AlertSeverity
 from monitor.analysis import SentimentLabel
 from monitor.config.settings import ApiSettings
 from monitor.context import Monitor
-from monitor.keys import Role
 from monitor.records import utc_now
-from monitor.rules.specs import AlertSeverity
-from monitor.silences import SilenceCreate
 from monitor.store.base import DocumentFilter, SearchRequest
 from tests.conftest import make_config_dir, open_monitor
 from tests.factories import analyzed, at

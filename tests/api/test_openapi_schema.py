@@ -8,7 +8,7 @@ import pytest
 
 from api.app import create_app
 from monitor.context import Monitor
-from monitor.rules.specs import RULE_TYPES
+from monitor.rules.catalog import RULE_TYPES
 
 # The only authenticated route any active key may call, whatever its role.
 ANY_ROLE = {("get", "/me")}

@@ -9,9 +9,9 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.ratelimit import RateLimiter, retry_after_header
+from monitor.access.keys import Role
 from monitor.config.settings import ApiSettings
 from monitor.context import Monitor
-from monitor.keys import Role
 from tests.api.alerting import headers
 
 

@@ -10,10 +10,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.ratelimit import RateLimiter
-from monitor.audit import Actor
+from monitor.access.audit import Actor
+from monitor.access.keys import Role
 from monitor.cases import CaseOpen
 from monitor.context import Monitor
-from monitor.keys import Role
 from tests.api.alerting import headers, record_alert
 from tests.conftest import make_config_dir, open_monitor
 from tests.factories import analyzed, at

@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from monitor.access.keys import Role
 from monitor.config.settings import ApiSettings
 from monitor.context import Monitor
-from monitor.keys import Role
 from tests.api.alerting import headers, record_alert
 from tests.live_api import serve_app
 

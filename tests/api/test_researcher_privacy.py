@@ -17,16 +17,16 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.ratelimit import RateLimiter
+from monitor.access.audit import Actor
+from monitor.access.keys import Role
+from monitor.access.privacy import Pseudonymizer
 from monitor.analysis import AnalyzedDocument
-from monitor.audit import Actor
+from monitor.analytics.dataset_export import export_dataset
+from monitor.analytics.research import Research
 from monitor.cases import CaseOpen
 from monitor.cases.exports import Requester, write_briefing
 from monitor.context import Monitor
-from monitor.dataset_export import export_dataset
-from monitor.keys import Role
-from monitor.privacy import Pseudonymizer
 from monitor.records import Platform
-from monitor.research import Research
 from tests.api.alerting import headers
 from tests.conftest import make_config_dir, open_monitor
 from tests.factories import analyzed, at

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from monitor.access.keys import Role
 from monitor.context import Monitor
-from monitor.keys import Role
 from tests.conftest import open_monitor
 from tests.factories import analyzed, at
 

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from monitor.access.keys import Role
 from monitor.context import Monitor
-from monitor.keys import Role
 from monitor.records import utc_now
 from tests.api.alerting import ALL_ROLES, headers, record_alert
 from tests.conftest import make_config_dir, open_monitor

@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from monitor.access.keys import Role
 from monitor.config.settings import load_settings
 from monitor.context import build_monitor
-from monitor.keys import Role
 from tests.conftest import make_config_dir
 
 

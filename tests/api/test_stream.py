@@ -14,12 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from monitor.access.keys import Role
+from monitor.alerting.silences import SilenceCreate
+from monitor.alerting.types import AlertSeverity
 from monitor.config.settings import ApiSettings
 from monitor.context import Monitor
-from monitor.keys import Role
 from monitor.records import utc_now
-from monitor.rules.specs import AlertSeverity
-from monitor.silences import SilenceCreate
 from tests.api.alerting import headers, record_alert
 
 TIMEOUT = 10.0

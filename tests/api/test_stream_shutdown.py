@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from monitor.keys import Role
+from monitor.access.keys import Role
 from tests.conftest import make_config_dir, open_monitor
 
 # Generous: the service stops in well under a second; this only bounds a broken run.
@@ -45,7 +45,7 @@ def test_sigterm_ends_open_streams_and_stops_the_service(tmp_path: Path) -> None
     log_path = tmp_path / "serve.log"
     with log_path.open("w", encoding="utf-8") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "monitor.cli", "--config-dir", str(config), "serve"],
+            [sys.executable, "-m", "api.main", "--config-dir", str(config), "serve"],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,

@@ -31,8 +31,8 @@ from typing import Any
 
 from monitor.config.settings import load_settings
 from monitor.context import Monitor, build_monitor
+from monitor.ingestion.sources import Collected
 from monitor.records import Document, Platform
-from monitor.sources import Collected
 from tests.bench.delivery_bench import SECRET_ENV, child_arrivals, percentile, start_child
 from tests.conftest import make_config_dir
 

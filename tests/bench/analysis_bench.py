@@ -22,11 +22,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from monitor.claims import load_claims
-from monitor.plugins import load_plugins
+from monitor.claims.reviewed import load_claims
+from monitor.ingestion.plugins import load_plugins
+from monitor.ingestion.scoring import AnalysisContext
+from monitor.ingestion.workers import Workers, default_worker_count
 from monitor.records import Document, Platform
-from monitor.scoring import AnalysisContext
-from monitor.workers import Workers, default_worker_count
 from tests.bench.entities_bench import make_articles, make_posts
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"

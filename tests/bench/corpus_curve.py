@@ -41,11 +41,12 @@ from sklearn.metrics import f1_score  # type: ignore[import-untyped]
 
 from models.builtin_classifiers import builtin_classifier
 from models.corpus import CorpusItem, load_corpus
-from models.topics import KeywordTopics, load_taxonomy
+from models.topics import KeywordTopics
 from models.trained import sklearn_backend
 from models.trained.base import TextClassifier
 from models.trained.dataset import load_labelled
 from models.trained.train import predict_in_batches
+from monitor.config.topics import load_taxonomy
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 FRACTIONS = (0.1, 0.2, 0.4, 0.6, 0.8, 1.0)

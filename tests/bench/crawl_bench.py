@@ -25,7 +25,7 @@ from pathlib import Path
 
 from monitor.config.settings import load_settings
 from monitor.context import build_monitor
-from monitor.crawl import crawl_cycle
+from monitor.ingestion.crawl import crawl_cycle
 from monitor.service import freeze_start_up_objects
 from monitor.store.base import DocumentFilter, SearchRequest
 from tests.conftest import make_config_dir

@@ -28,10 +28,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.alerts import AlertCandidate, AlertStore
+from monitor.alerting.store import AlertStore
+from monitor.alerting.types import AlertCandidate, AlertSeverity
 from monitor.db import Database
 from monitor.delivery import Dispatcher, load_channels
-from monitor.rules.specs import AlertSeverity
 from tests.monitor.delivery.servers import HttpReceiver, http_receiver
 
 SECRET_ENV = "BENCH_WEBHOOK_SECRET"

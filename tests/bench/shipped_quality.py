@@ -31,10 +31,11 @@ from models.corpus import CorpusItem, load_corpus
 from models.shipped.loader import load_shipped
 from models.shipped.recipe import train_default
 from models.taxonomy_topics import NO_TOPIC, TopicThresholds
-from models.topics import KeywordTopics, load_taxonomy
+from models.topics import KeywordTopics
 from models.trained.base import TextClassifier
 from models.trained.modeldir import load_model
 from models.trained.train import predict_in_batches
+from monitor.config.topics import load_taxonomy
 from tests.bench.corpus_curve import CONFIGS, holdout_split, load_research, macro_f1, micro_f1
 
 FIRST_GRID = (0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.6)

@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 from monitor import query as query_syntax
-from monitor.alerts import AlertQuery
+from monitor.alerting.types import AlertQuery
 from monitor.context import Monitor
 from monitor.rules.base import Prepared
 from monitor.rules.specs import WatchRuleSpec

@@ -10,8 +10,8 @@ from pathlib import Path
 from crawlers.articles import extract_article
 from crawlers.rss import RssSource, RssSourceSpec
 from monitor.config.settings import CrawlSettings
+from monitor.ingestion.sources import CollectContext, Collected, Severity
 from monitor.outbound.transport import outbound_client
-from monitor.sources import CollectContext, Collected, Severity
 from tests.loopback import Reply, serve
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "articles"

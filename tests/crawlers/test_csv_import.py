@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from crawlers.csv_import import CsvSourceSpec, parse_csv
+from monitor.ingestion.sources import Severity
 from monitor.records import Platform, RawItem
-from monitor.sources import Severity
 
 SOCIAL = Path(__file__).resolve().parents[1] / "fixtures" / "social"
 FETCHED = datetime(2026, 11, 1, tzinfo=UTC)

@@ -16,8 +16,8 @@ from crawlers.rss import RssSource, RssSourceSpec
 from crawlers.social.api import api_get
 from monitor.config.settings import CrawlSettings
 from monitor.errors import FetchError
+from monitor.ingestion.sources import CollectContext, Collected, Severity
 from monitor.outbound.get import fetch_page
-from monitor.sources import CollectContext, Collected, Severity
 from tests.loopback import Reply
 from tests.slow_server import Trickle, endless, serve_slow
 

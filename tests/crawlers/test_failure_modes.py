@@ -9,8 +9,8 @@ from pathlib import Path
 
 from crawlers.rss import RssSource, RssSourceSpec
 from monitor.config.settings import CrawlSettings
+from monitor.ingestion.sources import CollectContext, Collected, Severity
 from monitor.outbound.transport import outbound_client
-from monitor.sources import CollectContext, Collected, Severity
 from tests.conftest import crawl, make_config_dir, open_monitor
 from tests.loopback import Reply, serve
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 from crawlers.rss import RssSource, RssSourceSpec
 from monitor.config.settings import CrawlSettings
-from monitor.hosts import HostLimiter
+from monitor.ingestion.hosts import HostLimiter
+from monitor.ingestion.sources import CollectContext, Collected
 from monitor.outbound.transport import outbound_client
-from monitor.sources import CollectContext, Collected
 from tests.loopback import Reply, serve
 
 FEED = (Path(__file__).resolve().parents[1] / "fixtures" / "feeds" / "forum-atom.xml").read_bytes()

@@ -23,10 +23,10 @@ from crawlers.social.youtube import YouTubeSource, YouTubeSourceSpec
 from monitor.config.settings import CrawlSettings
 from monitor.context import Monitor
 from monitor.errors import FetchError
+from monitor.ingestion.sources import CollectContext, Collected
 from monitor.outbound.get import fetch_page, read_page
 from monitor.outbound.transport import NonPublicAddressError, Resolver, crawl_client, outbound_client
 from monitor.records import utc_now
-from monitor.sources import CollectContext, Collected
 from monitor.store.base import DocumentFilter
 from tests.bombs import BOMBS, GIB, peak_memory
 from tests.loopback import Loopback, Reply, Route, serve

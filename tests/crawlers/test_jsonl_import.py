@@ -7,8 +7,8 @@ import pytest
 
 from crawlers.jsonl_import import parse_jsonl
 from crawlers.values import parse_count, parse_timestamp
+from monitor.ingestion.sources import Severity
 from monitor.records import Platform, RawItem, doc_id_for_post
-from monitor.sources import Severity
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "social" / "messy.jsonl"
 FETCHED = datetime(2026, 11, 1, tzinfo=UTC)

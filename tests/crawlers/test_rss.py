@@ -7,10 +7,10 @@ from pathlib import Path
 from crawlers.rss import RssSource, RssSourceSpec, parse_feed
 from crawlers.urls import canonical_url
 from monitor.config.settings import CrawlSettings
-from monitor.hosts import HostLimiter
+from monitor.ingestion.hosts import HostLimiter
+from monitor.ingestion.sources import CollectContext, Collected, Severity
 from monitor.outbound.transport import outbound_client
 from monitor.records import RawItem
-from monitor.sources import CollectContext, Collected, Severity
 from tests.loopback import Reply, serve
 
 FEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "feeds"

@@ -12,9 +12,9 @@ from crawlers.discovery import discover_feeds
 from crawlers.sitemap import SitemapSource, SitemapSourceSpec, parse_sitemap
 from monitor.cli import main
 from monitor.config.settings import CrawlSettings
+from monitor.ingestion.sources import CollectContext, Collected
 from monitor.outbound.transport import outbound_client
 from monitor.records import RawItem
-from monitor.sources import CollectContext, Collected
 from tests.loopback import Reply, serve
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "articles"

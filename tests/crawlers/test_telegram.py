@@ -21,9 +21,9 @@ from crawlers.social.telegram import (
     parse_channel_page,
 )
 from monitor.config.settings import CrawlSettings
+from monitor.ingestion.sources import CollectContext, Collected, Severity
 from monitor.outbound.transport import outbound_client
 from monitor.records import Document, Platform, RawItem, doc_id_for_post
-from monitor.sources import CollectContext, Collected, Severity
 from tests.loopback import Loopback, Reply, Route, serve
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "telegram"
@@ -64,7 +64,7 @@ def _source(server: Loopback, **options: object) -> TelegramChannelSource:
 
 def _collect(source: TelegramChannelSource, crawl: CrawlSettings | None = None) -> Collected:
     async def run() -> Collected:
-        # The service's own kind of client (monitor.crawl.http_client): checked addresses, redirects followed.
+        # The service's own kind of client (monitor.ingestion.crawl.http_client): checked addresses, redirects followed.
         async with outbound_client(timeout=5) as http:
             context = CollectContext(http=http, crawl=crawl or CrawlSettings(), config_dir=FIXTURES, now=NOW)
             return await source.collect(context)

@@ -14,11 +14,11 @@ import pytest
 from pydantic import ValidationError
 
 from crawlers.social.youtube import YouTubeSource, YouTubeSourceSpec, youtube_error
-from monitor.archive import RawArchive
 from monitor.config.settings import CrawlSettings
+from monitor.ingestion.archive import RawArchive
+from monitor.ingestion.sources import CollectContext, Collected, Severity
 from monitor.outbound.transport import outbound_client
 from monitor.records import Document, Engagement, Platform, RawItem, doc_id_for_post
-from monitor.sources import CollectContext, Collected, Severity
 from tests.loopback import FakeApi, Reply, Route, query_of, serve
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "youtube"

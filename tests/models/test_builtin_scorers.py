@@ -10,13 +10,14 @@ from models.langid import LanguageIdentifier
 from models.misinfo import CueMisinformation
 from models.sentiment import LexiconSentiment
 from models.tokens import word_tokens
-from models.topics import KeywordTopics, load_taxonomy
+from models.topics import KeywordTopics
 from models.toxicity import LexiconToxicity
 from monitor.analysis import SentimentLabel, ToxicityLabel
+from monitor.config.topics import load_taxonomy
 from monitor.errors import ConfigError
+from monitor.ingestion.scoring import AnalysisContext, Claim
+from monitor.ingestion.sources import Credibility
 from monitor.records import Document, Platform, doc_id_for_post
-from monitor.scoring import AnalysisContext, Claim
-from monitor.sources import Credibility
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 NOW = datetime(2026, 11, 4, tzinfo=UTC)

@@ -10,10 +10,10 @@ import pytest
 
 from models.plugin import register
 from monitor.analysis import SentimentLabel, ToxicityLabel
+from monitor.ingestion.registry import Registry
+from monitor.ingestion.scoring import AnalysisContext, Analyzer
+from monitor.ingestion.workers import score_documents
 from monitor.records import Document, Platform
-from monitor.registry import Registry
-from monitor.scoring import AnalysisContext, Analyzer
-from monitor.workers import score_documents
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 NOW = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from models.builtin import BuiltinAnalyzer
 from models.misinfo import CueMisinformation
+from monitor.ingestion.scoring import AnalysisContext, Claim, ClaimAware
 from monitor.records import Document, Platform, doc_id_for_post
-from monitor.scoring import AnalysisContext, Claim, ClaimAware
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
 NOW = datetime(2026, 11, 5, tzinfo=UTC)

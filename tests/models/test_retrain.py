@@ -30,7 +30,7 @@ from models.shipped.recipe import training_rows
 from models.trained.modeldir import model_digest, read_card
 from monitor.cli import main
 from monitor.errors import ModelError
-from monitor.scoring import AnalysisContext
+from monitor.ingestion.scoring import AnalysisContext
 from tests.conftest import make_config_dir, open_monitor
 from tests.factories import analyzed, at
 

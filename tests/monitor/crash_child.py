@@ -20,7 +20,7 @@ from typing import Any
 
 from monitor.config.settings import load_settings
 from monitor.context import Monitor, build_monitor
-from monitor.crawl import crawl_cycle
+from monitor.ingestion.crawl import crawl_cycle
 
 
 def kill_points(monitor: Monitor) -> dict[str, tuple[object, str]]:

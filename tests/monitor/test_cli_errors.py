@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from monitor.alerts import AlertQuery
-from monitor.audit import AuditLog, AuditObject
+from monitor.access.audit import AuditLog, AuditObject
+from monitor.access.keys import Role
+from monitor.alerting.types import AlertQuery
 from monitor.cli import main
-from monitor.keys import Role
 from tests.conftest import make_config_dir, open_monitor
 from tests.loopback import Reply, serve
 

@@ -7,7 +7,7 @@ import pytest
 from monitor.config.settings import load_settings
 from monitor.context import load_rule_specs, load_source_specs
 from monitor.errors import ConfigError
-from monitor.plugins import load_plugins
+from monitor.ingestion.plugins import load_plugins
 from monitor.rules.specs import SpikeRuleSpec
 from tests.conftest import CONFIGS, REPO
 

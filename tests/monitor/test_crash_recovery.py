@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from monitor.alerts import AlertQuery
+from monitor.alerting.types import AlertQuery
 from monitor.store.base import SearchRequest, fingerprint
 from monitor.store.elasticsearch import ElasticsearchDocumentStore
 from tests.conftest import REPO, crawl, make_config_dir, open_monitor

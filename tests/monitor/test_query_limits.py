@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 
 from monitor.analysis import SentimentLabel
-from monitor.campaigns import load_campaigns
+from monitor.analytics.campaigns import load_campaigns
 from monitor.cli import main
 from monitor.config.catalog import load_spec_file
 from monitor.durations import MAX_DURATION_SECONDS
 from monitor.errors import ConfigError, QueryError
 from monitor.query import MAX_DEPTH, MAX_QUERY_LENGTH, MAX_TERMS, Not, Phrase, Term, parse
-from monitor.rules.specs import rule_spec_class
+from monitor.rules.catalog import rule_spec_class
 from monitor.store.base import DocumentFilter, DocumentStore, SearchRequest
 from monitor.store.es_query import compile_filter
 from tests.factories import analyzed, at

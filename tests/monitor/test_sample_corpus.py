@@ -11,10 +11,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from monitor.alerts import Alert, AlertQuery
+from monitor.alerting.types import Alert, AlertQuery
 from monitor.analysis import AnalyzedDocument, SentimentLabel
 from monitor.context import Monitor
-from monitor.crawl import CycleReport, crawl_cycle
+from monitor.ingestion.crawl import CycleReport, crawl_cycle
 from monitor.records import Platform, doc_id_for_post
 from monitor.store.base import DocumentFilter, SearchRequest
 from tests.conftest import CONFIGS, crawl

@@ -17,11 +17,12 @@ from typing import IO
 import docx
 from docx.document import Document as DocxDocument
 
+from monitor.access.privacy import Pseudonymizer, author_lookup
 from monitor.cases import Case, Cases, ClaimSpread, Evidence
 from monitor.cases.exports.common import ExportKind, Requester, evidence_document, exportable_case, record_export
 from monitor.cases.exports.labels import PRIORITY_VI, STATE_VI, hours, yes_no
 from monitor.cases.exports.redact import Redactor
-from monitor.privacy import Pseudonymizer, author_lookup
+from monitor.errors import InvalidInputError
 
 MAX_ENGLISH_SUMMARY_CHARS = 4000
 MAX_LISTED_DOCUMENTS = 200  # the daily counts cover every document; the list shows the earliest this many
@@ -245,13 +246,13 @@ def write_briefing(
     Raises:
         NotFoundError: no such case, or not shared with the requester's agency.
         EvidenceTamperedError: an evidence snapshot changed since it was attached.
-        ValueError: the English summary is too long.
+        InvalidInputError: the English summary is too long.
     """
     if english_summary is not None and len(english_summary) > MAX_ENGLISH_SUMMARY_CHARS:
-        raise ValueError(f"the English summary is limited to {MAX_ENGLISH_SUMMARY_CHARS} characters")
+        raise InvalidInputError(f"the English summary is limited to {MAX_ENGLISH_SUMMARY_CHARS} characters")
     case = exportable_case(cases, case_id, requester)
     official = [case.correction.issued_by] if case.correction is not None else []
-    # Channels named after any stored author are hidden, as in the researchers' view (monitor.privacy).
+    # Channels named after any stored author are hidden, as in the researchers' view (monitor.access.privacy).
     is_author = author_lookup(cases.evidence.documents)
     redactor = Redactor(pseudonyms, keep=[*official, *keep], is_author=is_author)
     evidence = cases.evidence.attached(case_id)

@@ -14,18 +14,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from monitor.access.audit import Actor
 from monitor.analysis import AnalyzedDocument
-from monitor.audit import Actor
 from monitor.cases import Case, Cases, CustodyAction, Evidence, EvidenceLocker, EvidenceTamperedError, TimelineKind
 from monitor.cases.evidence import DOCUMENT_FILE, MAX_REASON_CHARS
 from monitor.db import Transaction
-from monitor.errors import NotFoundError
+from monitor.errors import InvalidInputError, NotFoundError
 from monitor.records import utc_now
+from monitor.zones import DEFAULT_ZONE
 
 MAX_PURPOSE_CHARS = MAX_REASON_CHARS
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 class ExportKind(StrEnum):
@@ -35,10 +34,10 @@ class ExportKind(StrEnum):
 
 
 def check_purpose(purpose: str) -> str:
-    """The purpose, stripped; ValueError (HTTP 422) when blank or longer than :data:`MAX_PURPOSE_CHARS`."""
+    """The purpose, stripped; InvalidInputError (HTTP 422) when blank or longer than :data:`MAX_PURPOSE_CHARS`."""
     text = purpose.strip()
     if not text or len(text) > MAX_PURPOSE_CHARS:
-        raise ValueError(f"an export needs a stated purpose of 1 to {MAX_PURPOSE_CHARS} characters")
+        raise InvalidInputError(f"an export needs a stated purpose of 1 to {MAX_PURPOSE_CHARS} characters")
     return text
 
 
@@ -53,7 +52,7 @@ class Requester:
     by: Actor
     purpose: str
     agency: str | None = None
-    zone: tzinfo = VIETNAM
+    zone: tzinfo = DEFAULT_ZONE
     export_id: str = field(default_factory=lambda: str(uuid.uuid4()))
     at: datetime = field(default_factory=utc_now)
 

@@ -1,4 +1,4 @@
-"""Redaction in briefings (documents leaving for another agency): the policy of :mod:`monitor.privacy`.
+"""Redaction in briefings (documents leaving for another agency): the policy of :mod:`monitor.access.privacy`.
 
 A briefing applies the same privacy policy as the researchers' view (private authors, @mentions and
 channels named after a person pseudonymized, phones and e-mails masked, no social-post URLs; institutions
@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from monitor.privacy import EMAIL_MASK, INSTITUTION_PREFIXES, OFFICE_TITLES, PHONE_MASK, PrivacyPolicy, Pseudonymizer
+from monitor.access.privacy import (
+    EMAIL_MASK,
+    INSTITUTION_PREFIXES,
+    OFFICE_TITLES,
+    PHONE_MASK,
+    PrivacyPolicy,
+    Pseudonymizer,
+)
 from monitor.records import Document
 
 __all__ = ["EMAIL_MASK", "INSTITUTION_PREFIXES", "OFFICE_TITLES", "PHONE_MASK", "Redactor"]

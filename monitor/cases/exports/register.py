@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from monitor.cases import Case, CaseQuery, Cases
 from monitor.cases.exports.common import ExportKind, Requester, record_case_exports
 from monitor.cases.exports.labels import PRIORITY_VI, STATE_VI
+from monitor.errors import ForbiddenError
 from monitor.spreadsheet import safe_row
 
 REGISTER_SHEET = "Sổ vụ việc"
@@ -105,7 +106,7 @@ def write_register(cases: Cases, requester: Requester, out: Path | IO[bytes]) ->
     since the register lists every agency's cases).
     """
     if requester.agency is not None:
-        raise PermissionError("the register of cases is for the office's officers and admins, not liaisons")
+        raise ForbiddenError("the register of cases is for the office's officers and admins, not liaisons")
     listed = _cases(cases)
     book = Workbook(write_only=True)
     sheet = book.create_sheet(REGISTER_SHEET)

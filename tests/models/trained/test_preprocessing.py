@@ -36,8 +36,8 @@ from models.trained.transformers_backend import TransformersTextClassifier, fit,
 from monitor.analysis import SentimentLabel
 from monitor.cli import main
 from monitor.errors import ModelError
+from monitor.ingestion.workers import score_documents
 from monitor.records import Document, Platform, doc_id_for_post
-from monitor.workers import score_documents
 from tests.conftest import make_config_dir, open_monitor
 
 PLACES = ["Thành phố Biên Hòa", "Long Thành", "Trảng Bom", "Nhơn Trạch", "Thành phố Long Khánh", "Vĩnh Cửu"]

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from monitor.alerts import AlertStore
+from monitor.access.audit import Actor
+from monitor.alerting.store import AlertStore
 from monitor.analysis import AnalyzedDocument
-from monitor.archive import RawArchive
-from monitor.audit import Actor
 from monitor.cases import Cases, CaseState, open_cases
-from monitor.claim_registry import ClaimRegistry
+from monitor.claims.registry import ClaimRegistry
 from monitor.db import Database
+from monitor.ingestion.archive import RawArchive
 from monitor.records import RawItem
 from monitor.store.sqlite import SqliteDocumentStore
 from tests.factories import analyzed, at

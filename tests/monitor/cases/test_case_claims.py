@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from monitor.cases import CaseClaims, CaseOpen, CaseState, CaseStateError, Correction, TimelineKind
-from monitor.claim_registry import case_claim_id
+from monitor.claims.registry import case_claim_id
+from monitor.errors import InvalidInputError
 from tests.factories import analyzed, at
 from tests.monitor.cases.helpers import OFFICER, PATH_TO, World, build_world
 
@@ -80,7 +81,7 @@ def test_edits_follow_into_the_registry_and_dismissal_withdraws(world: World) ->
     assert registered.claim.text == "Đập thủy điện Trị An bị nứt, nước sắp tràn về Biên Hòa."
     assert registered.claim.keywords == ("vỡ đập trị an",)  # kept across the edit
     assert claims.registry.revision() > revision
-    with pytest.raises(ValueError, match="at least 10 characters"):
+    with pytest.raises(InvalidInputError, match="at least 10 characters"):
         world.cases.set_claim(case_id, "Vỡ đập", OFFICER)
     assert world.cases.store.get(case_id).claim == registered.claim.text  # refused before anything changed
     world.cases.set_correction(case_id, CORRECTION.model_copy(update={"issued_by": "Sở Công Thương"}), OFFICER)

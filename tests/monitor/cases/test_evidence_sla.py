@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from monitor.alerting.types import AlertSeverity
 from monitor.cases import CaseOpen, CasePriority, CaseState, CustodyAction, EvidenceTamperedError, SlaStage
 from monitor.cases.evidence import DOCUMENT_FILE, EVIDENCE_NAMESPACE, RAW_BODY_FILE, RAW_META_FILE
 from monitor.cases.sla import SLA_RULE_ID
-from monitor.errors import NotFoundError, StoreError
-from monitor.rules.specs import AlertSeverity
+from monitor.errors import InvalidInputError, NotFoundError, StoreError
 from tests.monitor.cases.helpers import ADMIN, OFFICER, World, build_world, rumour, store_with_raw
 
 
@@ -102,7 +102,7 @@ def test_every_view_is_in_the_custody_log(world: World) -> None:
     world.cases.evidence.view(case.case_id, item.evidence_id, ADMIN, "Chuẩn bị hồ sơ cho Công an")
     world.cases.evidence.read_file(case.case_id, item.evidence_id, RAW_BODY_FILE, OFFICER, "đối chiếu bản gốc")
     world.cases.evidence.record_export(case.case_id, [item.evidence_id], ADMIN, "gửi Công an tỉnh", {"format": "zip"})
-    with pytest.raises(ValueError, match="reason"):
+    with pytest.raises(InvalidInputError, match="reason"):
         world.cases.evidence.view(case.case_id, item.evidence_id, ADMIN, "  ")
     log = world.cases.evidence.custody(case.case_id)
     assert [(e.action, e.actor, e.reason) for e in log] == [

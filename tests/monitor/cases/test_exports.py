@@ -12,6 +12,7 @@ import docx
 import openpyxl
 import pytest
 
+from monitor.access.privacy import Pseudonymizer
 from monitor.cases import CaseOpen, CasePriority, CaseState, Correction, CustodyAction, EvidenceTamperedError
 from monitor.cases.exports import (
     Redactor,
@@ -22,8 +23,7 @@ from monitor.cases.exports import (
     write_police_package,
     write_register,
 )
-from monitor.errors import NotFoundError
-from monitor.privacy import Pseudonymizer
+from monitor.errors import InvalidInputError, NotFoundError
 from tests.factories import analyzed, at
 from tests.monitor.cases.helpers import ADMIN, OFFICER, World, build_world, rumour, store_with_raw
 
@@ -176,7 +176,7 @@ def test_police_package_refuses_other_agencies_blank_purposes_and_tampered_evide
     case_id = _case(world)
     with pytest.raises(NotFoundError, match="no case with id"):
         prepare_police_package(world.cases, case_id, Requester(by=ADMIN, purpose="x", agency="foreign_affairs"))
-    with pytest.raises(ValueError, match="stated purpose"):
+    with pytest.raises(InvalidInputError, match="stated purpose"):
         Requester(by=ADMIN, purpose="   ")
     evidence = world.cases.evidence.attached(case_id)[0]
     path = world.cases.evidence.directory / case_id / evidence.evidence_id / "document.json"

@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from monitor.alerts import Alert, AlertState
+from monitor.alerting.types import Alert, AlertSeverity, AlertState
 from monitor.db import Database
 from monitor.delivery import ChannelsConfig, load_channels
-from monitor.rules.specs import AlertSeverity
 
 SECRET = "bí-mật-webhook-🔑"
 T0 = datetime(2026, 10, 20, 12, 0, tzinfo=UTC)

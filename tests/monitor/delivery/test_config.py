@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from monitor.alerting.types import AlertSeverity
 from monitor.delivery import EmailChannelSpec, TelegramChannelSpec, WebhookChannelSpec, load_channels
 from monitor.errors import ConfigError
-from monitor.rules.specs import AlertSeverity
 from tests.monitor.delivery.conftest import ChannelsLoader
 
 REPO = Path(__file__).resolve().parents[3]

@@ -9,11 +9,11 @@ from datetime import timedelta
 
 import pytest
 
-from monitor.alerts import AlertCandidate, AlertStore
+from monitor.alerting.store import AlertStore
+from monitor.alerting.types import AlertCandidate, AlertSeverity
 from monitor.db import Database
 from monitor.delivery import DeliveryState, Dispatcher, RetryPolicy
 from monitor.delivery.senders import backoff_seconds
-from monitor.rules.specs import AlertSeverity
 from tests.monitor.delivery.conftest import T0, ChannelsLoader, make_alert, webhook
 from tests.monitor.delivery.servers import Answer, http_receiver
 

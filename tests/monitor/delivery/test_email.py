@@ -8,13 +8,13 @@ from email.message import EmailMessage
 
 import pytest
 
+from monitor.alerting.types import AlertSeverity
 from monitor.db import Database
 from monitor.delivery import AttemptOutcome, DeliveryState, Dispatcher
-from monitor.delivery.config import Channel
+from monitor.delivery.channels import Channel
 from monitor.delivery.errors import ChannelError
 from monitor.delivery.message import Envelope, build_message
 from monitor.delivery.smtp import EmailSender
-from monitor.rules.specs import AlertSeverity
 from tests.monitor.delivery.conftest import ChannelsLoader, make_alert
 from tests.monitor.delivery.servers import SmtpServer, smtp_server
 

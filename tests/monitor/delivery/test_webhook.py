@@ -11,7 +11,8 @@ import pytest
 
 from monitor.db import Database
 from monitor.delivery import AttemptOutcome, DeliveryState, Dispatcher
-from monitor.delivery.config import Channel, ChannelsConfig
+from monitor.delivery.channels import Channel
+from monitor.delivery.config import ChannelsConfig
 from monitor.delivery.errors import ChannelError, Receipt
 from monitor.delivery.message import Envelope, build_message
 from monitor.delivery.webhook import MAX_REPLY_BYTES, WebhookSender, verify

@@ -1,0 +1,1 @@
+"""Analytics: metrics, campaigns, the researchers' DataFrames and the Parquet dataset export."""

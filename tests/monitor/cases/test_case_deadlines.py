@@ -1,0 +1,30 @@
+"""The scheduler turns a missed case deadline into one alert per case and stage, queued for delivery."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from monitor.access.audit import Actor
+from monitor.cases.model import CaseOpen, CasePriority
+from monitor.context import Monitor
+from monitor.records import utc_now
+from monitor.service import case_deadlines
+from tests.factories import analyzed, at
+
+
+def test_a_case_not_verified_in_time_raises_one_alert(monitor: Monitor) -> None:
+    post = analyzed(
+        "Nghe nói nước máy Thiện Tân nhiễm độc, share gấp!!!", post_id="1", published=at("2026-11-03 08:00")
+    )
+    monitor.store.upsert([post])
+    case, _ = monitor.cases.open_case(
+        CaseOpen(title="Tin sai về nước máy Thiện Tân", priority=CasePriority.HIGH, doc_ids=(post.doc_id,)),
+        Actor(name="officer key", key_id="k1"),
+    )
+    assert case_deadlines(monitor, utc_now() + timedelta(minutes=30)) == []  # high: verify within 2 h
+    [alert] = case_deadlines(monitor, utc_now() + timedelta(hours=3))
+    assert alert.rule_id == "case-sla"
+    assert case.case_id in alert.key
+    assert alert.doc_ids == (post.doc_id,)
+    [again] = case_deadlines(monitor, utc_now() + timedelta(hours=4))
+    assert again.alert_id == alert.alert_id  # the same breach, not a second alert
