@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from models.corpus import CorpusItem, export_task, load_corpus
+from models.resources import load_resource
 from models.taxonomy_topics import NO_TOPIC
 from models.trained.modeldir import ModelCard
 from models.trained.train import train_model
@@ -19,6 +20,7 @@ from models.trained.train import train_model
 Progress = Callable[[str], None]
 SEED = 13
 CORPUS_NAME = "models/data/corpus (open corpus, CC BY 4.0)"
+LEXICON_NAME = "the word lists of models/data"
 
 
 def corpus_rows(task: str, items: Sequence[CorpusItem] | None = None) -> list[dict[str, str]]:
@@ -34,11 +36,41 @@ def corpus_rows(task: str, items: Sequence[CorpusItem] | None = None) -> list[di
     return rows
 
 
+def lexicon_rows(task: str) -> list[dict[str, str]]:
+    """The word lists the models replace, as short labelled rows: what the lexicons know is not lost.
+
+    Sentiment: each positive and negative word or phrase, and each positive one negated ("không tốt").
+    Toxicity: each offensive and hateful expression. Measured on the corpus hold-out and the research
+    files (``make bench-shipped``): out-of-domain sentiment gains 0.01-0.03 macro-F1 (product reviews
+    most), the corpus hold-out moves by less than its noise.
+    """
+    if task == "sentiment":
+        words = load_resource("sentiment_vi.yaml")
+        positive, negative = [str(w) for w in words["positive"]], [str(w) for w in words["negative"]]
+        return [
+            *({"text": w, "label": "positive"} for w in positive),
+            *({"text": w, "label": "negative"} for w in negative),
+            *({"text": f"không {w}", "label": "negative"} for w in positive),
+        ]
+    if task == "toxicity":
+        words = load_resource("toxicity_vi.yaml")
+        return [
+            *({"text": str(w), "label": "offensive"} for w in words["offensive"]),
+            *({"text": str(w), "label": "hate"} for w in words["hate"]),
+        ]
+    return []
+
+
 def training_rows(
     task: str, extra: Sequence[Mapping[str, str]] = (), items: Sequence[CorpusItem] | None = None
 ) -> list[dict[str, str]]:
-    """The corpus rows for ``task`` (of ``items``: default all) followed by ``extra`` rows (e.g. corrections)."""
-    return [*corpus_rows(task, items), *({"text": r["text"], "label": r["label"]} for r in extra)]
+    """What the recipe trains ``task`` on: the corpus (``items``: default all), the word lists, then ``extra``
+    rows (e.g. officers' corrections)."""
+    return [
+        *corpus_rows(task, items),
+        *lexicon_rows(task),
+        *({"text": r["text"], "label": r["label"]} for r in extra),
+    ]
 
 
 def train_default(
@@ -57,7 +89,12 @@ def train_default(
     out (one fit instead of six). ``items`` replaces the corpus (a benchmark's training part).
     """
     rows = training_rows(task, extra, items)
-    data_name = CORPUS_NAME if not extra else f"{CORPUS_NAME} + {len(extra)} extra rows"
+    parts = [
+        CORPUS_NAME,
+        *([LEXICON_NAME] if lexicon_rows(task) else []),
+        *([f"{len(extra)} extra rows"] if extra else []),
+    ]
+    data_name = " + ".join(parts)
     with tempfile.TemporaryDirectory(prefix="monitor-recipe-") as scratch:
         data = Path(scratch) / f"{task}.jsonl"
         data.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")

@@ -7,6 +7,7 @@ of each story.
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -154,3 +155,49 @@ def test_reprocessing_the_corpus_changes_nothing(sample_run: tuple[Monitor, Cycl
     assert after[0] == before[0]
     assert [a.doc_count for a in after[1]] == [a.doc_count for a in before[1]]
     assert crawl(monitor).inserted == 0
+
+
+# The tone the annotation guide (docs/annotation-guide.md) gives each story's items, as the shipped
+# models must read them: a rumour is alarming (negative); the official correction and the posts relaying
+# it are neutral information, not negative; complaints are negative; tourism and investment praise is
+# positive. The sample corpus was written before the shipped models and none of its texts is in the open
+# corpus they are trained on, so this is a test on unseen text: one item in ten (rounded up) may be read otherwise.
+GUIDE_TONE = [
+    ("story_a_repeats", SentimentLabel.NEGATIVE),
+    ("story_a_late_repeats", SentimentLabel.NEGATIVE),
+    ("story_a_correction_links", SentimentLabel.NEUTRAL),
+    ("story_a_citations", SentimentLabel.NEUTRAL),
+    ("story_b_burst", SentimentLabel.NEGATIVE),
+    ("story_d_negative_social", SentimentLabel.NEGATIVE),
+    ("story_c_social", SentimentLabel.POSITIVE),
+    ("story_c_news_links", SentimentLabel.POSITIVE),
+]
+
+
+@pytest.mark.parametrize(("group", "tone"), GUIDE_TONE)
+def test_the_shipped_models_read_each_story_as_the_guide_says(
+    sample_run: tuple[Monitor, CycleReport], group: str, tone: SentimentLabel
+) -> None:
+    monitor, _ = sample_run
+    items = _items(monitor, group)
+    assert {i.analysis.sentiment.model.name for i in items} == {"sentiment-vi-open"}
+    wrong = [
+        (i.document.content[:80], i.analysis.sentiment.label.value)
+        for i in items
+        if i.analysis.sentiment.label is not tone
+    ]
+    assert len(wrong) <= math.ceil(len(items) / 10), wrong
+
+
+def test_every_shipped_score_says_why(sample_run: tuple[Monitor, CycleReport]) -> None:
+    monitor, _ = sample_run
+    rumour = _items(monitor, "story_a_repeats")[0].analysis
+    assert rumour.sentiment.reasons, "a negative label names the phrases behind it"
+    assert all(
+        reason.kind == "phrase" and reason.ref in _items(monitor, "story_a_repeats")[0].document.content
+        for reason in rumour.sentiment.reasons
+    )
+    tourism = [i.analysis for i in _items(monitor, "story_c_social")]
+    topics = [topic for analysis in tourism for topic in analysis.topics.topics if topic.topic == "tourism"]
+    assert topics
+    assert all(topic.reasons for topic in topics)
