@@ -13,9 +13,10 @@ from api.app import create_app
 from api.sessions import CSRF_HEADER, SESSION_COOKIE
 from monitor.access.audit import AuditObject
 from monitor.access.keys import Role
-from monitor.config.settings import ConsoleSettings
+from monitor.config.settings import ApiSettings, ConsoleSettings
 from monitor.context import Monitor
 from tests.api.alerting import headers, record_alert
+from tests.api.test_stream import read_frames, read_to_end
 from tests.monitor.access.people import PASSWORD, Clock, people_on
 
 NEW_PASSWORD = "Biên Hòa nắng đẹp 2026"
@@ -229,3 +230,25 @@ def test_a_liaison_session_sees_only_cases_shared_with_its_agency(client: TestCl
     by_key = client.get(f"/cases/{hidden['case_id']}", headers=liaison_key)
     assert by_cookie.status_code == by_key.status_code == 404
     assert by_cookie.json() == by_key.json()
+
+
+def test_a_signed_out_session_stops_receiving_the_alert_stream(monitor: Monitor) -> None:
+    monitor.settings = monitor.settings.model_copy(
+        update={"api": ApiSettings(stream_poll_seconds=0.05, stream_heartbeat_seconds=0.3, stream_key_check_seconds=30)}
+    )
+    person = monitor.users.create("lan.nguyen", Role.OFFICER, PASSWORD)
+    session, token = monitor.users.sessions.open(person.user_id)
+    with _client(monitor) as client:
+        client.cookies.set(SESSION_COOKIE, token)
+        with client.stream("GET", "/alerts/stream") as response:
+            lines = response.iter_lines()
+            assert next(lines) == "retry: 5000"
+            record_alert(monitor, "before")
+            [before] = read_frames(lines, 1)
+            monitor.users.sessions.revoke(session.session_id)  # signed out in another tab
+            record_alert(monitor, "after")
+            rest = read_to_end(lines)
+    assert before.json()["key"] == "before"
+    assert "after" not in "\n".join(rest)
+    assert "event: end" in rest
+    assert any(line.startswith("data: ") and "Phiên đăng nhập đã hết hạn" in line for line in rest)
