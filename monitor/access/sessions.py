@@ -83,7 +83,14 @@ class SessionStore:
             last_seen_at=now,
             expires_at=now + timedelta(hours=self.settings.session_hours),
         )
+        idle = timedelta(minutes=self.settings.idle_minutes).total_seconds()
         with Transaction(self.db) as conn:
+            # Ended sessions are of no further use (a cookie of one is refused as unknown): forget them.
+            conn.execute(
+                """DELETE FROM user_sessions
+                   WHERE revoked_ts IS NOT NULL OR expires_ts <= ? OR last_seen_ts + ? <= ?""",
+                (now.timestamp(), idle, now.timestamp()),
+            )
             conn.execute(
                 """INSERT INTO user_sessions
                    (session_id, token_sha256, user_id, csrf_token, created_ts, last_seen_ts, expires_ts)

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
+from monitor.access.audit import SYSTEM, Actor, AuditAction, AuditObject, write_entry
 from monitor.access.keys import ApiKey, Role, check_agency_role
 from monitor.access.passwords import Passwords
 from monitor.access.sessions import Clock, SessionStore
@@ -106,9 +107,17 @@ class UserStore:
         db.apply_schema(SCHEMA)
 
     def create(
-        self, username: str, role: Role, password: str, display_name: str = "", agency: str | None = None
+        self,
+        username: str,
+        role: Role,
+        password: str,
+        *,
+        display_name: str = "",
+        agency: str | None = None,
+        by: Actor = SYSTEM,
     ) -> User:
-        """A new active account. Liaisons need their agency (checked against cases.yaml by the caller)."""
+        """A new active account, audited as done ``by``. Liaisons need their agency (checked against
+        cases.yaml by the caller)."""
         username = username.strip().lower()
         if not USERNAME.fullmatch(username):
             raise InvalidInputError(
@@ -142,6 +151,7 @@ class UserStore:
                         user.created_at.timestamp(),
                     ),
                 )
+                self._audit(conn, by, AuditAction.USER_CREATE, user, {"role": role.value, "agency": agency})
         except sqlite3.IntegrityError as exc:
             raise ConflictError(f"a user named '{username}' already exists") from exc
         return user
@@ -199,8 +209,16 @@ class UserStore:
                 conn.execute(
                     "INSERT INTO user_login_failures (user_id, ts) VALUES (?,?)", (user.user_id, now.timestamp())
                 )
+                # Failures that left the window no longer count: keep the table as small as the window.
+                window = timedelta(minutes=self.settings.lockout_window_minutes)
+                conn.execute(
+                    "DELETE FROM user_login_failures WHERE user_id = ? AND ts <= ?",
+                    (user.user_id, (now - window).timestamp()),
+                )
             locked_until = self.locked_until(user.user_id)
             if locked_until is not None:
+                with Transaction(self.db) as conn:
+                    self._audit(conn, SYSTEM, AuditAction.USER_LOCK, user, {"until": locked_until.isoformat()})
                 raise LockedOutError(locked_until)
             raise AuthError(WRONG)
         with Transaction(self.db) as conn:
@@ -236,17 +254,15 @@ class UserStore:
             raise InvalidInputError("Mật khẩu hiện tại không đúng.", parameter="current_password")
         if new == current:
             raise InvalidInputError("Mật khẩu mới phải khác mật khẩu hiện tại.", parameter="password")
-        self._set_password(user, new, keep_session)
+        self._set_password(user, new, keep_session, Actor.for_key(user.principal()), AuditAction.PASSWORD_CHANGE)
 
-    def reset_password(self, username: str, new: str) -> User:
+    def reset_password(self, username: str, new: str, by: Actor = SYSTEM) -> User:
         """An administrator sets a new password: every session of the person ends, failures are forgotten."""
         user = self.find(username)
-        self._set_password(user, new, None)
-        with Transaction(self.db) as conn:
-            conn.execute("DELETE FROM user_login_failures WHERE user_id = ?", (user.user_id,))
+        self._set_password(user, new, None, by, AuditAction.PASSWORD_RESET)
         return user
 
-    def disable(self, username: str) -> User:
+    def disable(self, username: str, by: Actor = SYSTEM) -> User:
         """Disable an account and end its sessions (its audit entries stay)."""
         user = self.find(username)
         with Transaction(self.db) as conn:
@@ -254,15 +270,32 @@ class UserStore:
                 "UPDATE users SET disabled_ts = coalesce(disabled_ts, ?) WHERE user_id = ?",
                 (self.clock().timestamp(), user.user_id),
             )
-            self.sessions.revoke_user(conn, user.user_id)
+            ended = self.sessions.revoke_user(conn, user.user_id)
+            self._audit(conn, by, AuditAction.USER_DISABLE, user, {"sessions_ended": ended})
         return self.get(user.user_id)
 
-    def _set_password(self, user: User, new: str, keep_session: str | None) -> None:
+    def _set_password(self, user: User, new: str, keep_session: str | None, by: Actor, action: AuditAction) -> None:
         self.passwords.check_policy(new, user.username)
         new_hash = self.passwords.hash(new)
         with Transaction(self.db) as conn:
             conn.execute("UPDATE users SET password_hash = ? WHERE user_id = ?", (new_hash, user.user_id))
-            self.sessions.revoke_user(conn, user.user_id, keep=keep_session)
+            conn.execute("DELETE FROM user_login_failures WHERE user_id = ?", (user.user_id,))
+            ended = self.sessions.revoke_user(conn, user.user_id, keep=keep_session)
+            self._audit(conn, by, action, user, {"sessions_ended": ended})
+
+    def _audit(
+        self, conn: sqlite3.Connection, by: Actor, action: AuditAction, user: User, detail: dict[str, object]
+    ) -> None:
+        # Never a password or a hash: the account's name is enough to follow what happened to it.
+        write_entry(
+            conn,
+            by,
+            action,
+            AuditObject.USER,
+            user.user_id,
+            detail={"username": user.username, **detail},
+            at=self.clock().timestamp(),
+        )
 
     def _row_by_name(self, username: str) -> sqlite3.Row | None:
         row: sqlite3.Row | None = (

@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from monitor.access.keys import Role
-from monitor.cli_common import local_minute, say, with_monitor
+from monitor.cli_common import command_line_actor, local_minute, say, with_monitor
 from monitor.context import Monitor
 
 
@@ -28,7 +28,12 @@ def _create(monitor: Monitor, args: argparse.Namespace) -> int:
         monitor.cases.config.check_agency(args.agency)
     password, generated = _password(args)
     user = monitor.users.create(
-        args.username, Role(args.role), password, display_name=args.name or "", agency=args.agency
+        args.username,
+        Role(args.role),
+        password,
+        display_name=args.name or "",
+        agency=args.agency,
+        by=command_line_actor(monitor.keys),
     )
     agency = f" of {user.agency}" if user.agency else ""
     say(f"Created {user.role.value}{agency} account '{user.username}' ({user.display_name}), id {user.user_id}.")
@@ -40,7 +45,7 @@ def _create(monitor: Monitor, args: argparse.Namespace) -> int:
 
 def _reset(monitor: Monitor, args: argparse.Namespace) -> int:
     password, generated = _password(args)
-    user = monitor.users.reset_password(args.username, password)
+    user = monitor.users.reset_password(args.username, password, by=command_line_actor(monitor.keys))
     say(f"New password for '{user.username}'; every session of the account has ended.")
     if generated:
         say(password)
@@ -54,7 +59,7 @@ def _run(monitor: Monitor, args: argparse.Namespace) -> int:
     if args.users_command == "reset-password":
         return _reset(monitor, args)
     if args.users_command == "disable":
-        user = monitor.users.disable(args.username)
+        user = monitor.users.disable(args.username, by=command_line_actor(monitor.keys))
         say(f"Disabled '{user.username}' ({user.display_name}); its sessions have ended.")
         return 0
     zone = monitor.settings.zone

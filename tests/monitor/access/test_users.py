@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from argon2 import PasswordHasher
 
+from monitor.access.audit import Actor, AuditAction, AuditObject
 from monitor.access.keys import Role
 from monitor.access.users import LockedOutError, User, UserStore
 from monitor.config.settings import ConsoleSettings
@@ -178,3 +179,27 @@ def test_disabling_an_account_ends_its_sessions_and_sign_in(users: UserStore) ->
         users.sign_in("lan.nguyen", PASSWORD)
     with pytest.raises(AuthError, match="vô hiệu hoá"):
         users.active_user(user.user_id)
+
+
+def test_account_changes_are_audited_without_passwords(monitor: Monitor, clock: Clock) -> None:
+    users = people_on(monitor, clock, ConsoleSettings(lockout_attempts=2))
+    admin = Actor(name="Quản trị", key_id="k-1")
+    user = users.create("lan.nguyen", Role.OFFICER, PASSWORD, display_name="Nguyễn Thị Lan", by=admin)
+    users.change_password(user.user_id, PASSWORD, "Biên Hòa nắng đẹp 2026", keep_session=None)
+    for _ in range(2):
+        with pytest.raises(AuthError):
+            users.sign_in("lan.nguyen", "sai mật khẩu rồi")
+    users.reset_password("lan.nguyen", "Long Khánh chôm chôm 2026", by=admin)
+    users.disable("lan.nguyen", by=admin)
+    trail = monitor.alerts.audit.trail(AuditObject.USER, user.user_id)
+    assert [(e.action, e.actor, e.actor_id) for e in trail] == [
+        (AuditAction.USER_CREATE, "Quản trị", "k-1"),
+        (AuditAction.PASSWORD_CHANGE, "Nguyễn Thị Lan", f"user:{user.user_id}"),  # the person, by name
+        (AuditAction.USER_LOCK, "system", None),
+        (AuditAction.PASSWORD_RESET, "Quản trị", "k-1"),
+        (AuditAction.USER_DISABLE, "Quản trị", "k-1"),
+    ]
+    assert trail[0].detail == {"username": "lan.nguyen", "role": "officer", "agency": None}
+    written = " ".join(str(e.detail) for e in trail)
+    for secret in (PASSWORD, "Biên Hòa nắng đẹp 2026", "Long Khánh chôm chôm 2026", "argon2"):
+        assert secret not in written

@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+import getpass
 import io
 import stat
 from pathlib import Path
 
 import pytest
 
+from monitor.access.audit import AuditObject, AuditQuery
 from monitor.access.keys import Role
 from monitor.cli import main
 from monitor.context import Monitor
@@ -90,5 +92,12 @@ def test_users_commands(config_dir: Path, capsys: pytest.CaptureFixture[str], mo
             monitor.users.sign_in("lan.nguyen", password)
         with pytest.raises(AuthError):
             monitor.users.sign_in("cong.an", "Công an Biên Hòa 2026")
+        entries = monitor.alerts.audit.search(AuditQuery(object_type=AuditObject.USER))[1]
+        assert [(e.action.value, e.detail["username"], e.actor) for e in reversed(entries)] == [
+            ("user.create", "lan.nguyen", f"cli:{getpass.getuser()}"),  # who ran the command
+            ("user.create", "cong.an", f"cli:{getpass.getuser()}"),
+            ("user.password_reset", "lan.nguyen", f"cli:{getpass.getuser()}"),
+            ("user.disable", "cong.an", f"cli:{getpass.getuser()}"),
+        ]
     finally:
         monitor.close()
