@@ -71,6 +71,7 @@ def set_cookie(response: Response, name: str, value: str, monitor: Monitor) -> N
 
 
 def delete_cookie(response: Response, name: str, monitor: Monitor) -> None:
+    """Tell the browser to forget a console cookie (with the flags it was set with)."""
     response.delete_cookie(
         name, httponly=True, samesite="lax", secure=monitor.settings.console.secure_cookies, path="/"
     )

@@ -108,6 +108,7 @@ def _sign_in_form(request: Request, status_code: int = 200, **context: Any) -> H
 
 @router.get("/sign-in", response_class=HTMLResponse)
 def sign_in_page(request: Request) -> Response:
+    """The sign-in form (or the home page for someone already signed in)."""
     if _current(request) is not None:
         return RedirectResponse("/console/", status.HTTP_303_SEE_OTHER, headers=HEADERS)
     return _sign_in_form(request)
@@ -115,6 +116,7 @@ def sign_in_page(request: Request) -> Response:
 
 @router.post("/sign-in", response_class=HTMLResponse)
 async def sign_in(request: Request) -> Response:
+    """Check the form's CSRF token and the password; open a new session and go home, or say what failed."""
     monitor = _monitor(request)
     form = await _form(request)
     if not _same(request.cookies.get(SIGN_IN_COOKIE), form.get(CSRF_FIELD)):
@@ -138,6 +140,7 @@ async def sign_in(request: Request) -> Response:
 
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
+    """End this session (with its CSRF token) and forget its cookie."""
     found = _current(request)
     if found is None:
         return _to_sign_in(request)
@@ -169,6 +172,7 @@ def _home(request: Request, found: SignedIn, status_code: int = 200, **context: 
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> Response:
+    """The console's home: who is signed in, with which role, until when."""
     found = _current(request)
     return _to_sign_in(request) if found is None else _home(request, found)
 
@@ -180,12 +184,14 @@ def _password_page(request: Request, found: SignedIn, status_code: int = 200, **
 
 @router.get("/password", response_class=HTMLResponse)
 def password_page(request: Request) -> Response:
+    """The password change form."""
     found = _current(request)
     return _to_sign_in(request) if found is None else _password_page(request, found)
 
 
 @router.post("/password", response_class=HTMLResponse)
 async def change_password(request: Request) -> Response:
+    """Change the password (current one, policy, confirmation checked); other sessions end."""
     found = _current(request)
     if found is None:
         return _to_sign_in(request)

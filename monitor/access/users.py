@@ -157,6 +157,7 @@ class UserStore:
         return user
 
     def get(self, user_id: str) -> User:
+        """The account with id ``user_id`` (disabled or not), or NotFoundError."""
         row = self.db.connection().execute("SELECT * FROM users WHERE user_id = ?", (user_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"no user with id '{user_id}'")
@@ -170,10 +171,12 @@ class UserStore:
         return self._from_row(row)
 
     def all_users(self) -> list[User]:
+        """Every account, oldest first."""
         rows = self.db.connection().execute("SELECT * FROM users ORDER BY created_ts")
         return [self._from_row(row) for row in rows]
 
     def count(self) -> int:
+        """How many accounts exist, disabled ones included."""
         return int(self.db.connection().execute("SELECT count(*) FROM users").fetchone()[0])
 
     def active_user(self, user_id: str) -> User:
