@@ -13,10 +13,12 @@ from api.app import create_app
 from api.sessions import CSRF_HEADER, SESSION_COOKIE
 from monitor.access.audit import AuditObject
 from monitor.access.keys import Role
+from monitor.access.privacy import Pseudonymizer
 from monitor.config.settings import ApiSettings, ConsoleSettings
 from monitor.context import Monitor
 from tests.api.alerting import headers, record_alert
 from tests.api.test_stream import read_frames, read_to_end
+from tests.factories import analyzed, at
 from tests.monitor.access.people import PASSWORD, Clock, people_on
 
 NEW_PASSWORD = "Biên Hòa nắng đẹp 2026"
@@ -203,12 +205,22 @@ def test_a_key_needs_no_csrf_token(client: TestClient, app_monitor: Monitor) -> 
 
 
 def test_a_person_has_the_role_rules_of_a_key(client: TestClient, app_monitor: Monitor) -> None:
+    app_monitor.store.upsert(
+        [analyzed("Biên Hòa ngập sâu sau mưa lớn", post_id="1", published=at("2026-10-20 19:00"), author="Trần Thị B")]
+    )
     app_monitor.users.create("nghien.cuu", Role.RESEARCHER, PASSWORD)
     sign_in(client, "nghien.cuu")
     refused = client.get("/alerts")
     assert refused.status_code == 403
     assert refused.json()["detail"] == "role 'researcher' may not do this (allowed: admin, officer)"
-    assert client.get("/documents").status_code == 200
+    found = client.get("/documents")
+    assert found.status_code == 200
+    assert found.json()["total"] == 1
+    assert "Trần Thị B" not in found.text  # a researcher sees pseudonyms, by session as by key
+    [item] = found.json()["items"]
+    assert item["document"]["author"] == Pseudonymizer.for_data_dir(app_monitor.settings.data_dir).pseudonym(
+        "Trần Thị B"
+    )
 
 
 def test_a_liaison_session_sees_only_cases_shared_with_its_agency(client: TestClient, app_monitor: Monitor) -> None:
