@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.console.pages import mount_console
 from api.docs import mount_docs
 from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware
@@ -81,6 +82,7 @@ def create_app(monitor: Monitor) -> FastAPI:
         declare_answers(router)
         app.include_router(router)
     mount_docs(app)
+    mount_console(app)
     _document_error_bodies(app)
     return app
 

@@ -11,6 +11,7 @@ from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from api.ratelimit import RateLimiter, retry_after_header
+from api.sessions import SESSION_COOKIE, session_principal, signed_in
 from monitor.access.audit import Actor
 from monitor.access.keys import ApiKey, Role
 from monitor.access.roles import ALERT_ROLES, DOCUMENT_ROLES
@@ -38,19 +39,30 @@ def current_key(
     api_key: Annotated[str | None, Security(_api_key_header)] = None,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)] = None,
 ) -> ApiKey:
-    """The caller's active key (401 otherwise), within its rate limit (429 with Retry-After otherwise)."""
+    """The caller's active key (401 otherwise), within its rate limit (429 with Retry-After otherwise).
+
+    A person signed in to the console is accepted too, by the session cookie, as the key record of their
+    account (:meth:`monitor.access.users.User.principal`): the same role rules then apply to both.
+    """
     secret = api_key or (bearer.credentials if bearer else None)
     request.state.api_key_secret = secret  # for long responses that check the key again (the alert stream)
-    if not secret:
+    request.state.session_token = None
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if not secret and cookie:
+        key = session_principal(request, monitor, cookie)
+    elif not secret:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
             "missing API key: send it in the X-API-Key header (or as 'Authorization: Bearer <key>')",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    try:
-        key = monitor.keys.authenticate(secret)
-    except AuthError as exc:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, exc.message, headers={"WWW-Authenticate": "Bearer"}) from exc
+    else:
+        try:
+            key = monitor.keys.authenticate(secret)
+        except AuthError as exc:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED, exc.message, headers={"WWW-Authenticate": "Bearer"}
+            ) from exc
     limiter: RateLimiter = request.app.state.rate_limiter
     wait = limiter.acquire(key.key_id)
     if wait > 0:
@@ -96,11 +108,12 @@ def require(*roles: Role) -> Callable[[ApiKey], ApiKey]:
 def key_recheck(request: Request, monitor: Monitor, roles: frozenset[Role]) -> Callable[[], str | None]:
     """For a long response: a function that authenticates the request's key again and says why it may
     no longer go on (revoked, or a role outside ``roles``), or None while it may."""
-    secret: str = request.state.api_key_secret
+    secret: str | None = request.state.api_key_secret
+    token: str | None = request.state.session_token
 
     def check() -> str | None:
         try:
-            key = monitor.keys.authenticate(secret)
+            key = monitor.keys.authenticate(secret) if secret else signed_in(monitor, token or "").principal
         except AuthError as exc:
             return exc.message
         return role_refusal(key, roles)
@@ -123,7 +136,7 @@ ReadAuditLog = Annotated[ApiKey, Depends(require(Role.ADMIN))]
 
 
 def actor(key: ApiKey) -> Actor:
-    """The audit log's "who" for an API key: its name and id."""
+    """The audit log's "who" for an API key: its name and id (for a person signed in: name and ``user:<id>``)."""
     return Actor(name=key.name, key_id=key.key_id)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from monitor.access.keys_cli import add_keys_commands
+from monitor.access.users_cli import add_users_commands
 from monitor.alerting.types import AlertQuery, AlertState
 from monitor.analysis import SentimentLabel
 from monitor.cases.cli import add_case_commands
@@ -51,7 +52,7 @@ from monitor.logs import logging_for_command
 from monitor.records import Platform, utc_now
 from monitor.rules.backtest import backtest
 from monitor.rules.calendar import load_holiday_calendar
-from monitor.service import ApiRunner, ensure_admin_key, run_service
+from monitor.service import ApiRunner, ensure_admin_key, ensure_admin_user, run_service
 from monitor.store.base import DocumentFilter, SearchRequest
 from monitor.store.index_cli import add_index_commands
 
@@ -85,9 +86,11 @@ def cmd_run(monitor: Monitor, args: argparse.Namespace) -> int:
     _exit_on_sigterm()
     runner = None if args.no_api else _api_runner(args)
     ensure_admin_key(monitor, say)
+    ensure_admin_user(monitor, say)
     api = monitor.settings.api
     if runner is not None:
         say(f"API on http://{api.host}:{api.port} (docs: http://{api.host}:{api.port}/docs)")
+        say(f"Console on http://{api.host}:{api.port}/console/")
     say(f"Crawling {len(monitor.sources)} sources; data in {monitor.settings.data_dir}/. Ctrl-C stops.")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run_service(monitor, progress, serve_api=runner))
@@ -99,6 +102,7 @@ def cmd_serve(monitor: Monitor, args: argparse.Namespace) -> int:
     _exit_on_sigterm()
     runner = _api_runner(args)
     ensure_admin_key(monitor, say)
+    ensure_admin_user(monitor, say)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(runner(monitor))
     return 0
@@ -401,6 +405,7 @@ def build_parser(serve_api: ApiRunner | None = None) -> argparse.ArgumentParser:
     alerts.set_defaults(handler=cmd_alerts)
 
     add_keys_commands(commands)
+    add_users_commands(commands)
 
     add_index_commands(commands)
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from monitor.access.keys import KeyStore
+from monitor.access.sessions import SessionStore
+from monitor.access.users import UserStore
 from monitor.alerting.store import AlertStore
 from monitor.analytics.feedback import FeedbackStore
 from monitor.cases import Cases, open_cases
@@ -49,6 +51,7 @@ class Monitor:
     store: DocumentStore
     alerts: AlertStore
     keys: KeyStore
+    users: UserStore
     feedback: FeedbackStore
     health: HealthStore
     quarantine: Quarantine
@@ -152,6 +155,7 @@ def build_monitor(settings: Settings, registry: Registry | None = None) -> Monit
         store=store,
         alerts=alerts,
         keys=KeyStore(db),
+        users=UserStore(db, settings.console, SessionStore(db, settings.console)),
         feedback=FeedbackStore(db),
         health=health,
         quarantine=quarantine,

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import secrets
 import sys
 from collections.abc import Callable, Coroutine
 from datetime import datetime
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 
 REPORTS_FOLDER = "reports"
 FIRST_ADMIN_KEY_FILE = "first-admin-key.txt"
+FIRST_ADMIN_PASSWORD_FILE = "first-admin-password.txt"  # noqa: S105 - a file name, not a password
+FIRST_ADMIN_USERNAME = "admin"
 
 SCHEDULER_TICK_SECONDS = 1.0
 
@@ -63,6 +66,39 @@ def ensure_admin_key(monitor: Monitor, announce: Callable[[str], None], interact
         f"\n{rule}\nFirst run: created an admin API key (key id {key.key_id}). Not on a terminal, so its secret\n"
         f"is not printed: it is in {path} (readable only by this user).\n"
         f"Copy it somewhere safe, then delete the file.\n{usage}{rule}"
+    )
+
+
+def ensure_admin_user(monitor: Monitor, announce: Callable[[str], None], interactive: bool | None = None) -> None:
+    """On the first run (no account at all), create the console's admin account with a generated password.
+
+    The password is handed over as the first admin key's secret is (:func:`ensure_admin_key`): shown on a
+    terminal, else written to ``<data_dir>/first-admin-password.txt`` (mode 0600) and only the path announced.
+    """
+    if monitor.users.count():
+        return
+    password = secrets.token_urlsafe(18)
+    user = monitor.users.create(FIRST_ADMIN_USERNAME, Role.ADMIN, password, display_name="Quản trị viên")
+    if interactive is None:
+        interactive = sys.stdout.isatty()
+    rule = "=" * 72
+    usage = (
+        f"Sign in at http://HOST:PORT/console/ as '{user.username}', then change the password there.\n"
+        "Create accounts for people with:  monitor users create --role officer NAME\n"
+    )
+    if interactive:
+        announce(
+            f"\n{rule}\nFirst run: created the console's admin account. Its password is shown only this once.\n"
+            f"  username: {user.username}\n  password: {password}\n{usage}{rule}"
+        )
+        return
+    path = write_private_file(
+        monitor.settings.data_dir / FIRST_ADMIN_PASSWORD_FILE, f"username: {user.username}\npassword: {password}\n"
+    )
+    announce(
+        f"\n{rule}\nFirst run: created the console's admin account '{user.username}'. Not on a terminal, so its\n"
+        f"password is not printed: it is in {path} (readable only by this user).\n"
+        f"Sign in, change the password, then delete the file.\n{usage}{rule}"
     )
 
 

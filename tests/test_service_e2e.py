@@ -148,3 +148,20 @@ def test_make_run_serves_alerts_for_the_sample_stories(service: tuple[str, str, 
     found = httpx.get(f"{base}/documents", params={"q": "dong nai"}, headers=headers, timeout=5).json()
     assert found["total"] > 0
     assert httpx.get(f"{base}/alerts", timeout=5).status_code == 401
+
+    # The first run also made the console's admin account; not on a terminal, its password is in a private
+    # file. Cookies are carried by hand: httpx, unlike a browser, keeps Secure cookies off http://127.0.0.1.
+    lines = (log_path.parent / "configs" / "var" / "first-admin-password.txt").read_text(encoding="utf-8")
+    password = lines.splitlines()[1].removeprefix("password: ")
+    form = httpx.get(f"{base}/console/sign-in", timeout=5)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token is not None
+    signed = httpx.post(
+        f"{base}/console/sign-in",
+        data={"csrf_token": token.group(1), "username": "admin", "password": password},
+        headers={"Cookie": f"dnm_sign_in={form.cookies['dnm_sign_in']}"},
+        timeout=30,
+    )
+    assert signed.status_code == 303, signed.text
+    home = httpx.get(f"{base}/console/", headers={"Cookie": f"dnm_session={signed.cookies['dnm_session']}"}, timeout=5)
+    assert "Xin chào, Quản trị viên (quản trị viên)" in home.text

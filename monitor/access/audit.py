@@ -1,9 +1,9 @@
 """The audit log: who changed what, when, and from which state to which.
 
 Every change an officer or the system makes to an alert or a silence (creation, acknowledge, resolve,
-re-open, comment, escalate, create or delete a silence) is written here *in the same transaction* as the change
-itself, so the log can never disagree with the data (DESIGN.md: privacy and accountability). Entries are
-never updated or deleted.
+re-open, comment, escalate, create or delete a silence), a rule or a person's account is written here
+*in the same transaction* as the change itself, so the log can never disagree with the data (DESIGN.md:
+privacy and accountability). Entries are never updated or deleted.
 """
 
 from __future__ import annotations
@@ -49,12 +49,18 @@ class AuditAction(StrEnum):
     RULE_CREATE = "rule.create"
     RULE_UPDATE = "rule.update"
     RULE_DELETE = "rule.delete"
+    USER_CREATE = "user.create"
+    USER_DISABLE = "user.disable"
+    USER_LOCK = "user.lock"  # too many failed sign-ins
+    PASSWORD_CHANGE = "user.password_change"  # noqa: S105 - an action's name; by the person
+    PASSWORD_RESET = "user.password_reset"  # noqa: S105 - an action's name; by an administrator
 
 
 class AuditObject(StrEnum):
     ALERT = "alert"
     SILENCE = "silence"
     RULE = "rule"
+    USER = "user"  # a person's console account
 
 
 class Actor(BaseModel):

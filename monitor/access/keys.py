@@ -58,6 +58,12 @@ class ApiKey(BaseModel):
         return self.revoked_at is None
 
 
+def check_agency_role(role: Role, agency: str | None, kind: str = "keys") -> None:
+    """The one rule for keys and people: only liaisons belong to an agency (InvalidInputError otherwise)."""
+    if agency is not None and role is not Role.LIAISON:
+        raise InvalidInputError(f"only liaison {kind} belong to an agency, not {role.value} {kind}", parameter="agency")
+
+
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
@@ -80,8 +86,7 @@ class KeyStore:
 
         ``agency`` is for liaison keys only: the agency whose shared cases the key sees.
         """
-        if agency is not None and role is not Role.LIAISON:
-            raise InvalidInputError(f"only liaison keys belong to an agency, not {role.value} keys")
+        check_agency_role(role, agency)
         secret = KEY_PREFIX + secrets.token_urlsafe(32)
         key = ApiKey(
             key_id=str(uuid.uuid4()),

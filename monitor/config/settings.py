@@ -53,6 +53,25 @@ class ApiSettings(BaseModel):
     )
 
 
+class ConsoleSettings(BaseModel):
+    """People's sign-in to the console: sessions, lock-out and the password policy."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    session_hours: float = Field(default=12, gt=0, le=24 * 30, description="A session ends this long after sign-in.")
+    idle_minutes: float = Field(default=30, gt=0, le=24 * 60, description="A session unused this long ends.")
+    lockout_attempts: int = Field(
+        default=5, ge=1, le=100, description="Failed sign-ins within lockout_window_minutes that lock an account."
+    )
+    lockout_window_minutes: float = Field(
+        default=15, gt=0, le=24 * 60, description="How long failures count: the lock lifts when they age out."
+    )
+    password_min_length: int = Field(default=12, ge=8, le=128, description="Shortest password accepted.")
+    secure_cookies: bool = Field(
+        default=True, description="Mark cookies Secure (browsers still send them to http://127.0.0.1 and localhost)."
+    )
+
+
 class CrawlSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -163,6 +182,7 @@ class Settings(BaseSettings):
         "Default: one per core when there are several.",
     )
     api: ApiSettings = Field(default_factory=ApiSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     rules: RuleSettings = Field(default_factory=RuleSettings)

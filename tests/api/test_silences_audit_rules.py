@@ -137,7 +137,7 @@ def test_audit_log_listing_and_filters(client: TestClient, monitor: Monitor) -> 
     [
         ({"since": "2026-10-21T00:00:00Z", "until": "2026-10-20T00:00:00Z"}, "parameters 'since' and 'until'"),
         ({"action": "delete"}, "parameter 'action"),
-        ({"object_type": "user"}, "parameter 'object_type'"),
+        ({"object_type": "document"}, "parameter 'object_type'"),
         ({"limit": "0"}, "parameter 'limit'"),
         ({"since": "2026-10-21T00:00:00"}, "time zone"),
     ],
