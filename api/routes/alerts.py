@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
@@ -18,6 +18,7 @@ from monitor.access.audit import AuditEntry
 from monitor.alerting.types import Alert, AlertComment, AlertQuery, AlertSeverity, AlertState
 from monitor.alerting.workflow import MAX_COMMENT_CHARS
 from monitor.delivery import Delivery, DeliveryAttempt
+from monitor.rules.catalog import AnyRuleSpec
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
@@ -47,7 +48,7 @@ class AlertDocument(BaseModel):
 class AlertDetail(BaseModel):
     alert: Alert
     documents: list[AlertDocument]
-    rule: dict[str, Any] | None = Field(description="The rule as configured now (None if it was removed).")
+    rule: AnyRuleSpec | None = Field(description="The rule as configured now (None if it was removed).")
     comments: list[AlertComment]
 
 
@@ -189,7 +190,7 @@ def get_alert(alert_id: AlertId, monitor: MonitorDep, key: ReadAlerts) -> AlertD
             )
             for item in documents
         ],
-        rule=rule.model_dump(mode="json") if rule else None,
+        rule=rule,
         comments=monitor.alerts.comments(alert_id),
     )
 
