@@ -3,6 +3,7 @@ same JSON as the internal records today; alert details follow the model of their
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.schemas.alerts import DETAILS_MODELS
+from api.sse import format_event
 from monitor.access.keys import Role
 from monitor.alerting.types import AlertCandidate, AlertSeverity
 from monitor.analysis import AnalyzedDocument, Reason, SentimentLabel
@@ -126,3 +128,11 @@ def test_an_alert_stored_in_an_older_shape_still_loads(client: TestClient, monit
     assert detail.json()["alert"]["details"] == older
     listed = client.get("/alerts", params={"rule": "spike-ngap"}, headers=officer).json()["items"]
     assert [a["details"] for a in listed] == [older]
+
+
+def test_the_stream_sends_alerts_as_the_routes_answer_them(client: TestClient, monitor: Monitor) -> None:
+    officer = headers(monitor, Role.OFFICER)
+    (listed,) = client.get("/alerts", params={"rule": "watch-flooding"}, headers=officer).json()["items"]
+    frame = format_event(monitor.alerts.get(listed["alert_id"]))
+    data = next(line.removeprefix("data: ") for line in frame.splitlines() if line.startswith("data: "))
+    assert json.loads(data) == listed
