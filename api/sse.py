@@ -25,6 +25,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
+from api.schemas.alerts import alert_public
 from monitor.alerting.store import AlertStore
 from monitor.alerting.types import Alert, AlertSeverity
 from monitor.errors import StoreError
@@ -45,8 +46,9 @@ class StreamFilter:
 
 
 def format_event(alert: Alert) -> str:
-    # model_dump_json writes one line, as an SSE data field needs.
-    return f"id: {alert.seq}\nevent: alert\ndata: {alert.model_dump_json()}\n\n"
+    """One alert event: the alert as the other routes answer it (:class:`api.schemas.alerts.AlertPublic`)."""
+    # model_dump_json writes one line, as an SSE data field needs; by_alias as FastAPI answers (details' 'in').
+    return f"id: {alert.seq}\nevent: alert\ndata: {alert_public(alert).model_dump_json(by_alias=True)}\n\n"
 
 
 def _comment(text: str) -> str:

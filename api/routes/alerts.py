@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, Header, HTTPException, Query, Request, status
 from fastapi.responses import StreamingResponse
@@ -13,11 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from api.deps import ALERT_READERS, UNPROCESSABLE, ActOnAlerts, MonitorDep, ReadAlerts, actor, key_recheck, time_range
 from api.params import LIMIT, OFFSET, AlertId
 from api.responses import CONFLICT
+from api.schemas.alerts import AlertPublic, alert_public
 from api.sse import StreamFilter, alert_events, closing_event
 from monitor.access.audit import AuditEntry
-from monitor.alerting.types import Alert, AlertComment, AlertQuery, AlertSeverity, AlertState
+from monitor.alerting.types import AlertComment, AlertQuery, AlertSeverity, AlertState
 from monitor.alerting.workflow import MAX_COMMENT_CHARS
 from monitor.delivery import Delivery, DeliveryAttempt
+from monitor.rules.catalog import AnyRuleSpec
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 
@@ -29,7 +31,7 @@ class AlertPage(BaseModel):
     total: int
     limit: int
     offset: int
-    items: list[Alert]
+    items: list[AlertPublic]
 
 
 class AlertDocument(BaseModel):
@@ -45,9 +47,9 @@ class AlertDocument(BaseModel):
 
 
 class AlertDetail(BaseModel):
-    alert: Alert
+    alert: AlertPublic
     documents: list[AlertDocument]
-    rule: dict[str, Any] | None = Field(description="The rule as configured now (None if it was removed).")
+    rule: AnyRuleSpec | None = Field(description="The rule as configured now (None if it was removed).")
     comments: list[AlertComment]
 
 
@@ -108,7 +110,7 @@ def list_alerts(
         offset=offset,
     )
     total, items = monitor.alerts.search(request)
-    return AlertPage(total=total, limit=limit, offset=offset, items=items)
+    return AlertPage(total=total, limit=limit, offset=offset, items=[alert_public(alert) for alert in items])
 
 
 def _resume_point(header: str | None, query: int | None, monitor: MonitorDep) -> int:
@@ -174,7 +176,7 @@ def get_alert(alert_id: AlertId, monitor: MonitorDep, key: ReadAlerts) -> AlertD
     documents = monitor.store.get_many(list(alert.doc_ids[:DOCUMENTS_IN_DETAIL]))
     rule = next((r for r in monitor.rules if r.id == alert.rule_id), None)
     return AlertDetail(
-        alert=alert,
+        alert=alert_public(alert),
         documents=[
             AlertDocument(
                 doc_id=item.doc_id,
@@ -189,14 +191,14 @@ def get_alert(alert_id: AlertId, monitor: MonitorDep, key: ReadAlerts) -> AlertD
             )
             for item in documents
         ],
-        rule=rule.model_dump(mode="json") if rule else None,
+        rule=rule,
         comments=monitor.alerts.comments(alert_id),
     )
 
 
 @router.post("/{alert_id}/acknowledge", summary="Acknowledge a new alert (409 if resolved)", responses=CONFLICT)
-def acknowledge_alert(alert_id: AlertId, monitor: MonitorDep, key: ActOnAlerts) -> Alert:
-    return monitor.alerts.acknowledge(alert_id, by=actor(key))
+def acknowledge_alert(alert_id: AlertId, monitor: MonitorDep, key: ActOnAlerts) -> AlertPublic:
+    return alert_public(monitor.alerts.acknowledge(alert_id, by=actor(key)))
 
 
 @router.post(
@@ -207,8 +209,8 @@ def resolve_alert(
     monitor: MonitorDep,
     key: ActOnAlerts,
     body: Annotated[ResolveRequest | None, Body()] = None,
-) -> Alert:
-    return monitor.alerts.resolve(alert_id, by=actor(key), note=body.note if body else None)
+) -> AlertPublic:
+    return alert_public(monitor.alerts.resolve(alert_id, by=actor(key), note=body.note if body else None))
 
 
 @router.post("/{alert_id}/comments", summary="Comment on an alert", status_code=status.HTTP_201_CREATED)

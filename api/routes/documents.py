@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import UNPROCESSABLE, CorrectLabels, MonitorDep, ReadDocuments, time_range
 from api.params import LIMIT, OFFSET, DocId
+from api.schemas.documents import DocumentPublic, document_public
 from monitor.access.keys import ApiKey, Role
 from monitor.access.privacy import PrivacyPolicy
 from monitor.analysis import AnalyzedDocument, SentimentLabel
@@ -28,7 +29,7 @@ class DocumentPage(BaseModel):
     total: int
     limit: int
     offset: int
-    items: list[AnalyzedDocument]
+    items: list[DocumentPublic]
 
 
 class Correction(BaseModel):
@@ -52,13 +53,14 @@ class TimeCounts(BaseModel):
     buckets: list[TimeBucket]
 
 
-def _for_role(items: list[AnalyzedDocument], key: ApiKey, request: Request) -> list[AnalyzedDocument]:
-    """Researchers get the privacy view of :mod:`monitor.access.privacy`, as in notebooks and datasets (DESIGN.md)."""
-    if key.role is not Role.RESEARCHER:
-        return items
-    monitor: Monitor = request.app.state.monitor
-    policy = PrivacyPolicy.for_store(request.app.state.pseudonymizer, monitor.store)
-    return [policy.analyzed(item) for item in items]
+def _for_role(items: list[AnalyzedDocument], key: ApiKey, request: Request) -> list[DocumentPublic]:
+    """The public view of ``items``; researchers get the privacy view of :mod:`monitor.access.privacy`, as in
+    notebooks and datasets (DESIGN.md)."""
+    if key.role is Role.RESEARCHER:
+        monitor: Monitor = request.app.state.monitor
+        policy = PrivacyPolicy.for_store(request.app.state.pseudonymizer, monitor.store)
+        items = [policy.analyzed(item) for item in items]
+    return [document_public(item) for item in items]
 
 
 def _filter(
@@ -159,7 +161,7 @@ def significant_words(
 
 
 @router.get("/{doc_id}", summary="Fetch one document with its analysis")
-def get_document(doc_id: DocId, monitor: MonitorDep, key: ReadDocuments, request: Request) -> AnalyzedDocument:
+def get_document(doc_id: DocId, monitor: MonitorDep, key: ReadDocuments, request: Request) -> DocumentPublic:
     return _for_role([monitor.store.get(doc_id)], key, request)[0]
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from monitor.alerting.details import details_json
 from monitor.errors import ConflictError
 from monitor.records import UtcDatetime
 
@@ -38,7 +39,11 @@ class AlertStateError(ConflictError):
 
 
 class AlertCandidate(BaseModel):
-    """What a rule evaluation proposes; the store merges it into an :class:`Alert`."""
+    """What a rule evaluation proposes; the store merges it into an :class:`Alert`.
+
+    Evaluators pass their typed details model (:mod:`monitor.alerting.details`); the candidate keeps its
+    JSON, which is what the store writes and delivery sends.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -48,7 +53,7 @@ class AlertCandidate(BaseModel):
     key: str
     title: str
     summary: str
-    details: dict[str, Any] = Field(default_factory=dict)
+    details: Annotated[dict[str, Any], BeforeValidator(details_json)] = Field(default_factory=dict)
     doc_ids: tuple[str, ...]
     event_start: UtcDatetime
     event_end: UtcDatetime

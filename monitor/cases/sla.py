@@ -16,8 +16,9 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from monitor.alerting.details import AlertDetails
 from monitor.alerting.types import AlertCandidate, AlertSeverity
 from monitor.cases.config import ServiceLevel
 from monitor.cases.model import Case, CasePriority, CaseState
@@ -55,6 +56,18 @@ def deadline_of(case: Case, stage: SlaStage, levels: Mapping[CasePriority, Servi
         return None
     seconds = level.verify if stage is SlaStage.VERIFY else level.respond
     return case.opened_at + timedelta(seconds=seconds)
+
+
+class SlaBreachDetails(AlertDetails):
+    """A ``case_sla`` alert: the case, the stage it missed and by how much."""
+
+    case_id: str
+    stage: SlaStage
+    priority: CasePriority
+    state: CaseState
+    deadline: str = Field(description="The stage's deadline (ISO-8601).")
+    overdue_seconds: int
+    assignee: str | None
 
 
 class Breach(BaseModel):
@@ -114,15 +127,15 @@ def breach_candidate(breach: Breach, doc_ids: Iterable[str], now: datetime) -> A
             f"Case {breach.case_id} ({breach.priority.value}, {breach.state.value}) missed its "
             f"{breach.stage.value} deadline {breach.deadline.isoformat()} by {hours:.1f} h"
         ),
-        details={
-            "case_id": breach.case_id,
-            "stage": breach.stage.value,
-            "priority": breach.priority.value,
-            "state": breach.state.value,
-            "deadline": breach.deadline.isoformat(),
-            "overdue_seconds": breach.overdue_seconds,
-            "assignee": breach.assignee,
-        },
+        details=SlaBreachDetails(
+            case_id=breach.case_id,
+            stage=breach.stage,
+            priority=breach.priority,
+            state=breach.state,
+            deadline=breach.deadline.isoformat(),
+            overdue_seconds=breach.overdue_seconds,
+            assignee=breach.assignee,
+        ),
         doc_ids=tuple(list(doc_ids)[:MAX_DOCS_IN_ALERT]),
         event_start=breach.deadline,
         event_end=max(now, breach.deadline),

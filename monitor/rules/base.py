@@ -15,8 +15,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import ClassVar
 
 from monitor import query as query_syntax
+from monitor.alerting.details import AlertDetails
 from monitor.alerting.types import AlertCandidate
 from monitor.analysis import AnalyzedDocument
 from monitor.ingestion.health import HealthStore
@@ -60,6 +62,8 @@ class RuleContext:
 class DocumentEvaluator(ABC):
     """A rule that decides from the new documents alone."""
 
+    details_model: ClassVar[type[AlertDetails]]  # what its alerts' details say
+
     @abstractmethod
     def on_documents(self, prepared: Sequence[Prepared]) -> list[AlertCandidate]:
         """Candidates for the documents of one batch."""
@@ -67,6 +71,8 @@ class DocumentEvaluator(ABC):
 
 class WindowEvaluator(ABC):
     """A rule that counts stored documents in one event-time window at a time."""
+
+    details_model: ClassVar[type[AlertDetails]]  # what its alerts' details say
 
     window_seconds: int
 
@@ -85,6 +91,8 @@ class WindowEvaluator(ABC):
 
 class ScheduledEvaluator(ABC):
     """A rule that looks at the store as it was at a moment (absence of documents cannot be 'touched')."""
+
+    details_model: ClassVar[type[AlertDetails]]  # what its alerts' details say
 
     @abstractmethod
     def evaluate_at(self, now: datetime) -> list[AlertCandidate]:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import statistics
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
+from pydantic import Field
+
+from monitor.alerting.details import AlertDetails
 from monitor.alerting.types import AlertCandidate
 from monitor.analysis import AnalyzedDocument
 from monitor.durations import format_duration
@@ -23,7 +25,33 @@ from monitor.rules.windows import window_start
 from monitor.store.base import CountField, DocumentFilter, SearchRequest, SortOrder
 
 
+class CrawlerHealth(AlertDetails):
+    """What the crawler last reported for a silent source: tells a broken crawler from a quiet source."""
+
+    status: str
+    last_success_at: str | None
+    last_error_at: str | None
+    last_error: str | None
+
+
+class SourceSilenceDetails(AlertDetails):
+    """A ``source_silence`` alert: since when the source is silent, and how much it usually publishes."""
+
+    source_id: str
+    silent_since: str = Field(description="Publication time of the source's last document (ISO-8601).")
+    alert_after: str
+    gap: str
+    baseline_days: int
+    daily_counts: list[int] = Field(description="Documents per local day over the baseline days, oldest first.")
+    median_daily: float
+    min_daily: float
+    last_doc_id: str
+    health: CrawlerHealth | None = Field(description="Live evaluation only; None in backtests.")
+
+
 class SourceSilenceEvaluator(ScheduledEvaluator):
+    details_model = SourceSilenceDetails
+
     def __init__(self, rule: SourceSilenceRuleSpec, context: RuleContext) -> None:
         self.rule = rule
         self.context = context
@@ -94,32 +122,32 @@ class SourceSilenceEvaluator(ScheduledEvaluator):
                 f"trong khi trung vị {rule.baseline_days} ngày trước đó là {median:g} tài liệu/ngày "
                 f"(ngưỡng {rule.min_daily:g}). Kiểm tra bộ thu thập hoặc trang nguồn."
             ),
-            details={
-                "source_id": source_id,
-                "silent_since": silent_since.isoformat(),
-                "alert_after": (silent_since + timedelta(seconds=rule.gap)).isoformat(),
-                "gap": gap,
-                "baseline_days": rule.baseline_days,
-                "daily_counts": daily,
-                "median_daily": median,
-                "min_daily": rule.min_daily,
-                "last_doc_id": last.doc_id,
-                "health": self._health(source_id),
-            },
+            details=SourceSilenceDetails(
+                source_id=source_id,
+                silent_since=silent_since.isoformat(),
+                alert_after=(silent_since + timedelta(seconds=rule.gap)).isoformat(),
+                gap=gap,
+                baseline_days=rule.baseline_days,
+                daily_counts=daily,
+                median_daily=median,
+                min_daily=rule.min_daily,
+                last_doc_id=last.doc_id,
+                health=self._health(source_id),
+            ),
             doc_ids=(last.doc_id,),
             event_start=silent_since,
             event_end=silent_since + timedelta(seconds=rule.gap),
         )
 
-    def _health(self, source_id: str) -> dict[str, Any] | None:
+    def _health(self, source_id: str) -> CrawlerHealth | None:
         """What the crawler last reported for the source (live evaluation only): tells a broken crawler
         (failures, errors) from a source that is simply quiet (successful fetches, nothing new)."""
         if self.context.health is None:
             return None
         health = self.context.health.get(source_id)
-        return {
-            "status": health.status,
-            "last_success_at": health.last_success_at.isoformat() if health.last_success_at else None,
-            "last_error_at": health.last_error_at.isoformat() if health.last_error_at else None,
-            "last_error": health.last_error,
-        }
+        return CrawlerHealth(
+            status=health.status,
+            last_success_at=health.last_success_at.isoformat() if health.last_success_at else None,
+            last_error_at=health.last_error_at.isoformat() if health.last_error_at else None,
+            last_error=health.last_error,
+        )

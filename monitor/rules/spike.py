@@ -13,15 +13,35 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pydantic import Field
+
 from monitor.alerting.types import AlertCandidate
 from monitor.durations import format_duration
 from monitor.rules.base import RuleContext
 from monitor.rules.specs import DAY_SECONDS, WEEK_DAYS, BaselineKind, CompareDays, HolidayHandling, SpikeRuleSpec
-from monitor.rules.windows import SelectedWindowEvaluator
+from monitor.rules.windows import SelectedWindowEvaluator, WindowDetails
 
 # Skipping holiday windows reaches back at most this many times the configured baseline length, which
 # covers Tết (six days) for any baseline of two days or more.
 MAX_REACH_FACTOR = 3
+
+
+class SpikeDetails(WindowDetails):
+    """A ``spike`` alert: the window's count, the baseline it is compared with, and the holidays involved."""
+
+    count: int
+    baseline: BaselineKind
+    compare: CompareDays
+    baseline_mean: float
+    baseline_windows: int
+    baseline_total: int
+    baseline_from: str | None = Field(description="Start of the oldest baseline window (ISO-8601).")
+    holiday_windows_skipped: int
+    holidays_skipped: list[str]
+    holiday: str | None = Field(description="The holiday the window itself falls on, if any.")
+    factor: float
+    min_count: int
+    ratio: float = Field(description="Count over the baseline mean (at least one document per window).")
 
 
 @dataclass(frozen=True)
@@ -70,6 +90,8 @@ def baseline_starts(rule: SpikeRuleSpec, start: datetime, context: RuleContext) 
 
 
 class SpikeEvaluator(SelectedWindowEvaluator[SpikeRuleSpec]):
+    details_model = SpikeDetails
+
     def baseline(self, start: datetime) -> Baseline:
         starts, skipped = baseline_starts(self.rule, start, self.context)
         if not starts:
@@ -105,21 +127,22 @@ class SpikeEvaluator(SelectedWindowEvaluator[SpikeRuleSpec]):
                     f"{baseline.mean:.2f} của {self._baseline_phrase(baseline)} (ngưỡng {rule.factor}x, "
                     f"tối thiểu {rule.min_count})." + (f" Khung này rơi vào {holiday}." if holiday else "")
                 ),
-                details={
-                    "count": count,
-                    "baseline": rule.baseline.value,
-                    "compare": rule.compare.value,
-                    "baseline_mean": round(baseline.mean, 3),
-                    "baseline_windows": len(baseline.counts),
-                    "baseline_total": baseline.total,
-                    "baseline_from": min(baseline.starts).isoformat() if baseline.starts else None,
-                    "holiday_windows_skipped": len(baseline.skipped_holidays),
-                    "holidays_skipped": sorted(set(baseline.skipped_holidays)),
-                    "holiday": holiday,
-                    "factor": rule.factor,
-                    "min_count": rule.min_count,
-                    "ratio": round(count / floor, 2),
-                },
+                details=SpikeDetails(
+                    **self.selection.window_details(start),
+                    count=count,
+                    baseline=rule.baseline,
+                    compare=rule.compare,
+                    baseline_mean=round(baseline.mean, 3),
+                    baseline_windows=len(baseline.counts),
+                    baseline_total=baseline.total,
+                    baseline_from=min(baseline.starts).isoformat() if baseline.starts else None,
+                    holiday_windows_skipped=len(baseline.skipped_holidays),
+                    holidays_skipped=sorted(set(baseline.skipped_holidays)),
+                    holiday=holiday,
+                    factor=rule.factor,
+                    min_count=rule.min_count,
+                    ratio=round(count / floor, 2),
+                ),
             )
         ]
 

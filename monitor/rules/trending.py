@@ -5,15 +5,30 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from pydantic import Field
+
 from monitor.alerting.types import AlertCandidate
 from monitor.durations import format_duration
 from monitor.rules.base import Prepared
 from monitor.rules.specs import TrendingStoryRuleSpec
-from monitor.rules.windows import SelectedWindowEvaluator, event_span, window_bounds, window_documents
+from monitor.rules.windows import SelectedWindowEvaluator, WindowDetails, event_span, window_documents
 from monitor.store.base import CountField, DocumentFilter
 
 
+class TrendingStoryDetails(WindowDetails):
+    """A ``trending_story`` alert: the story, its new members in the window and where they come from."""
+
+    story_id: str
+    new_members: int
+    sources: dict[str, int] = Field(description="New members per source, by source id.")
+    story_size: int = Field(description="The story's documents at the end of the window.")
+    min_new_members: int
+    min_sources: int
+
+
 class TrendingStoryEvaluator(SelectedWindowEvaluator[TrendingStoryRuleSpec]):
+    details_model = TrendingStoryDetails
+
     def touches(self, p: Prepared) -> bool:
         return p.item.analysis.story_id is not None and self.selection.matches(p)
 
@@ -52,16 +67,15 @@ class TrendingStoryEvaluator(SelectedWindowEvaluator[TrendingStoryRuleSpec]):
                 f"từ {len(sources)} nguồn ({', '.join(sorted(sources))}); tổng cộng {size} tài liệu "
                 f"(ngưỡng {rule.min_new_members} tài liệu mới từ {rule.min_sources} nguồn)."
             ),
-            details={
-                **window_bounds(rule, start),
-                "story_id": story_id,
-                "new_members": new_members,
-                "sources": dict(sorted(sources.items())),
-                "story_size": size,
-                "min_new_members": rule.min_new_members,
-                "min_sources": rule.min_sources,
-                "filter": self.selection.describe(),
-            },
+            details=TrendingStoryDetails(
+                **self.selection.window_details(start),
+                story_id=story_id,
+                new_members=new_members,
+                sources=dict(sorted(sources.items())),
+                story_size=size,
+                min_new_members=rule.min_new_members,
+                min_sources=rule.min_sources,
+            ),
             doc_ids=tuple(item.doc_id for item in items),
             event_start=first,
             event_end=last,

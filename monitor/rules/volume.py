@@ -9,12 +9,31 @@ from monitor.analysis import SentimentLabel
 from monitor.durations import format_duration
 from monitor.rules.base import Prepared
 from monitor.rules.specs import NegativeShareRuleSpec, ThresholdRuleSpec
-from monitor.rules.windows import SelectedWindowEvaluator
+from monitor.rules.windows import SelectedWindowEvaluator, WindowDetails
 from monitor.store.base import DocumentFilter
+
+
+class ThresholdDetails(WindowDetails):
+    """A ``threshold`` alert: how many documents the window holds, against the rule's minimum."""
+
+    count: int
+    min_count: int
+
+
+class NegativeShareDetails(WindowDetails):
+    """A ``negative_share`` alert: negative documents out of all the target's documents in the window."""
+
+    total: int
+    negative: int
+    share: float
+    min_share: float
+    min_count: int
 
 
 class ThresholdEvaluator(SelectedWindowEvaluator[ThresholdRuleSpec]):
     """At least ``min_count`` matching documents in a window; one alert per window."""
+
+    details_model = ThresholdDetails
 
     def evaluate(self, start: datetime) -> list[AlertCandidate]:
         rule, store = self.rule, self.context.store
@@ -32,16 +51,15 @@ class ThresholdEvaluator(SelectedWindowEvaluator[ThresholdRuleSpec]):
                 summary=(
                     f"{count} tài liệu khớp điều kiện trong {span} từ {start.isoformat()} (ngưỡng {rule.min_count})."
                 ),
-                details={
-                    "count": count,
-                    "min_count": rule.min_count,
-                },
+                details=ThresholdDetails(**self.selection.window_details(start), count=count, min_count=rule.min_count),
             )
         ]
 
 
 class NegativeShareEvaluator(SelectedWindowEvaluator[NegativeShareRuleSpec]):
     """Negative documents make up at least ``min_share`` of a watch target's documents in a window."""
+
+    details_model = NegativeShareDetails
 
     def touches(self, p: Prepared) -> bool:
         # A neutral or positive document changes the share too, so every sentiment marks the window.
@@ -71,12 +89,13 @@ class NegativeShareEvaluator(SelectedWindowEvaluator[NegativeShareRuleSpec]):
                     f'{negative}/{total} tài liệu về "{rule.query}" trong {span} từ {start.isoformat()} '
                     f"là tiêu cực ({share:.0%}; ngưỡng {rule.min_share:.0%}, tối thiểu {rule.min_count} tài liệu)."
                 ),
-                details={
-                    "total": total,
-                    "negative": negative,
-                    "share": round(share, 3),
-                    "min_share": rule.min_share,
-                    "min_count": rule.min_count,
-                },
+                details=NegativeShareDetails(
+                    **self.selection.window_details(start),
+                    total=total,
+                    negative=negative,
+                    share=round(share, 3),
+                    min_share=rule.min_share,
+                    min_count=rule.min_count,
+                ),
             )
         ]

@@ -27,6 +27,7 @@ from monitor.analysis import AnalyzedDocument
 from monitor.durations import format_duration
 from monitor.rules.base import Prepared, RuleContext, WindowEvaluator
 from monitor.rules.specs import EvidenceStep, WatchRuleSpec
+from monitor.rules.watch_details import WatchDetails, WatchEvidence
 from monitor.rules.watch_match import WatchMatch, WatchMatcher
 from monitor.rules.windows import in_scope, window_start
 from monitor.store.base import DocumentFilter, SearchRequest, SortOrder
@@ -47,18 +48,11 @@ def _outlet(item: AnalyzedDocument) -> str:
     return f"{item.document.source_id}/{item.document.platform.value}"
 
 
-def grade(rule: WatchRuleSpec, items: Sequence[AnalyzedDocument]) -> tuple[AlertSeverity, dict[str, Any]]:
+def grade(rule: WatchRuleSpec, items: Sequence[AnalyzedDocument]) -> tuple[AlertSeverity, WatchEvidence]:
     """The severity the documents' evidence earns under ``rule``, and the evidence itself."""
     outlets = sorted({_outlet(item) for item in items})
     sources = {item.document.source_id for item in items}
     engagement = sum(item.document.engagement.total for item in items)
-    evidence: dict[str, Any] = {
-        "documents": len(items),
-        "outlets": outlets,
-        "sources": sorted(sources),
-        "authors": len({item.document.author for item in items if item.document.author}),
-        "engagement": engagement,
-    }
 
     def reached(step: EvidenceStep) -> bool:
         return (
@@ -73,7 +67,14 @@ def grade(rule: WatchRuleSpec, items: Sequence[AnalyzedDocument]) -> tuple[Alert
     for step in rule.evidence:
         if reached(step) and _RANK[step.severity] > _RANK[severity]:
             severity, because = step.severity, step.model_dump(exclude_defaults=True, mode="json")
-    evidence["severity_because"] = because
+    evidence = WatchEvidence(
+        documents=len(items),
+        outlets=outlets,
+        sources=sorted(sources),
+        authors=len({item.document.author for item in items if item.document.author}),
+        engagement=engagement,
+        severity_because=because,
+    )
     return severity, evidence
 
 
@@ -83,6 +84,8 @@ class WatchEvaluator(WindowEvaluator):
     New documents mark their window pending (:meth:`touches`); the engine evaluates pending windows once
     the batches of a collection are stored, so the episodes do not depend on the order sources arrive in.
     """
+
+    details_model = WatchDetails
 
     def __init__(self, rule: WatchRuleSpec, context: RuleContext) -> None:
         self.rule = rule
@@ -154,7 +157,7 @@ class WatchEvaluator(WindowEvaluator):
         severity, evidence = grade(rule, items)
         start, end = items[0].document.published_at, items[-1].document.published_at
         span = format_duration(max(60, int((end - start).total_seconds())))
-        outlets = len(evidence["outlets"])
+        outlets = len(evidence.outlets)
         return AlertCandidate(
             rule_id=rule.id,
             rule_type=rule.type,
@@ -165,18 +168,18 @@ class WatchEvaluator(WindowEvaluator):
                 f'{len(items)} tài liệu khớp "{rule.query}" từ {outlets} kênh trong {span}, '
                 f"từ {start.isoformat()} đến {end.isoformat()}; mức độ {severity.value}."
             ),
-            details={
-                "query": rule.query,
-                "conditions": self._conditions(),
-                "matched_terms": sorted({found.hit.phrase for _, found in members if found.hit.phrase}),
-                "window_start": first_window.isoformat(),
-                "window_end": (self._window(end) + timedelta(seconds=rule.group_window)).isoformat(),
-                "group_window": format_duration(rule.group_window),
-                "first_published": start.isoformat(),
-                "last_published": end.isoformat(),
-                **evidence,
-                "matches": [found.explain(item.doc_id) for item, found in members[:EXPLAINED_DOCUMENTS]],
-            },
+            details=WatchDetails(
+                **dict(evidence),
+                query=rule.query,
+                conditions=self._conditions(),
+                matched_terms=sorted({found.hit.phrase for _, found in members if found.hit.phrase}),
+                window_start=first_window.isoformat(),
+                window_end=(self._window(end) + timedelta(seconds=rule.group_window)).isoformat(),
+                group_window=format_duration(rule.group_window),
+                first_published=start.isoformat(),
+                last_published=end.isoformat(),
+                matches=[found.explain(item.doc_id) for item, found in members[:EXPLAINED_DOCUMENTS]],
+            ),
             doc_ids=tuple(item.doc_id for item in items),
             event_start=start,
             event_end=end,

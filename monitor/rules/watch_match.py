@@ -24,6 +24,7 @@ from typing import Any
 from monitor import query as query_syntax
 from monitor.rules.base import Prepared
 from monitor.rules.specs import WatchRuleSpec
+from monitor.rules.watch_details import WatchMatchDetails
 from monitor.text import tokens as fold_tokens
 
 NEGATION_CUES = frozenset({"khong", "ko", "k", "kg", "khg", "kh", "hok", "hem", "chua", "chang", "cha", "deo"})
@@ -74,16 +75,16 @@ class WatchMatch:
     context: str
     conditions: dict[str, Any]
 
-    def explain(self, doc_id: str) -> dict[str, Any]:
+    def explain(self, doc_id: str) -> WatchMatchDetails:
         """The match as an alert's details list it."""
-        return {
-            "doc_id": doc_id,
-            "phrase": self.hit.phrase,
-            "in": self.where,
-            "word": self.hit.word,
-            "context": self.context,
-            "conditions": self.conditions,
-        }
+        return WatchMatchDetails(
+            doc_id=doc_id,
+            phrase=self.hit.phrase,
+            found_in=self.where,
+            word=self.hit.word,
+            context=self.context,
+            conditions=self.conditions,
+        )
 
 
 class WatchMatcher:

@@ -6,10 +6,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
+from pydantic import Field
+
 from monitor import query as query_syntax
+from monitor.alerting.details import AlertDetails
 from monitor.alerting.types import AlertCandidate
 from monitor.analysis import AnalyzedDocument, SentimentLabel
 from monitor.durations import format_duration
+from monitor.records import Platform
 from monitor.rules.base import Prepared, RuleContext, WindowEvaluator
 from monitor.rules.specs import RuleSpec, WindowedRuleSpec
 from monitor.store.base import DocumentFilter, DocumentStore, SearchRequest, SortOrder
@@ -31,8 +35,28 @@ def in_scope(rule: RuleSpec, item: AnalyzedDocument) -> bool:
     return not (rule.platforms and doc.platform not in rule.platforms)
 
 
+class SelectionDetails(AlertDetails):
+    """The documents a windowed rule counts, as its alerts' details show them."""
+
+    query: str | None
+    sources: list[str]
+    platforms: list[Platform]
+    sentiments: list[SentimentLabel]
+    topics: list[str]
+
+
+class WindowDetails(AlertDetails):
+    """What the details of every windowed rule's alert say: the window (ISO-8601, local offset kept) and
+    the selection counted in it."""
+
+    window_start: str
+    window_end: str
+    window: str = Field(description="The window's length, as the rule files write it ('6h').")
+    filter: SelectionDetails
+
+
 def window_bounds(rule: WindowedRuleSpec, start: datetime) -> dict[str, str]:
-    """The window as alert details show it."""
+    """The window as alert details show it (the fields of :class:`WindowDetails` but the filter)."""
     return {
         "window_start": start.isoformat(),
         "window_end": (start + timedelta(seconds=rule.window)).isoformat(),
@@ -84,15 +108,19 @@ class Selection:
             story_ids=story_ids,
         )
 
-    def describe(self) -> dict[str, object]:
+    def describe(self) -> SelectionDetails:
         """The selection as alert details show it."""
-        return {
-            "query": self.rule.query,
-            "sources": list(self.rule.sources),
-            "platforms": [p.value for p in self.rule.platforms],
-            "sentiments": [s.value for s in self.rule.sentiments],
-            "topics": list(self.rule.topics),
-        }
+        return SelectionDetails(
+            query=self.rule.query,
+            sources=list(self.rule.sources),
+            platforms=list(self.rule.platforms),
+            sentiments=list(self.rule.sentiments),
+            topics=list(self.rule.topics),
+        )
+
+    def window_details(self, start: datetime) -> dict[str, Any]:
+        """The :class:`WindowDetails` fields of the window at ``start``, for a rule's details model."""
+        return {**window_bounds(self.rule, start), "filter": self.describe()}
 
 
 def window_documents(store: DocumentStore, document_filter: DocumentFilter) -> list[AnalyzedDocument]:
@@ -129,9 +157,10 @@ class SelectedWindowEvaluator(WindowEvaluator, Generic[WindowedSpecT]):
         return self.selection.filter(since, until)
 
     def window_alert(
-        self, start: datetime, documents: DocumentFilter, *, title: str, summary: str, details: dict[str, Any]
+        self, start: datetime, documents: DocumentFilter, *, title: str, summary: str, details: WindowDetails
     ) -> AlertCandidate:
-        """The alert for the window at ``start``: its key, bounds, filter and newest ``documents``."""
+        """The alert for the window at ``start``: its key, ``details`` (built on :meth:`Selection.window_details`) and
+        newest ``documents``."""
         end = start + timedelta(seconds=self.rule.window)
         items = window_documents(self.context.store, documents)
         first, last = event_span(items, start, end)
@@ -142,7 +171,7 @@ class SelectedWindowEvaluator(WindowEvaluator, Generic[WindowedSpecT]):
             key=f"window:{start.isoformat()}",
             title=title,
             summary=summary,
-            details={**window_bounds(self.rule, start), **details, "filter": self.selection.describe()},
+            details=details,
             doc_ids=tuple(item.doc_id for item in items),
             event_start=first,
             event_end=last,

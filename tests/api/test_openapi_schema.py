@@ -78,3 +78,10 @@ def test_rule_endpoints_have_typed_bodies_and_answers(schema: dict[str, Any]) ->
         body = schema["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
         assert variants(body) == variants(sent)
     assert "409" in schema["paths"]["/rules/{rule_id}"]["delete"]["responses"]
+
+
+def test_alert_detail_shows_the_rule_as_its_typed_spec(schema: dict[str, Any]) -> None:
+    rule = schema["components"]["schemas"]["AlertDetail"]["properties"]["rule"]
+    union = next(node for node in rule["anyOf"] if "oneOf" in node)
+    assert union["discriminator"]["propertyName"] == "type"
+    assert {ref["$ref"].rsplit("/", 1)[1] for ref in union["oneOf"]} == {cls.__name__ for cls in RULE_TYPES.values()}

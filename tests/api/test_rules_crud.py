@@ -84,6 +84,8 @@ def test_file_rules_cannot_be_changed_and_ids_are_unique(client: TestClient, mon
         ({"type": "weather", "id": "x"}, "type"),
         ({"type": "watch", "id": "x", "query": "ngập AND (lụt"}, "query"),
         ({"type": "spike", "id": "x", "window": "5h", "baseline": "same_hour"}, "window"),
+        ({"type": "threshold", "id": "x", "min_count": 5, "ngưỡng": 3}, "ngưỡng"),  # unknown keys are refused
+        ({"type": "threshold", "id": "x", "min_count": "nhiều"}, "min_count"),
     ],
 )
 def test_invalid_rules_are_422_naming_the_field(
