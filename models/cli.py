@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from models.cli_args import progress, share_argument
 from models.retrain_cli import add_retrain_command
 from models.shipped import SHIPPED_TASKS
 from monitor.analytics.feedback import TASK_LABELS
@@ -28,18 +29,7 @@ from monitor.context import build_monitor
 BACKENDS = ("sklearn", "transformers")
 
 
-def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def _share(value: str) -> float:
-    try:
-        share = float(value)
-    except ValueError:
-        share = -1.0
-    if not 0.0 < share < 0.5:
-        raise argparse.ArgumentTypeError(f"expected a share between 0 and 0.5, e.g. 0.1 (got {value!r})")
-    return share
+HOLDOUT_SHARE = share_argument(0.5, "0.1")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -56,14 +46,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         dev_path=Path(args.dev) if args.dev else None,
         backend=args.backend,
         base=args.base,
-        progress=_progress,
+        progress=progress,
         holdout=args.holdout,
         # Unset: the base decides (PhoBERT's tokenizer means segmented text); the card records the choice.
         preprocessing=Preprocessing(word_segmentation=args.word_segmentation) if args.word_segmentation else None,
     )
     digest = model_digest(Path(args.out))
     summary = {k: card.metrics.get(k) for k in ("accuracy", "macro_f1", "weighted_f1", "roc_auc") if k in card.metrics}
-    _progress(f"metrics ({card.metrics.get('source', 'dev file')}): {json.dumps(summary)}")
+    progress(f"metrics ({card.metrics.get('source', 'dev file')}): {json.dumps(summary)}")
     print(
         f"Model written to {args.out} (digest {digest}).\n"
         f"To score with it, add to configs/models.yaml:\n"
@@ -91,7 +81,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     else:
         card, classifier = load_model(Path(args.model))
         model = {"model": args.model, "name": card.name, "version": card.version, "task": card.task}
-    _progress(f"evaluating {args.model} on {len(data)} examples from {args.data}...")
+    progress(f"evaluating {args.model} on {len(data)} examples from {args.data}...")
     metrics = evaluate_classifier(classifier, data)
     print(json.dumps({**model, "data": str(args.data), "data_sha256": data.sha256, **metrics}, ensure_ascii=False))
     return 0
@@ -117,7 +107,7 @@ def cmd_export_feedback(args: argparse.Namespace) -> int:
     finally:
         monitor.close()
     note = f"; {skipped} corrected documents are no longer stored and were skipped" if skipped else ""
-    _progress(f"{written} {args.task} corrections exported{' to ' + args.out if args.out else ''}{note}")
+    progress(f"{written} {args.task} corrections exported{' to ' + args.out if args.out else ''}{note}")
     return 0
 
 
@@ -127,7 +117,7 @@ def cmd_build_shipped(args: argparse.Namespace) -> int:
     unknown = sorted(set(args.tasks) - set(SHIPPED_TASKS))
     if unknown:
         raise argparse.ArgumentTypeError(f"no shipped model for {unknown} (shipped: {', '.join(SHIPPED_TASKS)})")
-    digests = build_shipped(args.tasks or SHIPPED_TASKS, progress=_progress)
+    digests = build_shipped(args.tasks or SHIPPED_TASKS, progress=progress)
     print(json.dumps(digests, indent=2))
     return 0
 
@@ -144,7 +134,7 @@ def add_commands(commands: Any) -> None:
     train.add_argument("--out", required=True, help="model directory to create")
     train.add_argument(
         "--holdout",
-        type=_share,
+        type=HOLDOUT_SHARE,
         help="without --dev: measure on this share of the data held out (e.g. 0.1) instead of 5-fold cross-validation",
     )
     train.add_argument("--backend", choices=BACKENDS, default="sklearn")

@@ -8,25 +8,13 @@ Progress goes to standard error; the comparison table and the decision to standa
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
+from models.cli_args import progress, share_argument
 from monitor.config.settings import load_settings
 
-
-def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def _share(value: str) -> float:
-    try:
-        share = float(value)
-    except ValueError:
-        share = -1.0
-    if not 0.0 < share < 1.0:
-        raise argparse.ArgumentTypeError(f"expected a share between 0 and 1, e.g. 0.3 (got {value!r})")
-    return share
+HOLDOUT_SHARE = share_argument(1.0, "0.3")
 
 
 def comparison_table(report: dict[str, Any]) -> str:
@@ -62,7 +50,7 @@ def cmd_retrain(args: argparse.Namespace) -> int:
         stored = read_store_corrections(settings, args.task)
         corrections, skipped, source = stored.corrections, stored.skipped, stored.source
     note = f" ({skipped} corrected documents are no longer stored and were skipped)" if skipped else ""
-    _progress(f"{len(corrections)} {args.task} corrections from {source}{note}")
+    progress(f"{len(corrections)} {args.task} corrections from {source}{note}")
     report = retrain(
         args.task,
         corrections,
@@ -73,7 +61,7 @@ def cmd_retrain(args: argparse.Namespace) -> int:
         holdout=args.holdout,
         dry_run=args.dry_run,
         skipped=skipped,
-        progress=_progress,
+        progress=progress,
     )
     held = report["corrections"]
     print(
@@ -104,7 +92,7 @@ def add_retrain_command(sub: Any) -> None:
     retrain.add_argument("task", choices=SHIPPED_TASKS)
     retrain.add_argument(
         "--holdout",
-        type=_share,
+        type=HOLDOUT_SHARE,
         default=0.3,
         help="share of the corrections held back to judge the new model against the current one (default 0.3)",
     )

@@ -118,14 +118,15 @@ def _data_ref(data: LabelledData) -> DataRef:
     return DataRef(path=str(data.path), sha256=data.sha256, rows=len(data))
 
 
-def _check_output(out_dir: Path) -> None:
+def check_model_output(out_dir: Path) -> None:
+    """Refuse an ``out_dir`` that is a file, or a non-empty directory holding no model."""
     if out_dir.exists() and not out_dir.is_dir():
         raise ModelError(f"{out_dir}: exists and is not a directory")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not is_model_directory(out_dir):
         raise ModelError(f"{out_dir}: not empty and not a model directory; refusing to write a model into it")
 
 
-def _clear_previous_model(out_dir: Path) -> None:
+def clear_previous_model(out_dir: Path) -> None:
     """Remove the files an earlier model in ``out_dir`` listed, so no stale artifact is left behind."""
     if not is_model_directory(out_dir):
         return
@@ -204,7 +205,7 @@ def train_model(
     """
     report = progress or (lambda _message: None)
     out_path = Path(out_dir)
-    _check_output(out_path)
+    check_model_output(out_path)
     fit = _fitter(backend, base, preprocessing)
     train = load_labelled(data_path)
     dev = load_labelled(dev_path) if dev_path is not None else None
@@ -255,7 +256,7 @@ def train_model(
         params=params,
         files={},
     )
-    _clear_previous_model(out_path)
+    clear_previous_model(out_path)
     written = write_model(out_path, classifier, card)
     report(f"wrote {out_path}")
     return written

@@ -27,7 +27,7 @@ from models.trained import sklearn_backend
 from models.trained.base import TextClassifier
 from models.trained.dataset import DataError
 from models.trained.metrics import evaluate
-from models.trained.modeldir import ModelCard, is_model_directory, model_digest, now_utc, read_card, write_model
+from models.trained.modeldir import ModelCard, model_digest, now_utc, write_model
 from models.trained.research import mixture
 from models.trained.research.datasets import (
     HOLDOUT_SHARE,
@@ -37,7 +37,7 @@ from models.trained.research.datasets import (
     combined_ref,
 )
 from models.trained.research.mixture import MixtureClassifier, fit_mixture
-from models.trained.train import predict_in_batches
+from models.trained.train import check_model_output, clear_previous_model, predict_in_batches
 from monitor.errors import ModelError
 
 Progress = Callable[[str], None]
@@ -148,21 +148,8 @@ def _cross_validate(
 
 def _prepare_output(out_dir: Path) -> None:
     """Refuse a non-model directory with files in it; remove an earlier model's files (no stale artifact)."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ModelError(f"{out_dir}: exists and is not a directory")
-    if not out_dir.is_dir():
-        return
-    if not is_model_directory(out_dir):
-        if any(out_dir.iterdir()):
-            raise ModelError(f"{out_dir}: not empty and not a model directory; refusing to write a model into it")
-        return
-    try:
-        previous = read_card(out_dir).files
-    except ModelError:
-        previous = {}
-    for name in previous:
-        (out_dir / name).unlink(missing_ok=True)
-    (out_dir / "model.json").unlink()
+    check_model_output(out_dir)
+    clear_previous_model(out_dir)
 
 
 def build_task_model(
