@@ -57,9 +57,16 @@ class TaxonomyTopics:
         rows = readable_probabilities(self._classifier, texts, NO_TOPIC)
         chosen = [self._chosen(row) for row in rows]
         # Explain each chosen topic: one explain call per rank, over the texts that have that many topics.
+        # A topic whose keywords occur in the text has them as reasons already; the model's phrases are
+        # asked for only where no keyword says why (explaining costs ten times the scoring).
         phrases: dict[tuple[int, int], tuple[Reason, ...]] = {}
+        keyword_hits = [{score.topic for score in result.topics} for result in keyword_results]
         for rank in range(self._thresholds.max_topics):
-            which = [i for i, picks in enumerate(chosen) if len(picks) > rank]
+            which = [
+                i
+                for i, picks in enumerate(chosen)
+                if len(picks) > rank and self._classifier.labels[picks[rank]] not in keyword_hits[i]
+            ]
             labels = [self._classifier.labels[chosen[i][rank]] for i in which]
             indices = [chosen[i][rank] for i in which]
             found = phrase_reasons(self._classifier, [texts[i] for i in which], indices, labels)

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -108,6 +109,7 @@ def apply_log_prior(probabilities: FloatArray, shift: FloatArray) -> FloatArray:
     return np.asarray(exp / exp.sum(axis=1, keepdims=True), dtype=np.float64)
 
 
+@cache  # called once per explained text; the pairs depend only on the width
 def quadratic_pairs(n_inputs: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     """The ``(i, j)``, ``i <= j``, of the degree-2 terms ``u_i * u_j`` in scikit-learn's column order.
 
@@ -115,7 +117,10 @@ def quadratic_pairs(n_inputs: int) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
     the upper triangle read row by row, which is what ``numpy.triu_indices`` yields.
     """
     first, second = np.triu_indices(n_inputs)
-    return first.astype(np.intp), second.astype(np.intp)
+    pairs = first.astype(np.intp), second.astype(np.intp)
+    for index in pairs:
+        index.flags.writeable = False  # shared by every caller through the cache
+    return pairs
 
 
 @dataclass(frozen=True, eq=False)
