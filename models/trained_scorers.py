@@ -10,19 +10,23 @@ phrases behind each label when the backend can tell.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from models.config import MisinformationModel, PinnedModel, Task, TopicModel
 from models.explanations import phrase_reasons
 from models.readable import readable_probabilities
 from models.shipped.loader import LoadedModel, loaded_model
+from models.trained.base import TextClassifier
 from monitor.analysis import Reason, SentimentLabel, SentimentScore, TopicScore, ToxicityLabel, ToxicityScore
 from monitor.errors import ConfigError, ModelError
 
 T = TypeVar("T")
+L = TypeVar("L", bound=str)
 
 
 def load_pinned(task: Task, pinned: PinnedModel, models_file: Path) -> LoadedModel:
@@ -47,6 +51,37 @@ def _require_labels(loaded: LoadedModel, allowed: set[str]) -> None:
         raise ModelError(f"{loaded.directory}: the model's labels {sorted(unknown)} are not among {sorted(allowed)}")
 
 
+@dataclass(frozen=True)
+class _Labelled:
+    """One batch through a single-label model: probabilities, the best label and its reasons per text."""
+
+    rows: NDArray[np.float64]
+    best: list[int]
+    reasons: list[tuple[Reason, ...]]
+
+
+def _label_batch(classifier: TextClassifier, texts: Sequence[str], quiet: str) -> _Labelled:
+    """Score ``texts``; explain every best label but ``quiet`` (the label that means "nothing here").
+
+    The quiet label (neutral sentiment, clean text) is the absence of a push, and explaining costs ten
+    times the scoring: leaving it out halves the cost on a typical stream. A text with no readable word
+    gets the quiet label (:func:`readable_probabilities`).
+    """
+    labels = classifier.labels
+    rows = readable_probabilities(classifier, texts, quiet)
+    best = [int(np.argmax(row)) for row in rows]
+    loud = [i for i, top in enumerate(best) if labels[top] != quiet]
+    indices = [best[i] for i in loud]
+    found = phrase_reasons(classifier, [texts[i] for i in loud], indices, [labels[i] for i in indices])
+    explained: dict[int, tuple[Reason, ...]] = dict(zip(loud, found, strict=True))
+    return _Labelled(rows, best, [explained.get(i, ()) for i in range(len(texts))])
+
+
+def _probabilities_of(labels: Sequence[L], row: NDArray[np.float64], every: Sequence[L]) -> dict[L, float]:
+    """Every label's probability (0 for a label the model lacks), rounded for storage."""
+    return dict.fromkeys(every, 0.0) | {label: round(float(p), 4) for label, p in zip(labels, row, strict=True)}
+
+
 class TrainedSentiment:
     def __init__(self, loaded: LoadedModel) -> None:
         _require_labels(loaded, {label.value for label in SentimentLabel})
@@ -55,24 +90,15 @@ class TrainedSentiment:
 
     def predict_batch(self, texts: Sequence[str]) -> list[SentimentScore]:
         labels = [SentimentLabel(label) for label in self._classifier.labels]
-        rows = readable_probabilities(self._classifier, texts, SentimentLabel.NEUTRAL.value)
-        best = [int(np.argmax(row)) for row in rows]
-        # Neutral is the absence of a push either way: only a negative or positive label is explained.
-        # Explaining costs ten times the scoring, so this halves the cost of sentiment on a typical stream.
-        leaning = [i for i, top in enumerate(best) if labels[top] is not SentimentLabel.NEUTRAL]
-        indices = [best[i] for i in leaning]
-        found = phrase_reasons(self._classifier, [texts[i] for i in leaning], indices, [labels[i] for i in indices])
-        explained: dict[int, tuple[Reason, ...]] = dict(zip(leaning, found, strict=True))
-        reasons = [explained.get(i, ()) for i in range(len(texts))]
+        batch = _label_batch(self._classifier, texts, SentimentLabel.NEUTRAL.value)
         return [
             SentimentScore(
                 label=labels[top],
-                probabilities=dict.fromkeys(SentimentLabel, 0.0)
-                | {label: round(float(p), 4) for label, p in zip(labels, row, strict=True)},
+                probabilities=_probabilities_of(labels, row, list(SentimentLabel)),
                 model=self.model,
                 reasons=why,
             )
-            for row, top, why in zip(rows, best, reasons, strict=True)
+            for row, top, why in zip(batch.rows, batch.best, batch.reasons, strict=True)
         ]
 
 
@@ -84,22 +110,15 @@ class TrainedToxicity:
 
     def predict_batch(self, texts: Sequence[str]) -> list[ToxicityScore]:
         labels = [ToxicityLabel(label) for label in self._classifier.labels]
-        rows = readable_probabilities(self._classifier, texts, ToxicityLabel.CLEAN.value)
-        best = [int(np.argmax(row)) for row in rows]
-        # A clean text needs no reasons; an offensive or hateful one names the words.
-        flagged = [i for i, top in enumerate(best) if labels[top] is not ToxicityLabel.CLEAN]
-        indices = [best[i] for i in flagged]
-        found = phrase_reasons(self._classifier, [texts[i] for i in flagged], indices, [labels[i] for i in indices])
-        reasons: dict[int, tuple[Reason, ...]] = dict(zip(flagged, found, strict=True))
+        batch = _label_batch(self._classifier, texts, ToxicityLabel.CLEAN.value)
         return [
             ToxicityScore(
                 label=labels[top],
-                probabilities=dict.fromkeys(ToxicityLabel, 0.0)
-                | {label: round(float(p), 4) for label, p in zip(labels, row, strict=True)},
+                probabilities=_probabilities_of(labels, row, list(ToxicityLabel)),
                 model=self.model,
-                reasons=reasons.get(i, ()),
+                reasons=why,
             )
-            for i, (row, top) in enumerate(zip(rows, best, strict=True))
+            for row, top, why in zip(batch.rows, batch.best, batch.reasons, strict=True)
         ]
 
 
