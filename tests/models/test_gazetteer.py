@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import unicodedata
 from pathlib import Path
 
@@ -169,12 +168,11 @@ def test_mixed_scripts_and_emoji(gazetteer: Gazetteer) -> None:
     ]
 
 
-def test_hundred_kilobyte_text_is_fast_and_exact(gazetteer: Gazetteer) -> None:
+def test_hundred_kilobyte_text_is_exact(gazetteer: Gazetteer) -> None:
+    # Its speed is measured by tests.bench.entities_bench, not asserted here (tests never time the clock).
     unit = "Người dân Biên Hoà, Đồng Xoài phản ánh về QL51 và sân bay Long Thành 😡 ko hiểu sao chậm vậy. "
     text = unit * (100_000 // len(unit) + 1)
-    started = time.perf_counter()
     mentions = gazetteer.find(text)
-    assert time.perf_counter() - started < 1.0
     assert len(mentions) == 4 * text.count(unit)
     assert all(text[m.start : m.end] == m.text for m in mentions)
 
