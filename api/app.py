@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.console.pages import mount_console
+from api.console.mount import mount_console
 from api.docs import mount_docs
 from api.errors import install_error_handlers
 from api.limits import BodyLimitMiddleware

@@ -14,7 +14,18 @@ from api.ratelimit import RateLimiter, retry_after_header
 from api.sessions import SESSION_COOKIE, session_principal, signed_in
 from monitor.access.audit import Actor
 from monitor.access.keys import ApiKey, Role
-from monitor.access.roles import ALERT_ROLES, DOCUMENT_ROLES
+from monitor.access.roles import (
+    ALERT_ACTION_ROLES,
+    ALERT_ROLES,
+    AUDIT_ROLES,
+    DOCUMENT_ROLES,
+    LABEL_ROLES,
+    RULE_MANAGE_ROLES,
+    RULE_READ_ROLES,
+    SILENCE_MANAGE_ROLES,
+    SILENCE_READ_ROLES,
+    SOURCE_ROLES,
+)
 from monitor.context import Monitor
 from monitor.errors import AuthError
 
@@ -121,18 +132,18 @@ def key_recheck(request: Request, monitor: Monitor, roles: frozenset[Role]) -> C
     return check
 
 
-# Who may do what. Liaisons will see cases shared with their agency (a later feature), nothing else.
+# Who may do what: the roles come from monitor.access.roles, shared with the console.
 ALERT_READERS = frozenset(ALERT_ROLES)  # the stream re-checks its key against the same roles
 ReadDocuments = Annotated[ApiKey, Depends(require(*DOCUMENT_ROLES))]
 ReadAlerts = Annotated[ApiKey, Depends(require(*ALERT_READERS))]
-ActOnAlerts = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
-CorrectLabels = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
-ReadRules = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
-ReadSources = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER, Role.RESEARCHER))]
-ReadSilences = Annotated[ApiKey, Depends(require(Role.ADMIN, Role.OFFICER))]
-ManageSilences = Annotated[ApiKey, Depends(require(Role.ADMIN))]
-ManageRules = Annotated[ApiKey, Depends(require(Role.ADMIN))]
-ReadAuditLog = Annotated[ApiKey, Depends(require(Role.ADMIN))]
+ActOnAlerts = Annotated[ApiKey, Depends(require(*ALERT_ACTION_ROLES))]
+CorrectLabels = Annotated[ApiKey, Depends(require(*LABEL_ROLES))]
+ReadRules = Annotated[ApiKey, Depends(require(*RULE_READ_ROLES))]
+ReadSources = Annotated[ApiKey, Depends(require(*SOURCE_ROLES))]
+ReadSilences = Annotated[ApiKey, Depends(require(*SILENCE_READ_ROLES))]
+ManageSilences = Annotated[ApiKey, Depends(require(*SILENCE_MANAGE_ROLES))]
+ManageRules = Annotated[ApiKey, Depends(require(*RULE_MANAGE_ROLES))]
+ReadAuditLog = Annotated[ApiKey, Depends(require(*AUDIT_ROLES))]
 
 
 def actor(key: ApiKey) -> Actor:

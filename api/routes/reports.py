@@ -9,14 +9,14 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 
 from api.deps import UNPROCESSABLE, MonitorDep, require
 from monitor.access.keys import ApiKey
-from monitor.access.roles import DOCUMENT_ROLES
+from monitor.access.roles import REPORT_ROLES
 from monitor.reports import MEDIA_TYPES, ReportFormat, ReportKind, build_report, render
 from monitor.reports.access import report_scope
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 # Every report is built from documents; its alerts and cases parts follow their own roles (report_scope).
-ReadReports = Annotated[ApiKey, Depends(require(*DOCUMENT_ROLES))]
+ReadReports = Annotated[ApiKey, Depends(require(*REPORT_ROLES))]
 
 
 # Reports cover the monitoring era; far-off dates would only overflow the period arithmetic.

@@ -25,12 +25,12 @@ def test_sign_in_through_the_form_and_see_the_greeting(monitor: Monitor, browser
         greeting = browser.wait_for(
             lambda d: d.find_elements(By.ID, "greeting"), "the home page's greeting after signing in"
         )
-        assert greeting[0].text == "Xin chào, Nguyễn Thị Lan (cán bộ theo dõi)"
+        assert greeting[0].text == "Nguyễn Thị Lan · cán bộ theo dõi"
         browser.screenshot("console-home")
         cookies = {c["name"]: c for c in browser.driver.get_cookies()}
         session = cookies["dnm_session"]
         assert (session["secure"], session["httpOnly"], session["sameSite"]) == (True, True, "Lax")
-        browser.driver.find_element(By.CSS_SELECTOR, "nav button[type=submit]").click()  # sign out
+        browser.driver.find_element(By.ID, "sign-out").click()  # sign out
         browser.wait_for(lambda d: d.find_elements(By.ID, "username"), "the sign-in form after signing out")
         assert "dnm_session" not in {c["name"] for c in browser.driver.get_cookies()}
         assert browser.foreign_requests() == []

@@ -60,8 +60,9 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> str:
     token = _form_token(client, "/console/sign-in")
     response = client.post("/console/sign-in", data={"csrf_token": token, "username": username, "password": password})
     assert response.status_code == 303, response.text
-    assert response.headers["location"] == "/console/"
-    return _form_token(client, "/console/")
+    start = response.headers["location"]
+    assert start in ("/console/", "/console/cases")  # a liaison starts at their cases
+    return _form_token(client, "/console/password")  # every role may open its account page
 
 
 def test_sign_in_sets_a_secure_http_only_cookie_and_greets_the_person(client: TestClient, app_monitor: Monitor) -> None:
@@ -74,8 +75,8 @@ def test_sign_in_sets_a_secure_http_only_cookie_and_greets_the_person(client: Te
     assert response.status_code == 303
     cookie = next(c for c in response.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE + "="))
     assert {"httponly", "secure", "samesite=lax", "path=/"} <= {p.strip().lower() for p in cookie.split(";")}
-    page = client.get("/console/")
-    assert "Xin chào, Nguyễn Thị Lan (cán bộ theo dõi)" in page.text
+    assert "Nguyễn Thị Lan · cán bộ theo dõi" in client.get("/console/").text
+    page = client.get("/console/password")
     # 08:00 in Vietnam plus 8 hours, shown in Vietnam time
     assert "Phiên đăng nhập kết thúc lúc 2026-11-03 16:00 (giờ Việt Nam)" in page.text
     assert page.headers["cache-control"] == "no-store"
@@ -157,7 +158,7 @@ def test_password_change_keeps_this_session_and_ends_the_others(client: TestClie
         assert weak.status_code == 422
         assert "Mật khẩu quá ngắn: cần ít nhất 12 ký tự (hiện có 4)." in weak.text
         form |= {"new_password": NEW_PASSWORD, "confirm_password": NEW_PASSWORD}
-        changed = client.post("/console/password", data=form)
+        changed = client.post("/console/password", data=form, follow_redirects=True)
         assert changed.status_code == 200
         assert "Đã đổi mật khẩu." in changed.text
         assert client.get("/alerts").status_code == 200

@@ -1,0 +1,79 @@
+"""The console's Vietnamese words for the service's codes: one home, so every page names a state alike.
+
+The service keeps English codes (``acknowledged``, ``negative``); the console shows these labels. A code
+with no label here is shown as it is, so a new state never breaks a page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monitor.access.keys import Role
+
+ROLE_LABELS = {
+    Role.ADMIN: "quản trị viên",
+    Role.OFFICER: "cán bộ theo dõi",
+    Role.RESEARCHER: "nhà nghiên cứu",
+    Role.LIAISON: "liên lạc viên",
+}
+
+LABELS: dict[str, dict[str, str]] = {
+    "role": {role.value: text for role, text in ROLE_LABELS.items()},
+    "sentiment": {"negative": "Tiêu cực", "neutral": "Trung tính", "positive": "Tích cực"},
+    "toxicity": {"clean": "Bình thường", "offensive": "Xúc phạm", "hate": "Thù ghét"},
+    "alert_state": {"new": "Mới", "acknowledged": "Đã tiếp nhận", "resolved": "Đã xử lý"},
+    "severity": {"low": "Thấp", "medium": "Trung bình", "high": "Cao", "critical": "Khẩn cấp"},
+    "case_state": {
+        "triage": "Phân loại",
+        "verifying": "Đang xác minh",
+        "responding": "Đang phản hồi",
+        "resolved": "Đã xử lý",
+        "closed": "Đã đóng",
+        "dismissed": "Bỏ qua",
+    },
+    "priority": {"low": "Thấp", "normal": "Bình thường", "high": "Cao", "critical": "Khẩn cấp"},
+    "platform": {
+        "news": "Báo chí",
+        "facebook": "Facebook",
+        "youtube": "YouTube",
+        "telegram": "Telegram",
+        "forum": "Diễn đàn",
+        "import": "Nhập từ tệp",
+    },
+    "source_status": {"ok": "Hoạt động", "failing": "Đang lỗi", "degraded": "Lỗi một phần", "pending": "Chưa chạy"},
+}
+
+# Notices shown once after an action (``?done=<code>``): codes, never free text, so a link cannot make
+# the console say something it did not.
+NOTICES = {
+    "signed-in": "Đã đăng nhập.",
+    "password-changed": "Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất.",
+    "acknowledged": "Đã tiếp nhận cảnh báo.",
+    "resolved": "Đã đánh dấu cảnh báo là đã xử lý.",
+    "commented": "Đã thêm ghi chú.",
+    "silenced": "Đã tạm tắt các cảnh báo giống vậy.",
+    "case-opened": "Đã mở vụ việc.",
+    "case-updated": "Đã cập nhật vụ việc.",
+    "claim-saved": "Đã ghi nhận nội dung sai sự thật.",
+    "correction-saved": "Đã ghi nhận thông tin đính chính.",
+    "claim-registered": "Đã đăng ký nội dung sai: các bài lặp lại sẽ được gắn vào vụ việc.",
+    "shared": "Đã chia sẻ vụ việc.",
+    "unshared": "Đã thôi chia sẻ vụ việc.",
+    "evidence-attached": "Đã đính kèm bằng chứng.",
+    "label-corrected": "Đã ghi nhận nhãn đúng; lần huấn luyện lại sau sẽ dùng nó.",
+    "rule-saved": "Đã lưu quy tắc.",
+    "rule-deleted": "Đã xoá quy tắc.",
+    "deliveries-retried": "Đã gửi lại các lần gửi lỗi.",
+}
+
+
+def label(kind: str, value: Any) -> str:
+    """The Vietnamese label of a code (an enum or its value) of the given ``kind``; the code if unknown."""
+    code = str(getattr(value, "value", value))
+    return LABELS.get(kind, {}).get(code, code)
+
+
+def person_label(role: Role, agency: str | None) -> str:
+    """``liên lạc viên – cong-an`` : the role, with the agency of a liaison."""
+    text = ROLE_LABELS[role]
+    return f"{text} – {agency}" if agency else text
