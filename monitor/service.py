@@ -82,8 +82,9 @@ def ensure_admin_user(monitor: Monitor, announce: Callable[[str], None], interac
     if interactive is None:
         interactive = sys.stdout.isatty()
     rule = "=" * 72
+    api = monitor.settings.api
     usage = (
-        f"Sign in at http://HOST:PORT/console/ as '{user.username}', then change the password there.\n"
+        f"Sign in at http://{api.host}:{api.port}/console/ as '{user.username}', then change the password there.\n"
         "Create accounts for people with:  monitor users create --role officer NAME\n"
     )
     if interactive:

@@ -91,10 +91,21 @@ def elasticsearch_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         elasticsearch_server.stop(server)
 
 
+# Screenshots of the console's pages, written by the browser tests to a folder the run names at its end.
+SCREENSHOTS = Path(os.environ.get("CONSOLE_SCREENSHOTS", REPO / "build" / "screenshots"))
+
+
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[Browser]:
-    """A headless chromium (see tests/browser.py) with a fresh profile; screenshots in <tmp_path>/screenshots."""
+    """A headless chromium (see tests/browser.py) with a fresh profile; screenshots in :data:`SCREENSHOTS`."""
     from tests.browser import open_browser  # selenium loads only for the tests that drive a browser
 
-    with open_browser(tmp_path / "chromium-profile", tmp_path / "screenshots") as driven:
+    with open_browser(tmp_path / "chromium-profile", SCREENSHOTS) as driven:
         yield driven
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Name the folder of the screenshots this run wrote (the README points at it)."""
+    shots = sorted(SCREENSHOTS.glob("*.png")) if SCREENSHOTS.is_dir() else []
+    if shots:
+        terminalreporter.write_line(f"Screenshots of the console: {SCREENSHOTS} ({len(shots)} pages)")
