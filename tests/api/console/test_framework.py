@@ -16,7 +16,7 @@ from api.console.web import local_time, number, safe_next
 from monitor.access.keys import Role
 from monitor.context import Monitor
 from tests.api.test_console_sign_in import TOKEN, _client, _form_token, app_monitor, clock, sign_in
-from tests.monitor.access.people import PASSWORD
+from tests.monitor.access.people import PASSWORD, Clock
 
 __all__ = ["app_monitor", "clock"]  # fixtures used here
 
@@ -130,3 +130,17 @@ def test_column_charts_stack_series_per_period() -> None:
     assert chart.svg.count('class="repeat"') == 3  # legend + two columns
     assert chart.svg.count('class="correction"') == 2  # legend + one column (zero is not drawn)
     assert "cao nhất 02/12 (7)" in chart.svg
+
+
+def test_an_idle_session_ends_and_the_page_asks_to_sign_in_again(
+    client: TestClient, app_monitor: Monitor, clock: Clock
+) -> None:
+    app_monitor.users.create("lan.nguyen", Role.OFFICER, PASSWORD)
+    token = sign_in(client, "lan.nguyen")
+    clock.advance(minutes=31)  # idle_minutes is 30 in these tests
+    page = client.get("/console/password")
+    assert page.headers["location"] == "/console/sign-in?next=%2Fconsole%2Fpassword"
+    assert 'dnm_session=""' in page.headers["set-cookie"]  # the ended session's cookie is forgotten
+    client.cookies.clear()
+    refused = client.post("/console/sign-out", data={"csrf_token": token})
+    assert refused.headers["location"] == "/console/sign-in"
