@@ -33,6 +33,7 @@ MAX_TEXT = max_length(AlertQuery, "text") or 200  # checked here to say it in th
 INBOX = "/console/alerts"
 OPEN = "open"  # the state filter "not resolved yet": new and acknowledged
 ALL = "all"
+DAYS_REVERSED = "Ô “Đến ngày” đang ở trước ô “Sự việc từ ngày”: hãy đổi lại."
 STATE_CHOICES = (OPEN, ALL, *(state.value for state in AlertState))
 
 
@@ -81,28 +82,25 @@ class InboxFilter:
         """The search the API's ``GET /alerts`` would run for these filters (event days in local time)."""
         since = day_start("since", self.since, zone, "Sự việc từ ngày")
         last_day = day_start("until", self.until, zone, "Đến ngày")
+        if since is not None and last_day is not None and last_day < since:
+            raise PageError(422, "Khoảng ngày không hợp lệ", DAYS_REVERSED)
         if self.state == OPEN:
             states: tuple[AlertState, ...] = (AlertState.NEW, AlertState.ACKNOWLEDGED)
         elif self.state == ALL:
             states = ()
         else:
             states = (AlertState(self.state),)
-        try:
-            return AlertQuery(
-                states=states,
-                severities=(AlertSeverity(self.severity),) if self.severity else (),
-                rule_ids=(self.rule,) if self.rule else (),
-                event_since=since,
-                event_until=last_day + timedelta(days=1) if last_day else None,
-                text=self.text or None,
-                include_silenced=self.silenced,
-                limit=PAGE_SIZE,
-                offset=(self.page - 1) * PAGE_SIZE,
-            )
-        except ValidationError:
-            raise PageError(
-                422, "Khoảng ngày không hợp lệ", "Ô “Đến ngày” đang ở trước ô “Sự việc từ ngày”: hãy đổi lại."
-            ) from None
+        return AlertQuery(
+            states=states,
+            severities=(AlertSeverity(self.severity),) if self.severity else (),
+            rule_ids=(self.rule,) if self.rule else (),
+            event_since=since,
+            event_until=last_day + timedelta(days=1) if last_day else None,
+            text=self.text or None,
+            include_silenced=self.silenced,
+            limit=PAGE_SIZE,
+            offset=(self.page - 1) * PAGE_SIZE,
+        )
 
     def params(self, **changes: Any) -> dict[str, str]:
         """The filters as query parameters (defaults left out), with ``changes`` applied."""
