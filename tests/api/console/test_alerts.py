@@ -77,7 +77,7 @@ def test_officers_and_admins_see_the_open_alerts_newest_event_first(
     assert "Mới" in row
     assert f'<td data-label="Tài liệu">{misinformation.doc_count}</td>' in row
     assert "Tiếp nhận" in row
-    assert "Đã xử lý" in row
+    assert "Xử lý xong" in row
     assert 'id="live"' in page.text
     assert '/console/static/alerts.js" defer' in page.text
     assert f'data-after="{sample.alerts.last_seq()}"' in page.text  # the stream resumes after this page
