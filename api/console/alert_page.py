@@ -29,6 +29,7 @@ from monitor.access.roles import ALERT_ACTION_ROLES, ALERT_ROLES, SILENCE_MANAGE
 from monitor.alerting.silences import SilenceCreate
 from monitor.cases import CaseOpen, CasePriority
 from monitor.cases.access import WORK_ROLES
+from monitor.delivery.triggers import describe
 from monitor.records import utc_now
 
 # How long a silence made from an alert lasts: hours → the words in the form.
@@ -74,6 +75,7 @@ def alert_page(request: Request, alert_id: str, found: Viewer) -> Response:
         silence_scopes=SILENCE_SCOPES,
         priorities=list(CasePriority),
         limits=_LIMITS,
+        describe_trigger=describe,  # the words the delivered messages use
     )
 
 
