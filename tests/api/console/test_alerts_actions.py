@@ -4,6 +4,7 @@ token, and a second resolve is the 409 page."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +22,7 @@ from tests.api.alerting import record_alert
 from tests.api.test_console_sign_in import sign_in
 from tests.monitor.access.people import PASSWORD, Clock, people_on
 
+ROW = re.compile(r'<tr id="alert-([0-9a-f-]+)"')
 ACTIONS = ("acknowledge", "resolve", "comment", "silence", "case", "deliveries/retry")
 
 
@@ -36,6 +38,21 @@ def app_monitor(monitor: Monitor) -> Monitor:
 def client(app_monitor: Monitor) -> Iterator[TestClient]:
     with TestClient(create_app(app_monitor), base_url="https://testserver", follow_redirects=False) as test_client:
         yield test_client
+
+
+def test_the_inbox_pages_by_25(client: TestClient, app_monitor: Monitor) -> None:
+    alerts = [record_alert(app_monitor, f"claim:tin-{n}", day=f"2026-10-{n + 1:02d}") for n in range(30)]
+    newest_first = [alert.alert_id for alert in reversed(alerts)]
+    sign_in(client, "lan")
+    first = client.get("/console/alerts?severity=high").text
+    assert ROW.findall(first) == newest_first[:25]
+    assert "trang 1/2" in first
+    assert 'href="/console/alerts?severity=high&amp;page=2"' in first
+    second = client.get("/console/alerts?severity=high&page=2").text
+    assert ROW.findall(second) == newest_first[25:]
+    assert 'href="/console/alerts?severity=high"' in second  # back to the first page
+    assert client.get("/console/alerts?page=3").status_code == 200  # past the end: the empty state
+    assert 'id="alerts-empty"' in client.get("/console/alerts?page=3").text
 
 
 def test_acknowledge_from_the_list_goes_back_to_the_same_filters(client: TestClient, app_monitor: Monitor) -> None:
