@@ -41,6 +41,34 @@ LABELS: dict[str, dict[str, str]] = {
         "import": "Nhập từ tệp",
     },
     "source_status": {"ok": "Hoạt động", "failing": "Đang lỗi", "degraded": "Lỗi một phần", "pending": "Chưa chạy"},
+    # --- alerts ---
+    "rule_type": {
+        "misinformation": "Thông tin sai lệch",
+        "watch": "Theo dõi chủ đề",
+        "spike": "Tăng đột biến",
+        "threshold": "Vượt ngưỡng",
+        "negative_share": "Tỷ lệ tiêu cực",
+        "trending_story": "Câu chuyện lan nhanh",
+        "source_silence": "Nguồn ngừng cập nhật",
+        "case_sla": "Vụ việc trễ hạn",
+    },
+    "baseline": {"preceding": "các cửa sổ ngay trước", "same_hour": "cùng giờ các ngày trước"},
+    "compare_days": {"all_days": "mọi ngày", "same_weekday": "cùng thứ trong tuần"},
+    "delivery_state": {"pending": "Đang chờ gửi", "sent": "Đã gửi", "failed": "Gửi lỗi"},
+    "attempt_outcome": {
+        "sent": "Đã gửi",
+        "retry": "Lỗi, sẽ thử lại",
+        "failed": "Lỗi hẳn",
+        "requeued": "Yêu cầu gửi lại",
+    },
+    "audit_action": {
+        "create": "Tạo cảnh báo",
+        "acknowledge": "Tiếp nhận",
+        "resolve": "Đánh dấu đã xử lý",
+        "reopen": "Mở lại (có tài liệu mới)",
+        "comment": "Ghi chú",
+        "escalate": "Báo lên cấp trên (quá hạn)",
+    },
 }
 
 # Notices shown once after an action (``?done=<code>``): codes, never free text, so a link cannot make

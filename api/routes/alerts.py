@@ -253,5 +253,4 @@ def retry_deliveries(
     channel: Annotated[str | None, Query(max_length=64, description="Only this channel id.")] = None,
 ) -> Requeued:
     monitor.alerts.get(alert_id)
-    who = actor(key)
-    return Requeued(requeued=monitor.delivery.retry(alert_id, channel_id=channel, by=f"{who.name} ({who.key_id})"))
+    return Requeued(requeued=monitor.delivery.retry(alert_id, channel_id=channel, by=actor(key).label))
