@@ -3,6 +3,7 @@ and the case service on a clock the test moves (deadlines and breaches without t
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -96,8 +97,35 @@ def console_for(monitor: Monitor) -> Iterator[Console]:
             client.__exit__(None, None, None)
 
 
-def problem(html: str) -> str:
+def problem(page: str) -> str:
     """The message of an error page."""
-    found = PROBLEM.search(html)
-    assert found is not None, html
-    return found.group(1)
+    found = PROBLEM.search(page)
+    assert found is not None, page
+    return html.unescape(found.group(1))
+
+
+def text(response: object) -> str:
+    """A page's HTML with its entities decoded (quotes in messages are escaped)."""
+    return html.unescape(str(getattr(response, "text", "")))
+
+
+def case_posts(case_id: str, evidence_id: str, doc_id: str, other_doc_id: str) -> list[tuple[str, dict[str, str]]]:
+    """Every form the case pages post, with plausible fields, for ``case_id`` and one of its evidence."""
+    return [
+        ("/console/cases", {"title": "x", "doc_ids": doc_id}),
+        (f"/console/cases/{case_id}/transition", {"to": "verifying"}),
+        (f"/console/cases/{case_id}/priority", {"priority": "low"}),
+        (f"/console/cases/{case_id}/assignee", {"key_id": ""}),
+        (f"/console/cases/{case_id}/comments", {"text": "ghi chú"}),
+        (f"/console/cases/{case_id}/claim", {"claim": "Nước máy Thiện Tân bị nhiễm độc"}),
+        (f"/console/cases/{case_id}/correction", {"statement": "x", "url": "https://a.vn", "issued_by": "x"}),
+        (f"/console/cases/{case_id}/claim/registration", {}),
+        (f"/console/cases/{case_id}/shares", {"agency": "police"}),
+        (f"/console/cases/{case_id}/shares/police/remove", {}),
+        (f"/console/cases/{case_id}/evidence", {"doc_id": other_doc_id}),
+        (f"/console/cases/{case_id}/evidence/verify", {}),
+        (f"/console/cases/{case_id}/evidence/{evidence_id}/view", {"reason": "xem"}),
+        (f"/console/cases/{case_id}/exports/police", {"purpose": "gửi công an"}),
+        (f"/console/cases/{case_id}/exports/briefing", {"purpose": "gửi ngoại vụ"}),
+        ("/console/cases/exports/register", {"purpose": "báo cáo tháng"}),
+    ]
