@@ -165,7 +165,7 @@ def case_page(request: Request, found: SignedIn, case_id: str, status_code: int 
         status_code,
         section="cases",
         case=case,
-        moves=sorted(TRANSITIONS[case.state]),
+        moves=[state for state in CaseState if state in TRANSITIONS[case.state]],  # forward first, dismiss last
         deadlines=deadlines(case, cases.config.service_levels, now),
         service=cases.service_record(case_id),
         timeline=[(event, event_text(event, agencies)) for event in cases.store.timeline(case_id)],
