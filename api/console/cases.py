@@ -91,6 +91,8 @@ def board_page(request: Request, found: SignedIn, status_code: int = 200, **extr
     columns_ = [column(state) for state in BOARD_STATES]
     finals = [column(state) for state in FINAL_STATES]
     shown = [case for c in columns_ for case in c.cards]
+    due = {case.case_id: deadlines(case, cases.config.service_levels, now) for case in shown}
+    late = [(case, due[case.case_id][0]) for case in shown if due[case.case_id] and due[case.case_id][0].late]
     return render(
         request,
         "cases_board.html",
@@ -99,7 +101,8 @@ def board_page(request: Request, found: SignedIn, status_code: int = 200, **extr
         section="cases",
         columns=columns_,
         finals=finals,
-        deadlines={case.case_id: deadlines(case, cases.config.service_levels, now) for case in shown},
+        deadlines=due,
+        late=sorted(late, key=lambda item: item[1].due),
         agencies={agency_id: a.name for agency_id, a in cases.config.agencies.items()},
         people=people(request, found),
         chosen_priorities=[p.value for p in priorities],

@@ -20,6 +20,7 @@ from tests.conftest import make_config_dir, open_monitor
 from tests.factories import analyzed, at
 
 RUMOUR = "Tin đồn: nước máy Thiện Tân bị nhiễm độc, người dân đừng uống nước máy"
+CORRECTED = "Nước máy Thiện Tân đạt quy chuẩn, người dân yên tâm sử dụng."
 OFFICER = Actor(name="Cán bộ trực", key_id="k-test")
 
 
@@ -60,6 +61,9 @@ def test_board_shows_deadlines_breaches_and_filters(console: Console) -> None:
     assert "is-late" in card
     assert re.search(r'<strong class="late deadline">quá hạn 1 giờ 20 phút</strong>', card)
     assert "03/11/2026 10:00" in card  # the deadline in Vietnam time (opened 08:00 + 2 h)
+    late = board[board.index('id="late-cases"') : board.index("</section>", board.index('id="late-cases"'))]
+    assert f"/console/cases/{urgent}" in late
+    assert f"/console/cases/{calm}" not in late
     calm_card = board[board.index(f'id="case-{calm}"') :]
     assert "quá hạn" not in calm_card[: calm_card.index("</li>")]
     filtered = officer.get("/console/cases", params={"priority": "high"}).text
@@ -157,7 +161,7 @@ def test_claim_correction_registration_sharing_and_the_spread_chart(console: Con
         (
             "correction",
             {
-                "statement": "Nước máy Thiện Tân đạt quy chuẩn, người dân yên tâm sử dụng.",
+                "statement": CORRECTED,
                 "url": "https://dongnai.gov.vn/dinh-chinh",
                 "issued_by": "UBND tỉnh Đồng Nai",
                 "issued_at": "2026-11-03T09:30",
@@ -187,6 +191,13 @@ def test_claim_correction_registration_sharing_and_the_spread_chart(console: Con
     )
     assert bad_url.status_code == 422
     assert "Ô “Đường dẫn bài đính chính”: không phải một đường dẫn hợp lệ" in bad_url.text
+    no_time: Any = officer.post(
+        f"/console/cases/{case_id}/correction",
+        {"statement": CORRECTED, "url": "https://dongnai.gov.vn/a", "issued_by": "UBND", "issued_at": ""},
+    )
+    assert no_time.status_code == 422
+    assert "Ô “Thời điểm đính chính”: không phải thời điểm hợp lệ" in no_time.text
+    assert console.cases.store.get(case_id).correction == case.correction  # nothing changed
     unknown_agency: Any = officer.post(f"/console/cases/{case_id}/shares", {"agency": "toa_an"})
     assert unknown_agency.status_code == 422
     assert "unknown agency 'toa_an'" in text(unknown_agency)
