@@ -191,6 +191,16 @@ def test_claim_correction_registration_sharing_and_the_spread_chart(console: Con
     )
     assert bad_url.status_code == 422
     assert "Ô “Đường dẫn bài đính chính”: không phải một đường dẫn hợp lệ" in bad_url.text
+    also: Any = officer.post(f"/console/cases/{case_id}/shares", {"agency": "foreign_affairs"})
+    assert also.status_code == 303
+    removed: Any = officer.post(f"/console/cases/{case_id}/shares/foreign_affairs/remove")
+    assert removed.headers["location"] == f"/console/cases/{case_id}?done=unshared"
+    assert console.cases.store.get(case_id).agencies == ("police",)
+    noted: Any = officer.post(f"/console/cases/{case_id}/comments", {"text": "Đã gửi công văn cho Công an"})
+    assert noted.headers["location"] == f"/console/cases/{case_id}?done=commented"
+    page = officer.client.get(f"/console/cases/{case_id}").text
+    assert "Thôi chia sẻ với Sở Ngoại vụ tỉnh Đồng Nai" in page
+    assert "Đã gửi công văn cho Công an" in page[page.index('id="comments"') :]
     no_time: Any = officer.post(
         f"/console/cases/{case_id}/correction",
         {"statement": CORRECTED, "url": "https://dongnai.gov.vn/a", "issued_by": "UBND", "issued_at": ""},
