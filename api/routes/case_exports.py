@@ -18,22 +18,24 @@ from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
-from api.deps import MonitorDep, actor, require
+from api.deps import MonitorDep, require
 from api.params import CaseId
 from api.responses import CONFLICT
 from api.routes.cases import CasesDep
 from monitor.access.keys import ApiKey
 from monitor.access.privacy import Pseudonymizer
 from monitor.cases import Cases
-from monitor.cases.access import EXPORT_ROLES, REGISTER_ROLES, agency_scope
+from monitor.cases.access import EXPORT_ROLES, REGISTER_ROLES
 from monitor.cases.exports import (
     MAX_ENGLISH_SUMMARY_CHARS,
     MAX_PURPOSE_CHARS,
     Requester,
     prepare_police_package,
+    requester_for,
     write_briefing,
     write_register,
 )
+from monitor.context import Monitor
 
 router = APIRouter(prefix="/cases", tags=["case exports"])
 
@@ -58,14 +60,52 @@ class BriefingRequest(ExportRequest):
     )
 
 
-def _requester(key: ApiKey, cases: Cases, monitor: MonitorDep, purpose: str) -> Requester:
-    """The export's requester; a liaison's agency limits it (403 if the key is in no agency, as in cases.py)."""
-    agency = agency_scope(key, cases.config)
-    return Requester(by=actor(key), purpose=purpose, agency=agency, zone=monitor.settings.zone)
+def requester(key: ApiKey, cases: Cases, monitor: Monitor, purpose: str) -> Requester:
+    """The export's requester (the API's caller or the console's person); a liaison's agency limits it
+    (403 if the key is in no agency, as in cases.py); 422 without a purpose."""
+    return requester_for(key, cases.config, purpose, monitor.settings.zone)
 
 
 def _attachment(name: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+def police_response(cases: Cases, case_id: str, requester: Requester) -> StreamingResponse:
+    """The police package, streamed; access, verification and the custody entry happen before the first byte."""
+    package = prepare_police_package(cases, case_id, requester)
+    return StreamingResponse(package.chunks(), media_type="application/zip", headers=_attachment(package.filename))
+
+
+def briefing_response(
+    cases: Cases, case_id: str, requester: Requester, monitor: Monitor, english_summary: str | None
+) -> Response:
+    """The foreign-affairs briefing (DOCX), private individuals pseudonymized."""
+    out = io.BytesIO()
+    write_briefing(
+        cases,
+        case_id,
+        requester,
+        out,
+        pseudonyms=Pseudonymizer.for_data_dir(monitor.settings.data_dir),
+        english_summary=english_summary,
+    )
+    name = f"ban-tin-{case_id}-{requester.export_id[:8]}.docx"
+    return Response(out.getvalue(), media_type=DOCX, headers=_attachment(name))
+
+
+def register_response(cases: Cases, requester: Requester) -> FileResponse:
+    """The register of every case (XLSX), written to a temporary file that is removed once sent."""
+    # write_only openpyxl streams rows to a file; the file is served, then removed.
+    handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115  (removed after sending)
+    path = Path(handle.name)
+    try:
+        with handle:
+            write_register(cases, requester, handle)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    name = f"so-vu-viec-{requester.at.astimezone(requester.zone):%Y%m%d-%H%M}.xlsx"
+    return FileResponse(path, media_type=XLSX, filename=name, background=BackgroundTask(path.unlink, missing_ok=True))
 
 
 @router.post(
@@ -77,10 +117,7 @@ def _attachment(name: str) -> dict[str, str]:
 def police_package(
     case_id: CaseId, body: ExportRequest, cases: CasesDep, monitor: MonitorDep, key: ExportCases
 ) -> StreamingResponse:
-    requester = _requester(key, cases, monitor, body.purpose)
-    # access, verification and the custody entry happen here, before the first byte
-    package = prepare_police_package(cases, case_id, requester)
-    return StreamingResponse(package.chunks(), media_type="application/zip", headers=_attachment(package.filename))
+    return police_response(cases, case_id, requester(key, cases, monitor, body.purpose))
 
 
 @router.post(
@@ -92,18 +129,9 @@ def police_package(
 def briefing(
     case_id: CaseId, body: BriefingRequest, cases: CasesDep, monitor: MonitorDep, key: ExportCases
 ) -> Response:
-    requester = _requester(key, cases, monitor, body.purpose)
-    out = io.BytesIO()
-    write_briefing(
-        cases,
-        case_id,
-        requester,
-        out,
-        pseudonyms=Pseudonymizer.for_data_dir(monitor.settings.data_dir),
-        english_summary=body.english_summary,
+    return briefing_response(
+        cases, case_id, requester(key, cases, monitor, body.purpose), monitor, body.english_summary
     )
-    name = f"ban-tin-{case_id}-{requester.export_id[:8]}.docx"
-    return Response(out.getvalue(), media_type=DOCX, headers=_attachment(name))
 
 
 @router.get(
@@ -118,15 +146,4 @@ def register(
     key: ExportRegister,
     purpose: Annotated[str, Query(min_length=1, max_length=MAX_PURPOSE_CHARS, description="Why (custody log).")],
 ) -> FileResponse:
-    requester = _requester(key, cases, monitor, purpose)
-    # write_only openpyxl streams rows to a file; the file is served, then removed.
-    handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115  (removed after sending)
-    path = Path(handle.name)
-    try:
-        with handle:
-            write_register(cases, requester, handle)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-    name = f"so-vu-viec-{requester.at.astimezone(requester.zone):%Y%m%d-%H%M}.xlsx"
-    return FileResponse(path, media_type=XLSX, filename=name, background=BackgroundTask(path.unlink, missing_ok=True))
+    return register_response(cases, requester(key, cases, monitor, purpose))

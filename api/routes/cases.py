@@ -17,8 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import UNPROCESSABLE, MonitorDep, actor, require
 from api.params import LIMIT, OFFSET, CaseId, EvidenceId
 from api.responses import CONFLICT
-from monitor.access.audit import Actor
-from monitor.access.keys import ApiKey, Role
+from monitor.access.keys import ApiKey
 from monitor.cases import (
     TRANSITIONS,
     Breach,
@@ -40,6 +39,7 @@ from monitor.cases import (
     open_cases,
 )
 from monitor.cases.access import SEE_ROLES, WORK_ROLES, agency_scope, visible_case
+from monitor.cases.assignees import assignee
 from monitor.cases.evidence import MAX_REASON_CHARS
 from monitor.cases.model import MAX_CLAIM_CHARS, MAX_COMMENT_CHARS
 from monitor.claims.cases import MAX_KEYWORDS, CaseClaims
@@ -121,7 +121,10 @@ class PriorityRequest(BaseModel):
 class AssigneeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    key_id: str | None = Field(description="An active officer or admin key (monitor keys list); null unassigns.")
+    key_id: str | None = Field(
+        description="An active officer or admin: a key id (monitor keys list) or a person's 'user:<id>'; "
+        "null unassigns."
+    )
 
 
 class ShareRequest(BaseModel):
@@ -232,17 +235,13 @@ def set_priority(case_id: CaseId, body: PriorityRequest, cases: CasesDep, key: W
     return cases.store.set_priority(case_id, body.priority, actor(key))
 
 
-@router.put("/{case_id}/assignee", summary="Assign to an officer's key (null unassigns)", responses=CONFLICT)
+@router.put(
+    "/{case_id}/assignee", summary="Assign to an officer or admin, key or person (null unassigns)", responses=CONFLICT
+)
 def assign(case_id: CaseId, body: AssigneeRequest, cases: CasesDep, monitor: MonitorDep, key: WorkCases) -> Case:
-    assignee: Actor | None = None
-    if body.key_id is not None:
-        target = next((k for k in monitor.keys.all_keys() if k.key_id == body.key_id), None)
-        if target is None or not target.active or target.role not in (Role.OFFICER, Role.ADMIN):
-            raise HTTPException(
-                UNPROCESSABLE, f"parameter 'key_id': '{body.key_id}' is not an active officer or admin key"
-            )
-        assignee = actor(target)
-    return cases.store.assign(case_id, assignee, actor(key))
+    # 422 "parameter 'key_id': ..." unless an active officer or admin (key or person): one rule with the console
+    target = None if body.key_id is None else assignee(monitor.keys, monitor.users, body.key_id)
+    return cases.store.assign(case_id, target, actor(key))
 
 
 @router.post("/{case_id}/shares", summary="Share with an agency (its liaisons then see the case)")

@@ -30,7 +30,7 @@ from monitor.cases.access import (
     check_role,
     visible_case,
 )
-from monitor.cases.exports import Requester
+from monitor.cases.exports import Requester, requester_for
 from monitor.cases.exports.kinds import CASE_EXPORTS, ExportRequest
 from monitor.cli_common import KEY_VARIABLE, bounded_int, local_minute, output_file, share_options, with_monitor
 from monitor.context import Monitor
@@ -242,9 +242,7 @@ def _attach(monitor: Monitor, key: ApiKey, args: argparse.Namespace) -> int:
 
 
 def _requester(monitor: Monitor, key: ApiKey, purpose: str) -> Requester:
-    return Requester(
-        by=_actor(key), purpose=purpose, agency=agency_scope(key, monitor.cases.config), zone=monitor.settings.zone
-    )
+    return requester_for(key, monitor.cases.config, purpose, monitor.settings.zone)
 
 
 def _written(path: Path, write: Callable[[IO[bytes]], object]) -> None:

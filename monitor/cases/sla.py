@@ -86,13 +86,22 @@ class Breach(BaseModel):
     assignee: str | None
 
 
+def pending_deadlines(case: Case, levels: Mapping[CasePriority, ServiceLevel]) -> list[tuple[SlaStage, datetime]]:
+    """The stages whose clock still runs for ``case`` (not done yet) and their deadlines, earliest first."""
+    pending = []
+    for stage in SlaStage:
+        deadline = deadline_of(case, stage, levels)
+        if deadline is not None and case.state in _RUNNING[stage]:
+            pending.append((stage, deadline))
+    return sorted(pending, key=lambda item: item[1])
+
+
 def overdue(cases: Iterable[Case], levels: Mapping[CasePriority, ServiceLevel], now: datetime) -> list[Breach]:
     """Every stage past its deadline at ``now``, oldest deadline first."""
     breaches: list[Breach] = []
     for case in cases:
-        for stage in SlaStage:
-            deadline = deadline_of(case, stage, levels)
-            if deadline is None or case.state not in _RUNNING[stage] or now <= deadline:
+        for stage, deadline in pending_deadlines(case, levels):
+            if now <= deadline:
                 continue
             breaches.append(
                 Breach(

@@ -16,6 +16,7 @@ from monitor.context import Monitor
 from tests.api.alerting import headers, record_alert
 from tests.conftest import make_config_dir, open_monitor
 from tests.factories import analyzed, at
+from tests.monitor.access.people import PASSWORD
 
 POLICE_LIAISON = "Liên lạc Công an tỉnh"
 CASES_YAML = f"""
@@ -136,6 +137,26 @@ def test_assign_share_claim_correction(service: tuple[TestClient, Monitor], keys
     assert claim.json()["claim"] == "Nước máy bị nhiễm độc."
     kinds = [e["kind"] for e in client.get(f"/cases/{case_id}/timeline", headers=keys["officer"]).json()]
     assert kinds == ["open", "evidence", "assign", "correction", "claim"]
+
+
+def test_assign_to_a_person_signed_in_to_the_console(service: tuple[TestClient, Monitor], keys: Any) -> None:
+    client, monitor = service
+    case_id = _open(client, keys["officer"], doc_ids=[_doc(monitor, 1)])["case"]["case_id"]
+    officer = monitor.users.create("lan.nguyen", Role.OFFICER, PASSWORD, display_name="Nguyễn Thị Lan")
+    researcher = monitor.users.create("ha.nguyen", Role.RESEARCHER, PASSWORD, display_name="Nhà nghiên cứu Hà")
+    person = f"user:{officer.user_id}"
+    assigned = client.put(f"/cases/{case_id}/assignee", json={"key_id": person}, headers=keys["admin"])
+    assert assigned.status_code == 200, assigned.text
+    assert (assigned.json()["assignee_id"], assigned.json()["assignee"]) == (person, f"Nguyễn Thị Lan ({person})")
+    for refused in (f"user:{researcher.user_id}", "user:khong-co", "user:"):
+        bad = client.put(f"/cases/{case_id}/assignee", json={"key_id": refused}, headers=keys["admin"])
+        assert bad.status_code == 422, refused
+        assert bad.json()["detail"] == (
+            f"parameter 'key_id': '{refused}' is not an active officer or admin key or person"
+        )
+    monitor.users.disable("lan.nguyen")
+    gone = client.put(f"/cases/{case_id}/assignee", json={"key_id": person}, headers=keys["admin"])
+    assert gone.status_code == 422
 
 
 def test_evidence_views_are_logged_and_need_a_reason(service: tuple[TestClient, Monitor], keys: Any) -> None:

@@ -13,7 +13,7 @@ Each export needs a :class:`Requester` with a stated purpose, is limited to case
 from __future__ import annotations
 
 from monitor.cases.exports.briefing import MAX_ENGLISH_SUMMARY_CHARS, write_briefing
-from monitor.cases.exports.common import MAX_PURPOSE_CHARS, ExportKind, Requester, check_purpose
+from monitor.cases.exports.common import MAX_PURPOSE_CHARS, ExportKind, Requester, check_purpose, requester_for
 from monitor.cases.exports.package import PolicePackage, prepare_police_package, write_police_package
 from monitor.cases.exports.redact import Redactor
 from monitor.cases.exports.register import RegisterResult, write_register
@@ -29,6 +29,7 @@ __all__ = [
     "Requester",
     "check_purpose",
     "prepare_police_package",
+    "requester_for",
     "verify_package",
     "write_briefing",
     "write_police_package",

@@ -16,8 +16,11 @@ from enum import StrEnum
 from typing import Any
 
 from monitor.access.audit import Actor
+from monitor.access.keys import ApiKey
 from monitor.analysis import AnalyzedDocument
 from monitor.cases import Case, Cases, CustodyAction, Evidence, EvidenceLocker, EvidenceTamperedError, TimelineKind
+from monitor.cases.access import agency_scope
+from monitor.cases.config import CasesConfig
 from monitor.cases.evidence import DOCUMENT_FILE, MAX_REASON_CHARS
 from monitor.db import Transaction
 from monitor.errors import InvalidInputError, NotFoundError
@@ -74,6 +77,12 @@ class Requester:
             "purpose": self.purpose,
             **extra,
         }
+
+
+def requester_for(key: ApiKey, config: CasesConfig, purpose: str, zone: tzinfo) -> Requester:
+    """The requester for ``key`` (the API's caller or the console's person): a liaison is limited to its
+    agency's cases (ForbiddenError if it belongs to none); the purpose is checked (InvalidInputError)."""
+    return Requester(by=Actor.for_key(key), purpose=purpose, agency=agency_scope(key, config), zone=zone)
 
 
 def exportable_case(cases: Cases, case_id: str, requester: Requester) -> Case:
