@@ -118,14 +118,12 @@ def rule_page(request: Request, found: Viewer, rule_id: str) -> Response:
     origin = origin_of(monitor_of(request).engine, rule)
     if origin == "api" and found.user.role in RULE_MANAGE_ROLES:
         return _editor(request, found, rule_text(rule), replacing=rule.id)
-    return render(
-        request, "rules_view.html", found, section="rules", rule=rule, origin=origin, text=rule_text(rule)
-    )
+    return render(request, "rules_view.html", found, section="rules", rule=rule, origin=origin, text=rule_text(rule))
 
 
 @router.post("/rules/editor", response_class=HTMLResponse)
 def edit_rule(request: Request, found: Viewer, form: Posted) -> Response:
-    """"Chạy thử" (check and backtest) or "Lưu" (check and save) the typed rule."""
+    """ "Chạy thử" (check and backtest) or "Lưu" (check and save) the typed rule."""
     key = allow(found, RULE_MANAGE_ROLES)
     monitor = monitor_of(request)
     text, replacing = form.raw("rule"), form.get("replacing")
