@@ -14,7 +14,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from api.console.days import today
-from api.console.web import Posted, Viewer, allow, day_start, monitor_of, render, router
+from api.console.web import PageError, Posted, Viewer, allow, day_start, monitor_of, render, router
 from api.sessions import SignedIn
 from monitor.access.roles import REPORT_ROLES
 from monitor.analytics.campaigns import load_campaigns
@@ -31,7 +31,9 @@ Choice = TypeVar("Choice", ReportKind, ReportFormat)
 FIELD_NAMES = {"end": "Ngày cuối của kỳ", "campaign": "Chiến dịch", "kind": "Loại báo cáo", "format": "Định dạng"}
 
 
-def _form(request: Request, found: SignedIn, status_code: int = 200, **chosen: Any) -> HTMLResponse:
+def _form(
+    request: Request, found: SignedIn, status_code: int = 200, error: str | None = None, **chosen: Any
+) -> HTMLResponse:
     monitor = monitor_of(request)
     campaigns = sorted(load_campaigns(monitor.settings.config_dir).values(), key=lambda c: c.start, reverse=True)
     yesterday = today(monitor.settings.zone) - timedelta(days=1)
@@ -46,6 +48,7 @@ def _form(request: Request, found: SignedIn, status_code: int = 200, **chosen: A
         formats=FORMAT_NAMES,
         campaigns=campaigns,
         values=values,
+        error=error,
     )
 
 
@@ -74,6 +77,8 @@ def download_report(request: Request, found: Viewer, form: Posted) -> Response:
         field = FIELD_NAMES.get(exc.parameter or "", exc.parameter or "")
         message = f"Ô “{field}”: {exc.message}." if field else exc.message
         return _form(request, found, 422, error=f"{message} Hãy sửa rồi tạo lại.", **chosen)
+    except PageError as exc:  # a day that is not a date, named by day_start
+        return _form(request, found, 422, error=f"{exc.message} Hãy sửa rồi tạo lại.", **chosen)
     except NotFoundError as exc:
         return _form(request, found, 422, error=f"{exc.message}. Hãy chọn chiến dịch khác.", **chosen)
     return Response(

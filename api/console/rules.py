@@ -128,7 +128,7 @@ def edit_rule(request: Request, found: Viewer, form: Posted) -> Response:
     monitor = monitor_of(request)
     text, replacing = form.raw("rule"), form.get("replacing")
     day = chosen_day(form.get("day"), monitor.settings.zone, label="Ngày cuối của 30 ngày chạy thử")
-    keep = {"text": text, "replacing": replacing, "day": day}
+    keep: dict[str, Any] = {"text": text, "replacing": replacing, "day": day}
     try:
         rule = parse_rule_text(text)
     except RuleTextError as exc:
