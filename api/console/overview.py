@@ -93,6 +93,8 @@ def change_text(count: int, usual: float) -> str:
     change = (count - usual) / usual
     if abs(change) < 0.1:  # within ±10%: the usual
         return "như thường lệ"
+    if change >= 1:  # twice the usual or more: a ratio reads better than "+4450%"
+        return f"gấp {one_decimal(count / usual)} lần thường lệ"
     return f"{'cao' if change > 0 else 'thấp'} hơn thường lệ {abs(change) * 100:.0f}%"
 
 

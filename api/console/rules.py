@@ -145,7 +145,7 @@ def edit_rule(request: Request, found: Viewer, form: Posted) -> Response:
             save_rule(monitor.engine, rule, actor(key), replacing=replacing or None)
         except (InvalidInputError, ConflictError, NotFoundError) as exc:
             message = f"Chưa lưu được: {exc.message}. Hãy sửa rồi lưu lại."
-            return _editor(request, found, status_code=422, error=message, warnings=warnings, **keep)
+            return _editor(request, found, status_code=422, error=message, warnings=warnings, kind=rule.type, **keep)
         return redirect("/console/rules", done="rule-saved")
     period = days_ending(day, BACKTEST_DAYS, monitor.settings.zone)
     candidates = dry_run(monitor, rule, period.since, period.until)
@@ -153,6 +153,7 @@ def edit_rule(request: Request, found: Viewer, form: Posted) -> Response:
         request,
         found,
         rule=rule,
+        kind=rule.type,
         warnings=warnings,
         candidates=candidates[:CANDIDATES_SHOWN],
         fired=len(candidates),

@@ -114,7 +114,8 @@ def test_the_backtest_preview_counts_what_backtest_finds(monitor: Monitor) -> No
     assert f"Quy tắc này sẽ kích hoạt <strong>{len(expected)}</strong> lần trong 30 ngày qua" in page.text
     assert "(05/10/2026 – 03/11/2026)" in page.text
     assert escape(expected[0].title) in page.text
-    assert len(re.findall(r'<td data-label="Bắt đầu">', page.text)) == min(len(expected), 5)
+    assert expected[0].event_start.astimezone(monitor.settings.zone).strftime("%d/%m/%Y %H:%M") in page.text
+    assert len(re.findall(r'<td data-label="Thời gian">', page.text)) == min(len(expected), 5)
     monitor.engine.refresh()
     assert all(r.id != rule.id for r in monitor.engine.all_rules)  # a preview saves nothing
 
