@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from html import unescape
 
 import pytest
 from markupsafe import escape
@@ -170,3 +171,22 @@ def _api_rules(monitor: Monitor) -> list[dict[str, object]]:
     assert response.status_code == 200
     rules: list[dict[str, object]] = response.json()
     return rules
+
+
+@pytest.mark.parametrize("kind", ["watch", "spike", "source_silence"])
+def test_the_editor_starts_from_an_example_of_the_kind(monitor: Monitor, kind: str) -> None:
+    with signed_in_client(monitor, "admin") as (client, _):
+        page = client.get(f"/console/rules/new?kind={kind}&day={CORPUS_DAY.isoformat()}")
+    assert page.status_code == 200
+    text = re.search(r'<textarea id="rule"[^>]*>(.*?)</textarea>', page.text, re.S)
+    assert text is not None
+    assert parse_rule_text(unescape(text.group(1))).type == kind  # the example is a valid rule of that kind
+    assert 'value="2026-11-03"' in page.text
+
+
+def test_an_unknown_kind_of_example_is_refused_with_the_known_ones(monitor: Monitor) -> None:
+    with signed_in_client(monitor, "admin") as (client, _):
+        page = client.get("/console/rules/new?kind=tu-khoa")
+    assert page.status_code == 422
+    assert "Không có loại quy tắc “tu-khoa”" in page.text
+    assert "watch, threshold, spike" in page.text
