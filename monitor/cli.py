@@ -50,8 +50,7 @@ from monitor.ingestion.plugins import load_plugins
 from monitor.ingestion.replay import replay_archive
 from monitor.logs import logging_for_command
 from monitor.records import Platform, utc_now
-from monitor.rules.backtest import backtest
-from monitor.rules.calendar import load_holiday_calendar
+from monitor.rules.drafts import dry_run
 from monitor.service import ApiRunner, ensure_admin_key, ensure_admin_user, run_service
 from monitor.store.base import DocumentFilter, SearchRequest
 from monitor.store.index_cli import add_index_commands
@@ -237,14 +236,7 @@ def cmd_rules_test(monitor: Monitor, args: argparse.Namespace) -> int:
     if since >= until:
         raise ConfigError(f"--since must reach further back than --until ({args.since}s vs {args.until}s)")
     progress(f"testing rule '{rule.id}' ({rule.type}) from {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} UTC...")
-    candidates = backtest(
-        rule,
-        monitor.store,
-        since,
-        until,
-        monitor.engine.tz_offset_seconds,
-        calendar=load_holiday_calendar(monitor.settings.config_dir),
-    )
+    candidates = dry_run(monitor, rule, since, until)
     if args.json:
         return say_json_lines(candidates)
     say(f"Rule '{rule.id}' would have fired {len(candidates)} alerts (nothing recorded, nobody notified)")

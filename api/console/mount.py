@@ -7,7 +7,18 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 # Each page module adds its routes to the console's router when imported.
-from api.console import alert_page, alerts, case_actions, case_exports, cases, overview, pages  # noqa: F401
+from api.console import (  # noqa: F401
+    alert_page,
+    alerts,
+    case_actions,
+    case_exports,
+    cases,
+    overview,
+    pages,
+    reports,
+    rules,
+    sources,
+)
 from api.console.web import HERE, ConsoleRoute, PageError, Viewer, router
 
 # Added after every page: a console address that matches none is a page saying so, not a JSON answer.

@@ -40,6 +40,18 @@ LABELS: dict[str, dict[str, str]] = {
         "forum": "Diễn đàn",
         "import": "Nhập từ tệp",
     },
+    "sla_stage": {"verify": "Xác minh", "respond": "Phản hồi chính thức"},
+    "rule_kind": {
+        "watch": "Theo dõi từ khóa",
+        "threshold": "Ngưỡng số bài",
+        "spike": "Tăng đột biến",
+        "negative_share": "Tỷ lệ tiêu cực",
+        "misinformation": "Thông tin sai lệch",
+        "trending_story": "Câu chuyện lan nhanh",
+        "source_silence": "Nguồn ngừng đăng",
+    },
+    "rule_origin": {"file": "Tệp cấu hình", "api": "Tạo trên hệ thống"},
+    "report_kind": {"daily": "Báo cáo ngày", "weekly": "Báo cáo tuần", "campaign": "Báo cáo chiến dịch"},
     "source_status": {"ok": "Hoạt động", "failing": "Đang lỗi", "degraded": "Lỗi một phần", "pending": "Chưa chạy"},
     # --- alerts ---
     "rule_type": {

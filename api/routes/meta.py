@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
@@ -11,7 +10,7 @@ from pydantic import BaseModel
 from api.deps import KeyDep, MonitorDep, ReadSources
 from monitor.access.keys import ApiKey
 from monitor.errors import StoreError
-from monitor.ingestion.health import SourceHealth
+from monitor.ingestion.source_views import SourceView, source_views
 from monitor.store.base import DocumentFilter
 
 router = APIRouter(tags=["service"])
@@ -24,17 +23,6 @@ class Health(BaseModel):
     sources: int
     failing_sources: list[str]
     time: datetime
-
-
-class SourceView(BaseModel):
-    id: str
-    type: str
-    name: str
-    credibility: str
-    spec: dict[str, Any]
-    status: str
-    items_per_day: float
-    health: SourceHealth
 
 
 @router.get("/health", summary="Liveness and a one-line summary (no key needed)")
@@ -64,21 +52,4 @@ def me(key: KeyDep) -> ApiKey:
 
 @router.get("/sources", summary="Configured sources with their health", tags=["sources"])
 def sources(monitor: MonitorDep, key: ReadSources) -> list[SourceView]:
-    states = monitor.health.all()
-    views = []
-    for source in monitor.sources:
-        spec = source.spec
-        state = states.get(spec.id, SourceHealth(source_id=spec.id))
-        views.append(
-            SourceView(
-                id=spec.id,
-                type=spec.type,
-                name=spec.label,
-                credibility=spec.credibility.value,
-                spec=spec.model_dump(mode="json"),
-                status=state.status,
-                items_per_day=state.items_per_day,
-                health=state,
-            )
-        )
-    return views
+    return source_views(monitor)

@@ -5,23 +5,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
-from api.deps import UNPROCESSABLE, MonitorDep, require
+from api.deps import MonitorDep, require
 from monitor.access.keys import ApiKey
 from monitor.access.roles import REPORT_ROLES
-from monitor.reports import MEDIA_TYPES, ReportFormat, ReportKind, build_report, render
-from monitor.reports.access import report_scope
+from monitor.reports import MEDIA_TYPES, ReportFormat, ReportKind
+from monitor.reports.on_demand import report_file
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
 # Every report is built from documents; its alerts and cases parts follow their own roles (report_scope).
 ReadReports = Annotated[ApiKey, Depends(require(*REPORT_ROLES))]
-
-
-# Reports cover the monitoring era; far-off dates would only overflow the period arithmetic.
-EARLIEST_END = date(2000, 1, 1)
-LATEST_END = date(2100, 12, 31)
 
 
 @router.get("/{kind}", response_class=Response, responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()}}})
@@ -39,14 +34,9 @@ def get_report(
 
     A researcher's report leaves out the alerts and cases (403 on ``/alerts`` and ``/cases`` for them too).
     """
-    if end is not None and not EARLIEST_END <= end <= LATEST_END:
-        raise HTTPException(UNPROCESSABLE, f"parameter 'end': must be between {EARLIEST_END} and {LATEST_END}")
-    if kind is ReportKind.CAMPAIGN and not campaign:
-        raise HTTPException(UNPROCESSABLE, "parameter 'campaign': required for a campaign report")
-    report = build_report(monitor, kind, end=end, campaign=campaign, scope=report_scope(key))
-    body = render(report, fmt, monitor.settings.timezone)
+    found = report_file(monitor, key, kind, end=end, fmt=fmt, campaign=campaign)
     return Response(
-        body,
-        media_type=MEDIA_TYPES[fmt],
-        headers={"Content-Disposition": f'attachment; filename="{report.slug}.{fmt.value}"'},
+        found.body,
+        media_type=found.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{found.filename}"'},
     )

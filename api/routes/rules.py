@@ -7,18 +7,19 @@ is audited, and every process running the rules picks the change up on its next 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal, Union
 
-from fastapi import APIRouter, Body, HTTPException, Request, Response, status
+from fastapi import APIRouter, Body, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field, create_model
 
-from api.deps import UNPROCESSABLE, ManageRules, MonitorDep, ReadRules, actor
+from api.deps import ManageRules, MonitorDep, ReadRules, actor
 from api.params import RuleId
 from api.responses import CONFLICT
+from monitor.rules import drafts
 from monitor.rules.catalog import RULE_TYPES, AnyRuleSpec
 from monitor.rules.specs import RuleSpec
 
@@ -48,26 +49,8 @@ def view(rule: RuleSpec, origin: Origin) -> BaseModel:
     return _VIEWS[rule.type].model_validate({**rule.model_dump(), "origin": origin})
 
 
-def _rule_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
-    """Validation errors of a rule body worded as for the rule files: the 'type' field named, no union tags."""
-    known = ", ".join(sorted(RULE_TYPES))
-    worded = []
-    for error in errors:
-        loc = tuple(error["loc"])
-        change: dict[str, Any] = {}
-        if error["type"] == "union_tag_not_found":
-            change = {"loc": (*loc, "type"), "msg": f"required, one of {known}"}
-        elif error["type"] == "union_tag_invalid":
-            tag = error.get("ctx", {}).get("tag", "")
-            change = {"loc": (*loc, "type"), "msg": f"unknown rule type '{tag}' (known: {known})"}
-        elif loc[:1] == ("body",) and len(loc) > 1 and loc[1] in RULE_TYPES:
-            change = {"loc": (loc[0], *loc[2:])}
-        worded.append({**error, **change})
-    return worded
-
-
 class RuleRoute(APIRoute):
-    """A route whose body errors name the rule's fields as the rule files do (see :func:`_rule_errors`)."""
+    """A route whose body errors name the rule's fields as the rule files do (:func:`drafts.rule_errors`)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
@@ -76,7 +59,7 @@ class RuleRoute(APIRoute):
             try:
                 return await handle(request)
             except RequestValidationError as exc:
-                raise RequestValidationError(_rule_errors(exc.errors()), body=exc.body) from None
+                raise RequestValidationError(drafts.rule_errors(exc.errors(), ("body",)), body=exc.body) from None
 
         return handle_rule
 
@@ -97,28 +80,15 @@ class RuleValidation(BaseModel):
 )
 def rules(monitor: MonitorDep, key: ReadRules) -> list[BaseModel]:
     monitor.engine.refresh()
-    file_ids = {rule.id for rule in monitor.engine.file_rules}
-    return [view(rule, "file" if rule.id in file_ids else "api") for rule in monitor.engine.all_rules]
+    return [view(rule, drafts.origin_of(monitor.engine, rule)) for rule in monitor.engine.all_rules]
 
 
 @router.post(
     "/rules/validate", summary="Check a rule spec (as it would appear in configs/rules/*.yaml) without saving it"
 )
 def validate_rule(monitor: MonitorDep, key: ManageRules, rule: RuleBody) -> RuleValidation:
-    warnings = []
-    if any(existing.id == rule.id for existing in monitor.engine.all_rules):
-        warnings.append(f"a configured rule already has id '{rule.id}': saving this one would replace or clash with it")
-    if not rule.enabled:
-        warnings.append("the rule is disabled ('enabled: false'): it would not fire")
-    return RuleValidation(valid=True, rule=rule, warnings=warnings)
-
-
-def _not_a_file_rule(monitor: MonitorDep, rule_id: str) -> None:
-    if any(rule.id == rule_id for rule in monitor.engine.file_rules):
-        raise HTTPException(
-            status.HTTP_409_CONFLICT,
-            f"rule '{rule_id}' comes from the configuration files (configs/rules/); change it there",
-        )
+    warnings = drafts.rule_warnings(rule, monitor.engine.all_rules)
+    return RuleValidation(valid=True, rule=rule, warnings=[drafts.WARNING_TEXT[w].format(id=rule.id) for w in warnings])
 
 
 @router.post(
@@ -129,9 +99,7 @@ def _not_a_file_rule(monitor: MonitorDep, rule_id: str) -> None:
     responses=CONFLICT,
 )
 def create_rule(monitor: MonitorDep, key: ManageRules, rule: RuleBody) -> BaseModel:
-    _not_a_file_rule(monitor, rule.id)
-    monitor.engine.managed_rules().create(rule, actor(key))  # 409 for an id already taken (RuleConflictError)
-    monitor.engine.refresh()
+    drafts.save_rule(monitor.engine, rule, actor(key))  # 409 for a file rule's id or an id already taken
     return view(rule, "api")
 
 
@@ -142,11 +110,7 @@ def create_rule(monitor: MonitorDep, key: ManageRules, rule: RuleBody) -> BaseMo
     responses=CONFLICT,
 )
 def replace_rule(rule_id: RuleId, monitor: MonitorDep, key: ManageRules, rule: RuleBody) -> BaseModel:
-    if rule.id != rule_id:
-        raise HTTPException(UNPROCESSABLE, f"field 'id': '{rule.id}' differs from the rule in the path '{rule_id}'")
-    _not_a_file_rule(monitor, rule_id)
-    monitor.engine.managed_rules().replace(rule, actor(key))
-    monitor.engine.refresh()
+    drafts.save_rule(monitor.engine, rule, actor(key), replacing=rule_id)
     return view(rule, "api")
 
 
@@ -157,9 +121,7 @@ def replace_rule(rule_id: RuleId, monitor: MonitorDep, key: ManageRules, rule: R
     responses=CONFLICT,
 )
 def delete_rule(rule_id: RuleId, monitor: MonitorDep, key: ManageRules) -> JSONResponse:
-    _not_a_file_rule(monitor, rule_id)
-    deleted = monitor.engine.managed_rules().delete(rule_id, actor(key))
-    monitor.engine.refresh()
+    deleted = drafts.delete_rule(monitor.engine, rule_id, actor(key))
     # Returned as saved, without validating it again: a rule saved before the query language became
     # stricter no longer validates, and deleting it is exactly how an officer gets rid of it.
     return JSONResponse({**deleted.model_dump(mode="json"), "origin": "api"})

@@ -183,3 +183,26 @@ def service_record(case: Case, levels: Mapping[CasePriority, ServiceLevel]) -> S
         if case.responded_at is None or respond_deadline is None
         else case.responded_at <= respond_deadline,
     )
+
+
+class Due(BaseModel):
+    """An open case's next deadline: the first stage still running (None: its priority has no service level)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    case: Case
+    stage: SlaStage
+    deadline: UtcDatetime | None
+    overdue: bool
+
+
+def next_deadlines(cases: Iterable[Case], levels: Mapping[CasePriority, ServiceLevel], now: datetime) -> list[Due]:
+    """Each case still being worked with its next deadline, the soonest (or most overdue) first."""
+    found = []
+    for case in cases:
+        stage = next((s for s in SlaStage if case.state in _RUNNING[s]), None)
+        if stage is None:
+            continue
+        deadline = deadline_of(case, stage, levels)
+        found.append(Due(case=case, stage=stage, deadline=deadline, overdue=deadline is not None and now > deadline))
+    return sorted(found, key=lambda due: (due.deadline is None, due.deadline or now, due.case.case_id))

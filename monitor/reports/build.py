@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from monitor.alerting.types import Alert, AlertQuery
 from monitor.analytics.campaigns import CampaignReport, CampaignSpec, campaign_report, find_campaign
 from monitor.analytics.metrics import ALERT_PAGE, Metrics, Period, ResponseTimes, all_alerts, compute_metrics
-from monitor.analytics.research import Research
+from monitor.analytics.top_stories import top_stories
 from monitor.context import Monitor
 from monitor.errors import InvalidInputError
 from monitor.records import Platform, utc_now
@@ -258,21 +257,20 @@ def _topics(metrics: Metrics) -> Section:
 
 def _stories(monitor: Monitor, period: Period) -> Section:
     """Stories with the most members in the period; titles are pseudonymized like the researchers' view."""
-    research = Research.from_parts(monitor.settings, monitor.store)
-    frame = research.stories(min_size=2, since=period.since, until=period.until).head(TOP_STORIES)
-    rows = []
-    records: list[dict[Any, Any]] = frame.to_dict("records")
-    for record in records:
-        first = research.story(str(record["story_id"]), limit=1)
-        headline = ""
-        if len(first):
-            headline = str(first.iloc[0]["title"] or first.iloc[0]["text"])[:120]
-        sources = ", ".join(str(source) for source in record["sources"])
-        rows.append((headline, number(int(record["size"])), sources, f"{record['first_published']:%d/%m %H:%M}"))
+    zone = monitor.settings.zone
+    rows = tuple(
+        (
+            story.headline,
+            number(story.size),
+            ", ".join(story.sources),
+            f"{story.first_published.astimezone(zone):%d/%m %H:%M}",
+        )
+        for story in top_stories(monitor.settings, monitor.store, period, TOP_STORIES)
+    )
     table = Table(
         "Câu chuyện có nhiều bài nhất",
         ("Nội dung", "Số bài", "Nguồn", "Bài đầu tiên"),
-        tuple(rows),
+        rows,
         empty="Không có câu chuyện nào có từ 2 bài trở lên trong kỳ.",
     )
     return Section("Câu chuyện nổi bật", (), (table,))
