@@ -7,7 +7,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 # Each page module adds its routes to the console's router when imported.
-from api.console import overview, pages  # noqa: F401
+from api.console import documents, overview, pages, search  # noqa: F401
 from api.console.web import HERE, router
 
 
