@@ -181,9 +181,7 @@ def test_an_officer_corrects_a_label_and_sees_it_in_the_history(corpus: Monitor)
         assert response.headers["location"] == f"/console/documents/{target}?done=label-corrected"
         page = client.get(response.headers["location"]).text
     history = corpus.feedback.history(target)
-    assert [(h.task, h.label, h.note) for h in history] == [
-        ("sentiment", "negative", "Bài hoảng sợ, không trung tính")
-    ]
+    assert [(h.task, h.label, h.note) for h in history] == [("sentiment", "negative", "Bài hoảng sợ, không trung tính")]
     assert re.fullmatch(rf"{PEOPLE[Role.OFFICER]} \(user:[^)]+\)", history[0].corrected_by)  # the person, as in the API
     assert 'id="notice"' in page
     assert "Đã ghi nhận nhãn đúng" in page
@@ -222,6 +220,7 @@ def test_a_wrong_label_shows_the_form_again_with_the_reason(corpus: Monitor, cor
 def test_the_console_and_the_api_record_the_same_correction(corpus: Monitor) -> None:
     target = doc_id_for_post(Platform.FACEBOOK, "fb_1045")
     with signed_in_as(corpus, Role.OFFICER) as (client, token):
-        client.post(f"/console/documents/{target}/labels", data={"csrf_token": token, "correction": "topic:environment_disasters"})
+        data = {"csrf_token": token, "correction": "topic:environment_disasters"}
+        assert client.post(f"/console/documents/{target}/labels", data=data).status_code == 303
         api = client.get(f"/documents/{target}/labels").json()
     assert [(c["task"], c["label"]) for c in api] == [("topic", "environment_disasters")]
