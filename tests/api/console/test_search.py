@@ -8,14 +8,15 @@ import html
 import io
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
 from api.console import search as search_page
+from api.console.query_help import SYNTAX
 from monitor.access.keys import Role
 from monitor.context import Monitor
+from monitor.query import parse
 from monitor.records import Platform
 from tests.api.console.corpus import crawled_monitor, signed_in_as
 from tests.factories import analyzed, at
@@ -261,5 +262,7 @@ def test_an_export_in_an_unknown_format_is_refused(corpus: Monitor) -> None:
     assert "Hãy chọn CSV hoặc XLSX" in response.text
 
 
-def test_the_sample_corpus_folder_is_used(corpus: Monitor) -> None:
-    assert Path(corpus.settings.config_dir, "samples").is_dir()
+def test_every_example_of_the_help_panel_is_a_valid_query() -> None:
+    for example, meaning in SYNTAX:
+        assert parse(example), example
+        assert meaning
