@@ -8,6 +8,7 @@ contains the document's URL.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -33,12 +34,13 @@ def find_original(archive: RawArchive, item: AnalyzedDocument) -> Original | Non
     document = item.document
     if not document.url:
         return None
-    needle = document.url.encode("utf-8")
-    escaped = document.url.replace("/", "\\/").encode("utf-8")  # as JSON writers may escape it
+    # The URL as a feed or file writes it: as is, escaped in XML ("&amp;"), escaped in JSON ("\/").
+    needles = {document.url, html.escape(document.url, quote=False), document.url.replace("/", "\\/")}
+    encoded = [needle.encode("utf-8") for needle in needles]
     captured = document.fetched_at
     best: RawItem | None = None
     for raw in archive.items(document.source_id, since=captured - timedelta(days=RAW_SEARCH_DAYS)):
-        if needle not in raw.body and escaped not in raw.body:
+        if not any(needle in raw.body for needle in encoded):
             continue
         if best is None or abs(raw.fetched_at - captured) < abs(best.fetched_at - captured):
             best = raw
