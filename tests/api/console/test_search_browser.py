@@ -43,6 +43,7 @@ def test_an_officer_searches_opens_a_document_and_corrects_its_label(monitor: Mo
         assert len(charts) == 5
         assert charts[0].size["width"] > 200  # drawn, not an empty box
         browser.screenshot("search")
+        search_url = browser.driver.current_url
 
         results[0].click()
         browser.wait_for(lambda d: d.find_elements(By.ID, "doc-text"), "the document page")
@@ -59,4 +60,14 @@ def test_an_officer_searches_opens_a_document_and_corrects_its_label(monitor: Mo
         history = browser.driver.find_element(By.ID, "label-history").text
         assert "Tiêu cực" in history
         assert "Nguyễn Thị Lan" in history
+
+        browser.driver.set_window_size(390, 844)  # a phone: nothing wider than the screen
+        for name, url in (("search-phone", search_url), ("document-phone", browser.driver.current_url)):
+            browser.open(url)
+            browser.wait_for(lambda d: d.find_elements(By.ID, "main"), "the page on a phone")
+            overflow = browser.driver.execute_script(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{url} is {overflow}px wider than a phone's screen"
+            browser.screenshot(name)
         assert browser.foreign_requests() == []
