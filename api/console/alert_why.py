@@ -209,7 +209,7 @@ def explain(alert: Alert, rule: RuleSpec | None, zone: tzinfo) -> Why:
     return Why(
         rule_id=alert.rule_id,
         rule_name=rule.label if rule is not None else alert.rule_id,
-        rule_type=vocabulary.label("rule_type", alert.rule_type),
+        rule_type=vocabulary.label("rule_kind", alert.rule_type),
         description=rule.description if rule is not None else "",
         rule_missing=rule is None,
         facts=_facts(details, zone),

@@ -13,10 +13,12 @@ from api.console import (  # noqa: F401
     case_actions,
     case_exports,
     cases,
+    documents,
     overview,
     pages,
     reports,
     rules,
+    search,
     sources,
 )
 from api.console.web import HERE, ConsoleRoute, PageError, Viewer, router

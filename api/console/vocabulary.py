@@ -49,21 +49,12 @@ LABELS: dict[str, dict[str, str]] = {
         "misinformation": "Thông tin sai lệch",
         "trending_story": "Câu chuyện lan nhanh",
         "source_silence": "Nguồn ngừng đăng",
+        "case_sla": "Vụ việc trễ hạn",
     },
     "rule_origin": {"file": "Tệp cấu hình", "api": "Tạo trên hệ thống"},
     "report_kind": {"daily": "Báo cáo ngày", "weekly": "Báo cáo tuần", "campaign": "Báo cáo chiến dịch"},
     "source_status": {"ok": "Hoạt động", "failing": "Đang lỗi", "degraded": "Lỗi một phần", "pending": "Chưa chạy"},
     # --- alerts ---
-    "rule_type": {
-        "misinformation": "Thông tin sai lệch",
-        "watch": "Theo dõi chủ đề",
-        "spike": "Tăng đột biến",
-        "threshold": "Vượt ngưỡng",
-        "negative_share": "Tỷ lệ tiêu cực",
-        "trending_story": "Câu chuyện lan nhanh",
-        "source_silence": "Nguồn ngừng cập nhật",
-        "case_sla": "Vụ việc trễ hạn",
-    },
     "baseline": {"preceding": "các cửa sổ ngay trước", "same_hour": "cùng giờ các ngày trước"},
     "compare_days": {"all_days": "mọi ngày", "same_weekday": "cùng thứ trong tuần"},
     "delivery_state": {"pending": "Đang chờ gửi", "sent": "Đã gửi", "failed": "Gửi lỗi"},
@@ -81,6 +72,23 @@ LABELS: dict[str, dict[str, str]] = {
         "comment": "Ghi chú",
         "escalate": "Báo lên cấp trên (quá hạn)",
     },
+    "credibility": {
+        "official": "Chính thức",
+        "established": "Báo chí được cấp phép",
+        "unknown": "Chưa đánh giá",
+        "low": "Độ tin cậy thấp",
+    },
+    "reason": {
+        "phrase": "Cụm từ",
+        "keyword": "Từ khoá",
+        "claim_match": "Khớp nội dung sai",
+        "lexicon": "Từ điển cảm xúc",
+        "classifier": "Mô hình phân loại",
+        "cites_correction": "Dẫn thông tin đính chính",
+        "source_credibility": "Độ tin cậy của nguồn",
+        "cue:style": "Dấu hiệu văn phong tin đồn",
+    },
+    "claim_link": {"repeat": "Lặp lại nội dung sai", "correction": "Đưa tin đính chính"},
 }
 
 # Notices shown once after an action (``?done=<code>``): codes, never free text, so a link cannot make

@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import io
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import UNPROCESSABLE, CorrectLabels, MonitorDep, ReadDocuments, time_range
+from api.deps import UNPROCESSABLE, CorrectLabels, MonitorDep, ReadDocuments, require, time_range
 from api.params import LIMIT, OFFSET, DocId
 from api.schemas.documents import DocumentPublic, document_public
-from monitor.access.keys import ApiKey, Role
+from monitor.access.documents import corrector, privacy_for, search_filter, visible
+from monitor.access.keys import ApiKey
 from monitor.access.privacy import PrivacyPolicy
+from monitor.access.roles import DOCUMENT_EXPORT_ROLES
 from monitor.analysis import AnalyzedDocument, SentimentLabel
 from monitor.analytics.feedback import FeedbackError, LabelCorrection
+from monitor.analytics.feedback import correct_label as record_correction
+from monitor.analytics.search_export import (
+    CSV_MEDIA_TYPE,
+    EXPORT_LIMIT,
+    XLSX_MEDIA_TYPE,
+    ExportFormat,
+    SearchExport,
+    export_filename,
+    write_search_export,
+)
 from monitor.context import Monitor
 from monitor.durations import parse_duration
 from monitor.errors import NotFoundError
-from monitor.query import fields_used
 from monitor.records import Platform
 from monitor.store.base import CountField, DocumentFilter, SearchRequest, SortOrder, TimeBucket, WordScore
 
@@ -54,13 +66,13 @@ class TimeCounts(BaseModel):
 
 
 def _for_role(items: list[AnalyzedDocument], key: ApiKey, request: Request) -> list[DocumentPublic]:
-    """The public view of ``items``; researchers get the privacy view of :mod:`monitor.access.privacy`, as in
-    notebooks and datasets (DESIGN.md)."""
-    if key.role is Role.RESEARCHER:
-        monitor: Monitor = request.app.state.monitor
-        policy = PrivacyPolicy.for_store(request.app.state.pseudonymizer, monitor.store)
-        items = [policy.analyzed(item) for item in items]
-    return [document_public(item) for item in items]
+    """The public view of ``items``; researchers get the privacy view (:mod:`monitor.access.documents`)."""
+    return [document_public(item) for item in visible(items, _privacy(key, request))]
+
+
+def _privacy(key: ApiKey, request: Request) -> PrivacyPolicy | None:
+    monitor: Monitor = request.app.state.monitor
+    return privacy_for(key.role, request.app.state.pseudonymizer, monitor.store)
 
 
 def _filter(
@@ -85,25 +97,32 @@ def _filter(
     ] = None,
 ) -> DocumentFilter:
     start, end = time_range("since", since, "until", until)
-    document_filter = DocumentFilter(
-        text=q,
+    return search_filter(
+        key.role,
+        monitor.settings.timezone,
+        q=q,
         exact_accents=exact_accents,
-        timezone=monitor.settings.timezone,
         since=start,
         until=end,
-        sources=tuple(source or ()),
-        platforms=tuple(platform or ()),
-        sentiments=tuple(sentiment or ()),
-        topics=tuple(topic or ()),
+        sources=source or (),
+        platforms=platform or (),
+        sentiments=sentiment or (),
+        topics=topic or (),
         min_misinformation=min_misinformation,
     )
-    node = document_filter.parsed_text()
-    if key.role is Role.RESEARCHER and node is not None and "author" in fields_used(node):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "role 'researcher' may not filter by author (privacy)")
-    return document_filter
 
 
 FilterDep = Annotated[DocumentFilter, Depends(_filter)]
+
+
+def export_headers(result: SearchExport, filename: str) -> dict[str, str]:
+    """A download's headers: the file's name, and how many rows of how many matches (the cap)."""
+    return {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "X-Export-Rows": str(result.rows),
+        "X-Export-Total": str(result.total),
+        "X-Content-Type-Options": "nosniff",
+    }
 
 
 @router.get("", summary="Search documents")
@@ -160,6 +179,43 @@ def significant_words(
     return monitor.store.significant_words(document_filter, size=size)
 
 
+@router.get(
+    "/export",
+    summary=f"The search result as CSV or XLSX (newest {EXPORT_LIMIT} documents at most)",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+            },
+            "description": "The file; X-Export-Rows and X-Export-Total say whether the cap cut it.",
+        }
+    },
+)
+def export_documents(
+    monitor: MonitorDep,
+    key: Annotated[ApiKey, Depends(require(*DOCUMENT_EXPORT_ROLES))],
+    request: Request,
+    document_filter: FilterDep,
+    file_format: Annotated[ExportFormat, Query(alias="format", description="csv (UTF-8 with BOM) or xlsx.")],
+) -> Response:
+    out = io.BytesIO()
+    zone = monitor.settings.zone
+    result = write_search_export(
+        monitor.store,
+        document_filter,
+        out,
+        file_format=file_format,
+        privacy=_privacy(key, request),
+        zone=zone,
+        limit=EXPORT_LIMIT,
+    )
+    name = export_filename(file_format, datetime.now(UTC), zone)
+    media = CSV_MEDIA_TYPE if file_format is ExportFormat.CSV else XLSX_MEDIA_TYPE
+    return Response(out.getvalue(), media_type=media, headers=export_headers(result, name))
+
+
 @router.get("/{doc_id}", summary="Fetch one document with its analysis")
 def get_document(doc_id: DocId, monitor: MonitorDep, key: ReadDocuments, request: Request) -> DocumentPublic:
     return _for_role([monitor.store.get(doc_id)], key, request)[0]
@@ -172,9 +228,14 @@ def get_document(doc_id: DocId, monitor: MonitorDep, key: ReadDocuments, request
 )
 def correct_label(doc_id: DocId, correction: Correction, monitor: MonitorDep, key: CorrectLabels) -> LabelCorrection:
     try:
-        monitor.store.get(doc_id)
-        return monitor.feedback.add(
-            doc_id, correction.task, correction.label, by=f"{key.name} ({key.key_id})", note=correction.note
+        return record_correction(
+            monitor.store,
+            monitor.feedback,
+            doc_id,
+            correction.task,
+            correction.label,
+            by=corrector(key),
+            note=correction.note,
         )
     except NotFoundError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, exc.message) from exc

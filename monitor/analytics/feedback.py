@@ -28,6 +28,7 @@ TASK_LABELS: dict[str, frozenset[str] | None] = {
     "misinformation": frozenset({"reliable", "unreliable"}),
     "topic": None,
 }
+NOTE_MAX_CHARS = 2000
 _TOPIC_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
 SCHEMA = (
@@ -54,7 +55,7 @@ class LabelCorrection(BaseModel):
     doc_id: str
     task: str
     label: str
-    note: str | None = Field(default=None, max_length=2000)
+    note: str | None = Field(default=None, max_length=NOTE_MAX_CHARS)
     corrected_by: str
     corrected_at: UtcDatetime
 
@@ -69,6 +70,22 @@ def check_label(task: str, label: str) -> None:
             raise FeedbackError(f"'{label}' is not a topic id (letters, digits, '_', '.', ':' or '-')")
     elif label not in allowed:
         raise FeedbackError(f"'{label}' is not a {task} label (allowed: {', '.join(sorted(allowed))})")
+
+
+def correct_label(
+    store: DocumentStore, feedback: FeedbackStore, doc_id: str, task: str, label: str, *, by: str, note: str | None
+) -> LabelCorrection:
+    """Record that ``doc_id``'s ``task`` label is really ``label``: the one path of the API and the console.
+
+    Raises:
+        NotFoundError: No stored document has this id (a correction of nothing would train on nothing).
+        FeedbackError: The task or the label is unknown, or the note is too long.
+    """
+    store.get(doc_id)
+    note = note or None
+    if note is not None and len(note) > NOTE_MAX_CHARS:
+        raise FeedbackError(f"the note has {len(note)} characters; at most {NOTE_MAX_CHARS} are kept")
+    return feedback.add(doc_id, task, label, by=by, note=note)
 
 
 class FeedbackStore:

@@ -85,9 +85,11 @@ TIME_COLUMNS = ("published_at", "fetched_at")
 TimeArg = datetime | date | str | None
 
 
-def document_row(item: AnalyzedDocument, privacy: PrivacyPolicy, zone: tzinfo) -> dict[str, Any]:
-    """One document as a plain dict with the keys of :data:`COLUMNS`: its ``privacy`` view, times in ``zone``."""
-    doc, analysis = privacy.document(item.document), item.analysis
+def document_row(item: AnalyzedDocument, privacy: PrivacyPolicy | None, zone: tzinfo) -> dict[str, Any]:
+    """One document as a plain dict with the keys of :data:`COLUMNS`: its ``privacy`` view (the document as
+    stored when None: the officers' search export), times in ``zone``."""
+    doc = privacy.document(item.document) if privacy is not None else item.document
+    analysis = item.analysis
     sentiment = analysis.sentiment.probabilities
     misinformation = analysis.misinformation
     return {

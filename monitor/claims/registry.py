@@ -48,6 +48,7 @@ SCHEMA = (
         PRIMARY KEY (claim_id, doc_id)
     )""",
     "CREATE INDEX IF NOT EXISTS claim_links_time ON claim_links (claim_id, published_ts)",
+    "CREATE INDEX IF NOT EXISTS claim_links_doc ON claim_links (doc_id)",  # a document's page lists its links
 )
 
 Clock = Callable[[], datetime]
@@ -259,6 +260,21 @@ class ClaimRegistry:
             params.append(kind)
         sql += " ORDER BY published_ts DESC, doc_id LIMIT ? OFFSET ?"
         rows = self.db.connection().execute(sql, [*params, limit, offset])
+        return [
+            record_from_row(
+                ClaimLink,
+                row,
+                published_at=datetime_from_ts(row["published_ts"]),
+                linked_at=datetime_from_ts(row["linked_ts"]),
+            )
+            for row in rows
+        ]
+
+    def links_of_document(self, doc_id: str) -> list[ClaimLink]:
+        """The claims one document is linked to (as a repeat or a correction), oldest link first."""
+        rows = self.db.connection().execute(
+            "SELECT * FROM claim_links WHERE doc_id = ? ORDER BY linked_ts, claim_id", (doc_id,)
+        )
         return [
             record_from_row(
                 ClaimLink,
