@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
@@ -73,8 +74,23 @@ class Browser:
         self.driver.get(url)
 
     def wait_for(self, condition: Callable[[WebDriver], Any], what: str) -> Any:
-        """Wait until ``condition(driver)`` is truthy; fail naming ``what`` otherwise."""
-        return WebDriverWait(self.driver, WAIT_SECONDS).until(condition, f"timed out waiting for {what}")
+        """Wait until ``condition(driver)`` is truthy; fail naming ``what`` otherwise.
+
+        An element read while the page is being replaced is asked again rather than failing the test:
+        chromium reports it as stale, or as a node that "does not belong to the document".
+        """
+
+        def settled(driver: WebDriver) -> Any:
+            try:
+                return condition(driver)
+            except StaleElementReferenceException:
+                return False
+            except WebDriverException as exc:
+                if "does not belong to the document" in str(exc):
+                    return False
+                raise
+
+        return WebDriverWait(self.driver, WAIT_SECONDS).until(settled, f"timed out waiting for {what}")
 
     def screenshot(self, name: str) -> Path:
         self.screenshots.mkdir(parents=True, exist_ok=True)

@@ -39,6 +39,7 @@ class PageReading(HTMLParser):
         self.lang = ""
         self._skip: list[str] = []
         self._form: PostForm | None = None
+        self._in_label = 0  # a field inside <label> is named by it
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = {name: value or "" for name, value in attrs}
@@ -53,11 +54,13 @@ class PageReading(HTMLParser):
             if self._form is not None:
                 self.forms.append(self._form)
         elif tag in ("input", "select", "textarea"):
-            self.fields.append({"tag": tag, **found})
+            self.fields.append({"tag": tag, "wrapped": "yes" if self._in_label else "", **found})
             if self._form is not None and "name" in found:
                 self._form.fields[found["name"]] = found.get("value", "")
-        elif tag == "label" and "for" in found:
-            self.labelled.add(found["for"])
+        elif tag == "label":
+            self._in_label += 1
+            if "for" in found:
+                self.labelled.add(found["for"])
         elif tag == "script" and not found.get("src"):
             self.inline_scripts += 1
         elif tag == "th" and "scope" not in found:
@@ -68,6 +71,8 @@ class PageReading(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "form":
             self._form = None
+        elif tag == "label" and self._in_label:
+            self._in_label -= 1
         if self._skip and self._skip[-1] == tag:
             self._skip.pop()
 
@@ -81,6 +86,7 @@ class PageReading(HTMLParser):
             f"<{item['tag']} name={item.get('name')!r}>"
             for item in self.fields
             if item.get("type", "") not in FIELD_TYPES_WITHOUT_LABEL
+            and not item["wrapped"]
             and item.get("id", "") not in self.labelled
             and not item.get("aria-label")
             and not item.get("aria-labelledby")
