@@ -260,30 +260,14 @@ class ClaimRegistry:
             params.append(kind)
         sql += " ORDER BY published_ts DESC, doc_id LIMIT ? OFFSET ?"
         rows = self.db.connection().execute(sql, [*params, limit, offset])
-        return [
-            record_from_row(
-                ClaimLink,
-                row,
-                published_at=datetime_from_ts(row["published_ts"]),
-                linked_at=datetime_from_ts(row["linked_ts"]),
-            )
-            for row in rows
-        ]
+        return [_link_of_row(row) for row in rows]
 
     def links_of_document(self, doc_id: str) -> list[ClaimLink]:
         """The claims one document is linked to (as a repeat or a correction), oldest link first."""
         rows = self.db.connection().execute(
             "SELECT * FROM claim_links WHERE doc_id = ? ORDER BY linked_ts, claim_id", (doc_id,)
         )
-        return [
-            record_from_row(
-                ClaimLink,
-                row,
-                published_at=datetime_from_ts(row["published_ts"]),
-                linked_at=datetime_from_ts(row["linked_ts"]),
-            )
-            for row in rows
-        ]
+        return [_link_of_row(row) for row in rows]
 
     def link_times(self, claim_id: str) -> Iterable[tuple[str, datetime]]:
         """``(kind, published_at)`` of every link, oldest first, read lazily (a cursor, not a list)."""
@@ -328,4 +312,10 @@ def _registered_from_row(row: sqlite3.Row) -> RegisteredClaim:
         registered_at=datetime_from_ts(row["registered_ts"]),
         registered_by=row["registered_by"],
         withdrawn_at=datetime_from_ts(row["withdrawn_ts"]),
+    )
+
+
+def _link_of_row(row: sqlite3.Row) -> ClaimLink:
+    return record_from_row(
+        ClaimLink, row, published_at=datetime_from_ts(row["published_ts"]), linked_at=datetime_from_ts(row["linked_ts"])
     )
