@@ -10,12 +10,12 @@ import asyncio
 import contextlib
 import gc
 import logging
-import secrets
 import sys
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
+from monitor.access.accounts import generated_password
 from monitor.access.keys import Role
 from monitor.alerting.types import Alert
 from monitor.alerting.workflow import DEFAULT_ESCALATION_DEADLINES
@@ -77,7 +77,7 @@ def ensure_admin_user(monitor: Monitor, announce: Callable[[str], None], interac
     """
     if monitor.users.count():
         return
-    password = secrets.token_urlsafe(18)
+    password = generated_password()
     user = monitor.users.create(FIRST_ADMIN_USERNAME, Role.ADMIN, password, display_name="Quản trị viên")
     if interactive is None:
         interactive = sys.stdout.isatty()

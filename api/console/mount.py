@@ -20,6 +20,7 @@ from api.console import (  # noqa: F401
     rules,
     search,
     sources,
+    users,
 )
 from api.console.web import HERE, ConsoleRoute, PageError, Viewer, router
 

@@ -112,6 +112,7 @@ NOTICES = {
     "rule-saved": "Đã lưu quy tắc.",
     "rule-deleted": "Đã xoá quy tắc.",
     "deliveries-retried": "Đã gửi lại các lần gửi lỗi.",
+    "user-disabled": "Đã khoá tài khoản; mọi phiên đăng nhập của nó đã kết thúc.",
 }
 
 

@@ -32,7 +32,14 @@ from markupsafe import Markup
 from api.console import vocabulary
 from api.sessions import CSRF_FIELD, SESSION_COOKIE, SignedIn, delete_cookie, signed_in
 from monitor.access.keys import ApiKey, Role
-from monitor.access.roles import ALERT_ROLES, DOCUMENT_ROLES, REPORT_ROLES, RULE_READ_ROLES, SOURCE_ROLES
+from monitor.access.roles import (
+    ALERT_ROLES,
+    DOCUMENT_ROLES,
+    REPORT_ROLES,
+    RULE_READ_ROLES,
+    SOURCE_ROLES,
+    USER_MANAGE_ROLES,
+)
 from monitor.cases.access import SEE_ROLES
 from monitor.context import Monitor
 from monitor.errors import AuthError, ConflictError, ForbiddenError, InvalidInputError, MonitorError, NotFoundError
@@ -67,6 +74,7 @@ SECTIONS = (
     Section("sources", "/console/sources", "Nguồn tin", SOURCE_ROLES),
     Section("rules", "/console/rules", "Quy tắc", RULE_READ_ROLES),
     Section("reports", "/console/reports", "Báo cáo", REPORT_ROLES),
+    Section("users", "/console/users", "Người dùng", USER_MANAGE_ROLES),
 )
 
 

@@ -22,3 +22,4 @@ AUDIT_ROLES = (Role.ADMIN,)
 REPORT_ROLES = DOCUMENT_ROLES  # a report's alerts and cases parts follow their own roles (report_scope)
 DOCUMENT_EXPORT_ROLES = DOCUMENT_ROLES  # a search result as CSV/XLSX; researchers through the privacy view
 ARCHIVE_ROLES = (Role.ADMIN, Role.OFFICER)  # the raw archived original names its author: no privacy view of it
+USER_MANAGE_ROLES = (Role.ADMIN,)  # people's accounts: create, disable, reset a password

@@ -7,48 +7,46 @@ standard input (for scripts); either way it must pass the password policy.
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
 from typing import Any
 
+from monitor.access.accounts import create_account, reset_account_password
 from monitor.access.keys import Role
 from monitor.cli_common import command_line_actor, local_minute, say, with_monitor
 from monitor.context import Monitor
 
 
-def _password(args: argparse.Namespace) -> tuple[str, bool]:
-    """The password to set and whether it was generated here (then it is printed once)."""
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\n"), False
-    return secrets.token_urlsafe(18), True
+def _password(args: argparse.Namespace) -> str | None:
+    """The password read from standard input, or None to have one generated (then it is printed once)."""
+    return sys.stdin.readline().rstrip("\n") if args.password_stdin else None
 
 
 def _create(monitor: Monitor, args: argparse.Namespace) -> int:
-    if args.agency is not None:
-        monitor.cases.config.check_agency(args.agency)
-    password, generated = _password(args)
-    user = monitor.users.create(
+    user, generated = create_account(
+        monitor.users,
+        monitor.cases.config,
         args.username,
         Role(args.role),
-        password,
         display_name=args.name or "",
         agency=args.agency,
+        password=_password(args),
         by=command_line_actor(monitor.keys),
     )
     agency = f" of {user.agency}" if user.agency else ""
     say(f"Created {user.role.value}{agency} account '{user.username}' ({user.display_name}), id {user.user_id}.")
     if generated:
         say("Its password is shown only once (the person changes it at /console/password):")
-        say(password)
+        say(generated)
     return 0
 
 
 def _reset(monitor: Monitor, args: argparse.Namespace) -> int:
-    password, generated = _password(args)
-    user = monitor.users.reset_password(args.username, password, by=command_line_actor(monitor.keys))
+    user, generated = reset_account_password(
+        monitor.users, args.username, password=_password(args), by=command_line_actor(monitor.keys)
+    )
     say(f"New password for '{user.username}'; every session of the account has ended.")
     if generated:
-        say(password)
+        say(generated)
     return 0
 
 
