@@ -16,7 +16,8 @@ from html import escape
 
 BAR_HEIGHT = 22
 BAR_GAP = 6
-LABEL_WIDTH = 150
+LABEL_WIDTH = 200
+LABEL_CHARS = 26  # what fits in LABEL_WIDTH at the chart's 12px, with Vietnamese diacritics
 VALUE_WIDTH = 60
 WIDTH = 640
 COLUMN_AREA_HEIGHT = 180
@@ -77,7 +78,7 @@ def bars(title: str, counts: Sequence[tuple[str, int]], *, unit: str = "bài", l
     for index, (name, value) in enumerate(ordered):
         y = index * (BAR_HEIGHT + BAR_GAP)
         length = max(1.0, span * value / top) if value else 0.0
-        shown = name if len(name) <= 22 else name[:21] + "…"
+        shown = name if len(name) <= LABEL_CHARS else name[: LABEL_CHARS - 1] + "…"  # the whole name in the tooltip
         parts.append(
             f'<text class="axis" x="{LABEL_WIDTH - 8}" y="{y + 16}" text-anchor="end">{_text(shown)}</text>'
             f'<rect class="s{index % SERIES_CLASSES}" x="{LABEL_WIDTH}" y="{y}" width="{length:.1f}" '

@@ -123,6 +123,6 @@ def label(kind: str, value: Any) -> str:
 
 
 def person_label(role: Role, agency: str | None) -> str:
-    """``liên lạc viên – cong-an`` : the role, with the agency of a liaison."""
+    """``liên lạc viên – Công an tỉnh Đồng Nai``: the role, with the agency of a liaison."""
     text = ROLE_LABELS[role]
     return f"{text} – {agency}" if agency else text

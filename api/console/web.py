@@ -257,12 +257,20 @@ def render(request: Request, name: str, found: SignedIn | None, status_code: int
             "person": found.user,
             "csrf_token": found.session.csrf_token,
             "sections": sections_for(found.user.role),
-            "role_label": vocabulary.person_label(found.user.role, found.user.agency),
+            "role_label": vocabulary.person_label(found.user.role, _agency_name(request, found.user.agency)),
         }
     notice = request.query_params.get("done")
     if notice in vocabulary.NOTICES and "notice" not in context:
         base["notice"] = vocabulary.NOTICES[notice]
     return templates.TemplateResponse(request, name, base | context, status_code=status_code, headers=HEADERS)
+
+
+def _agency_name(request: Request, agency: str | None) -> str | None:
+    """An agency's name from cases.yaml (its id if the file no longer lists it)."""
+    if agency is None:
+        return None
+    listed = monitor_of(request).cases.config.agencies.get(agency)
+    return listed.name if listed is not None else agency
 
 
 def error_page(request: Request, error: PageError) -> HTMLResponse:
