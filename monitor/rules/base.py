@@ -14,7 +14,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import ClassVar
 
 from monitor import query as query_syntax
@@ -57,6 +57,12 @@ class RuleContext:
     tz_offset_seconds: int = 0
     calendar: HolidayCalendar = field(default_factory=HolidayCalendar)
     health: HealthStore | None = None  # None in backtests: today's health says nothing about the past
+
+    def local_text(self, moment: datetime) -> str:
+        """A moment as people read it in a summary (alerts are mailed and posted as written): local, to the
+        minute, day first (``03/11/2026 18:00``), never the UTC of the stored data."""
+        local = moment.astimezone(timezone(timedelta(seconds=self.tz_offset_seconds)))
+        return local.strftime("%d/%m/%Y %H:%M")
 
 
 class DocumentEvaluator(ABC):

@@ -118,7 +118,7 @@ class SourceSilenceEvaluator(ScheduledEvaluator):
             key=f"source:{source_id}:since:{silent_since.astimezone(UTC).isoformat()}",
             title=f"Nguồn '{source_id}' im lặng hơn {gap}",
             summary=(
-                f"Nguồn {source_id} không có tài liệu mới nào sau {silent_since.isoformat()} (quá {gap}), "
+                f"Nguồn {source_id} không có tài liệu mới nào sau {self.context.local_text(silent_since)} (quá {gap}), "
                 f"trong khi trung vị {rule.baseline_days} ngày trước đó là {median:g} tài liệu/ngày "
                 f"(ngưỡng {rule.min_daily:g}). Kiểm tra bộ thu thập hoặc trang nguồn."
             ),

@@ -123,7 +123,7 @@ class SpikeEvaluator(SelectedWindowEvaluator[SpikeRuleSpec]):
                 self.selection.filter(start, end),
                 title=f"Tăng đột biến '{rule.label}': {count} tài liệu trong {span}",
                 summary=(
-                    f"{count} tài liệu trong {span} từ {start.isoformat()}, so với trung bình "
+                    f"{count} tài liệu trong {span} từ {self.context.local_text(start)}, so với trung bình "
                     f"{baseline.mean:.2f} của {self._baseline_phrase(baseline)} (ngưỡng {rule.factor}x, "
                     f"tối thiểu {rule.min_count})." + (f" Khung này rơi vào {holiday}." if holiday else "")
                 ),

@@ -63,7 +63,8 @@ class TrendingStoryEvaluator(SelectedWindowEvaluator[TrendingStoryRuleSpec]):
             key=f"story:{story_id}",
             title=f"Câu chuyện lan nhanh '{rule.label}': {new_members} bài mới trong {span} từ {len(sources)} nguồn",
             summary=(
-                f"Câu chuyện {story_id} có thêm {new_members} tài liệu trong {span} từ {start.isoformat()}, "
+                f"Câu chuyện {story_id} có thêm {new_members} tài liệu trong {span} "
+                f"từ {self.context.local_text(start)}, "
                 f"từ {len(sources)} nguồn ({', '.join(sorted(sources))}); tổng cộng {size} tài liệu "
                 f"(ngưỡng {rule.min_new_members} tài liệu mới từ {rule.min_sources} nguồn)."
             ),

@@ -49,7 +49,8 @@ class ThresholdEvaluator(SelectedWindowEvaluator[ThresholdRuleSpec]):
                 window_filter,
                 title=f"Vượt ngưỡng '{rule.label}': {count} tài liệu trong {span}",
                 summary=(
-                    f"{count} tài liệu khớp điều kiện trong {span} từ {start.isoformat()} (ngưỡng {rule.min_count})."
+                    f"{count} tài liệu khớp điều kiện trong {span} từ {self.context.local_text(start)} "
+                    f"(ngưỡng {rule.min_count})."
                 ),
                 details=ThresholdDetails(**self.selection.window_details(start), count=count, min_count=rule.min_count),
             )
@@ -86,7 +87,7 @@ class NegativeShareEvaluator(SelectedWindowEvaluator[NegativeShareRuleSpec]):
                 negative_filter,
                 title=f"Tỷ lệ tiêu cực cao '{rule.label}': {share:.0%} trong {span}",
                 summary=(
-                    f'{negative}/{total} tài liệu về "{rule.query}" trong {span} từ {start.isoformat()} '
+                    f'{negative}/{total} tài liệu về "{rule.query}" trong {span} từ {self.context.local_text(start)} '
                     f"là tiêu cực ({share:.0%}; ngưỡng {rule.min_share:.0%}, tối thiểu {rule.min_count} tài liệu)."
                 ),
                 details=NegativeShareDetails(

@@ -166,7 +166,7 @@ class WatchEvaluator(WindowEvaluator):
             title=f"Theo dõi '{rule.label}': {len(items)} tài liệu từ {outlets} kênh",
             summary=(
                 f'{len(items)} tài liệu khớp "{rule.query}" từ {outlets} kênh trong {span}, '
-                f"từ {start.isoformat()} đến {end.isoformat()}; mức độ {severity.value}."
+                f"từ {self.context.local_text(start)} đến {self.context.local_text(end)}; mức độ {severity.value}."
             ),
             details=WatchDetails(
                 **dict(evidence),
