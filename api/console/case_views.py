@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from api.console import vocabulary
+from api.console import forms, vocabulary
 from monitor.cases import Case, CasePriority, ServiceLevel, TimelineEvent, TimelineKind
 from monitor.cases.sla import pending_deadlines
 
@@ -43,30 +43,10 @@ FIELD_LABELS = {
     "key_id": "Người phụ trách",
 }
 
-_PROBLEMS = {
-    "missing": "cần được điền",
-    "string_too_short": "cần được điền",
-    "too_short": "cần được điền",
-    "string_too_long": "quá dài",
-    "too_long": "quá nhiều mục",
-    "url_parsing": "không phải một đường dẫn hợp lệ (bắt đầu bằng http:// hoặc https://)",
-    "url_scheme": "không phải một đường dẫn hợp lệ (bắt đầu bằng http:// hoặc https://)",
-    "enum": "không phải một lựa chọn hợp lệ",
-    "literal_error": "không phải một lựa chọn hợp lệ",
-    "datetime_from_date_parsing": "không phải thời điểm hợp lệ (ngày và giờ)",
-    "datetime_parsing": "không phải thời điểm hợp lệ (ngày và giờ)",
-}
-
 
 def form_problem(exc: ValidationError) -> str:
-    """One sentence per refused field, naming the field as the form labels it."""
-    sentences = []
-    for error in exc.errors():
-        field = next((str(part) for part in error["loc"] if isinstance(part, str)), "")
-        label = FIELD_LABELS.get(field, field or "Biểu mẫu")
-        problem = _PROBLEMS.get(error["type"], "chưa hợp lệ")
-        sentences.append(f"Ô “{label}”: {problem}.")
-    return " ".join(dict.fromkeys(sentences)) + " Hãy sửa rồi gửi lại."
+    """A refused case form in words, naming its fields as the case pages label them."""
+    return forms.form_problem(exc, FIELD_LABELS)
 
 
 def duration(seconds: float) -> str:

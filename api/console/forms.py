@@ -13,34 +13,51 @@ from pydantic import BaseModel, ValidationError
 
 from api.console.web import PageError
 
+# What each kind of refusal means, in the words of a form (pydantic's error types).
+_PROBLEMS = {
+    "missing": "cần được điền",
+    "too_short": "cần ít nhất một mục",
+    "too_long": "quá nhiều mục",
+    "url_parsing": "không phải một đường dẫn hợp lệ (bắt đầu bằng http:// hoặc https://)",
+    "url_scheme": "không phải một đường dẫn hợp lệ (bắt đầu bằng http:// hoặc https://)",
+    "enum": "không phải một lựa chọn hợp lệ",
+    "literal_error": "không phải một lựa chọn hợp lệ",
+    "datetime_from_date_parsing": "không phải thời điểm hợp lệ (ngày và giờ)",
+    "datetime_parsing": "không phải thời điểm hợp lệ (ngày và giờ)",
+    "int_parsing": "cần một số nguyên",
+    "float_parsing": "cần một số",
+}
+
 
 def _reason(error: Mapping[str, object]) -> str:
-    kind = error.get("type")
+    kind = str(error.get("type"))
     context = error.get("ctx")
     limits = context if isinstance(context, Mapping) else {}
     if kind == "string_too_long":
         return f"tối đa {limits.get('max_length')} ký tự"
     if kind == "string_too_short":
         least = limits.get("min_length")
-        return "không được để trống" if least == 1 else f"cần ít nhất {least} ký tự"
-    if kind == "missing":
-        return "cần điền"
-    if kind in ("enum", "literal_error"):
-        return "giá trị không nằm trong danh sách"
+        return "cần được điền" if least == 1 else f"cần ít nhất {least} ký tự"
+    if kind in _PROBLEMS:
+        return _PROBLEMS[kind]
     # Our own validators' messages (e.g. "'expires_at' is in the past") name the field themselves.
-    return str(error.get("msg", "không hợp lệ")).removeprefix("Value error, ")
+    return str(error.get("msg", "chưa hợp lệ")).removeprefix("Value error, ")
+
+
+def form_problem(exc: ValidationError, labels: Mapping[str, str]) -> str:
+    """One sentence per refused field, naming it as the form labels it (``labels``: field → label)."""
+    sentences = []
+    for error in exc.errors():
+        field = next((str(part) for part in error.get("loc", ()) if isinstance(part, str)), "")
+        label = labels.get(field)
+        reason = _reason(error)
+        sentences.append(f"Ô “{label}”: {reason}." if label else f"{reason[:1].upper()}{reason[1:]}.")
+    return " ".join(dict.fromkeys(sentences)) + " Hãy sửa rồi gửi lại."
 
 
 def form_error(exc: ValidationError, labels: Mapping[str, str], title: str = "Dữ liệu chưa hợp lệ") -> PageError:
-    """A 422 page listing each refused field by its label in the form (``labels``: field → label)."""
-    parts = []
-    for error in exc.errors():
-        location = [str(part) for part in error.get("loc", ())]
-        field = location[0] if location else ""
-        label = labels.get(field)
-        reason = _reason(error)
-        parts.append(f"Ô “{label}”: {reason}." if label else f"{reason}.")
-    return PageError(422, title, " ".join(parts) + " Hãy sửa rồi gửi lại.")
+    """A 422 page listing each refused field by its label in the form."""
+    return PageError(422, title, form_problem(exc, labels))
 
 
 def max_length(model: type[BaseModel], field: str) -> int | None:

@@ -140,7 +140,7 @@ def test_an_admin_silences_alerts_like_this_one(client: TestClient, app_monitor:
     assert reason in client.get(f"/console/alerts/{alert.alert_id}").text
     for form, words in (
         ({"scope": "key", "hours": "5", "reason": reason}, "Tắt trong"),
-        ({"scope": "key", "hours": "24", "reason": "  "}, "Ô “Lý do”: không được để trống"),
+        ({"scope": "key", "hours": "24", "reason": "  "}, "Ô “Lý do”: cần được điền"),
         ({"scope": "everything", "hours": "24", "reason": reason}, "scope"),
     ):
         refused = client.post(f"/console/alerts/{other.alert_id}/silence", data={"csrf_token": token, **form})
