@@ -16,6 +16,7 @@ from api.console.web import PageError
 # What each kind of refusal means, in the words of a form (pydantic's error types).
 _PROBLEMS = {
     "missing": "cần được điền",
+    "string_too_short": "cần được điền",
     "too_short": "cần ít nhất một mục",
     "too_long": "quá nhiều mục",
     "url_parsing": "không phải một đường dẫn hợp lệ (bắt đầu bằng http:// hoặc https://)",
@@ -29,19 +30,32 @@ _PROBLEMS = {
 }
 
 
+# Refusals that break a bound, said with the bound (pydantic's ``ctx``).
+_BOUNDED = {
+    "string_too_long": lambda b: f"tối đa {b.get('max_length')} ký tự",
+    "greater_than_equal": lambda b: f"cần ≥ {b.get('ge')}",
+    "greater_than": lambda b: f"cần > {b.get('gt')}",
+    "less_than_equal": lambda b: f"cần ≤ {b.get('le')}",
+    "less_than": lambda b: f"cần < {b.get('lt')}",
+    "string_pattern_mismatch": lambda b: f"không đúng dạng cho phép (mẫu {b.get('pattern')})",
+}
+
+
+def reason(kind: str, message: str, limits: Mapping[str, object] | None = None) -> str:
+    """A refusal of kind ``kind`` (pydantic's error type) in Vietnamese; our own validators' messages, which
+    name the field themselves (e.g. "'expires_at' is in the past"), are kept as written."""
+    bounds = limits or {}
+    if kind == "string_too_short" and bounds.get("min_length") not in (None, 1):
+        return f"cần ít nhất {bounds.get('min_length')} ký tự"
+    if kind in _BOUNDED:
+        return _BOUNDED[kind](bounds)
+    return _PROBLEMS.get(kind, message.removeprefix("Value error, "))
+
+
 def _reason(error: Mapping[str, object]) -> str:
-    kind = str(error.get("type"))
     context = error.get("ctx")
-    limits = context if isinstance(context, Mapping) else {}
-    if kind == "string_too_long":
-        return f"tối đa {limits.get('max_length')} ký tự"
-    if kind == "string_too_short":
-        least = limits.get("min_length")
-        return "cần được điền" if least == 1 else f"cần ít nhất {least} ký tự"
-    if kind in _PROBLEMS:
-        return _PROBLEMS[kind]
-    # Our own validators' messages (e.g. "'expires_at' is in the past") name the field themselves.
-    return str(error.get("msg", "chưa hợp lệ")).removeprefix("Value error, ")
+    message = str(error.get("msg", "chưa hợp lệ"))
+    return reason(str(error.get("type")), message, context if isinstance(context, Mapping) else None)
 
 
 def form_problem(exc: ValidationError, labels: Mapping[str, str]) -> str:

@@ -15,6 +15,7 @@ import yaml
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.console import forms
 from api.console.days import chosen_day
 from api.console.rule_examples import EXAMPLES
 from api.console.web import PageError, Posted, Viewer, allow, monitor_of, redirect, render, router
@@ -37,7 +38,7 @@ from monitor.rules.drafts import (
 from monitor.rules.specs import RuleSpec
 
 CANDIDATES_SHOWN = 5
-# The field errors pydantic names by type, said in Vietnamese; any other keeps its own (English) wording.
+# What a rule's own refusals mean in Vietnamese; the common kinds are said by api/console/forms.py.
 ERROR_WORDS = {
     "missing": "thiếu trường bắt buộc này",
     "extra_forbidden": "không có trường này (kiểm tra chính tả; trường lạ bị từ chối)",
@@ -133,7 +134,12 @@ def edit_rule(request: Request, found: Viewer, form: Posted) -> Response:
         rule = parse_rule_text(text)
     except RuleTextError as exc:
         errors = [
-            (e.field, None if e.kind == "missing" else e.line, ERROR_WORDS.get(e.kind, e.message)) for e in exc.errors
+            (
+                e.field,
+                None if e.kind == "missing" else e.line,
+                ERROR_WORDS.get(e.kind) or forms.reason(e.kind, e.message, e.limits),
+            )
+            for e in exc.errors
         ]
         return _editor(request, found, status_code=422, field_errors=errors, **keep)
     warnings = [

@@ -12,7 +12,8 @@ about, backtested and saved by one set of rules:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 from enum import StrEnum
@@ -72,6 +73,7 @@ class FieldError:
     message: str
     kind: str
     line: int | None = None
+    limits: Mapping[str, object] = dataclasses.field(default_factory=dict)  # the bound a value broke (max_length...)
 
 
 class RuleTextError(InvalidInputError):
@@ -110,7 +112,8 @@ def parse_rule_text(text: str) -> RuleSpec:
         for error in rule_errors(exc.errors()):
             location = tuple(error["loc"])
             message = "unknown field (check the spelling)" if error["type"] == "extra_forbidden" else error["msg"]
-            found.append(FieldError(dotted(location), message, error["type"], document.line_of(location)))
+            limits = error.get("ctx", {})
+            found.append(FieldError(dotted(location), message, error["type"], document.line_of(location), limits))
         raise RuleTextError(found) from None
     return rule
 

@@ -84,8 +84,8 @@ def test_validation_errors_name_each_field_and_line(monitor: Monitor) -> None:
     page = _post(monitor, "admin", text, "preview")
     assert page.status_code == 422
     errors = page.text[page.text.index('id="rule-errors"') :]
-    assert "Dòng 2, trường <code>id</code>: String should match pattern" in errors
-    assert "Dòng 4, trường <code>query</code>: Value error, invalid query: missing &#39;)&#39;" in errors
+    assert "Dòng 2, trường <code>id</code>: không đúng dạng cho phép (mẫu ^[a-z0-9][a-z0-9_.-]{0,63}$)" in errors
+    assert "Dòng 4, trường <code>query</code>: invalid query: missing &#39;)&#39;" in errors
     assert "Dòng 5, trường <code>min_cout</code>: không có trường này" in errors
     assert "trường <code>min_count</code>: thiếu trường bắt buộc này" in errors
     assert 'aria-invalid="true"' in page.text
