@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: run test lint typecheck check bench bench-crawl bench-analysis bench-corpus bench-shipped elasticsearch clean
+.PHONY: run test lint typecheck check bench bench-crawl bench-analysis bench-corpus bench-shipped bench-console elasticsearch clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ bench-crawl: $(VENV)/.installed-test
 ANALYSIS_CONFIG ?= configs
 bench-analysis: $(VENV)/.installed-test
 	$(BIN)/python -m tests.bench.analysis_bench --config-dir $(ANALYSIS_CONFIG)
+
+# Time of the console's main pages over CONSOLE_DOCS generated documents in the embedded SQLite store.
+CONSOLE_DOCS ?= 100000
+bench-console: $(VENV)/.installed-test
+	$(BIN)/python -m tests.bench.console_bench --docs $(CONSOLE_DOCS)
 
 # Learning curve of the sklearn recipe on growing slices of the open corpus, scored on a corpus hold-out and
 # on the research files of RESEARCH_DATA as out-of-domain tests (only read; nothing is written). ~10 min.
