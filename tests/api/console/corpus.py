@@ -31,7 +31,7 @@ def crawled_monitor(folder: Path) -> Iterator[Monitor]:
         crawl(monitor)
         users = people_on(monitor, Clock())
         for role, username in PEOPLE.items():
-            users.create(username, role, PASSWORD, agency="cong-an" if role is Role.LIAISON else None)
+            users.create(username, role, PASSWORD, agency="police" if role is Role.LIAISON else None)
         yield monitor
     finally:
         monitor.close()
