@@ -14,10 +14,12 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from api.console import vocabulary
+from api.console.reasons import reason_text
 from api.console.web import local_time, number, percent
 from api.schemas.alerts import typed_details
 from monitor.alerting.details import AlertDetails
 from monitor.alerting.types import Alert
+from monitor.analysis import Reason
 from monitor.rules.specs import RuleSpec
 
 UNITS = {"s": "giây", "m": "phút", "h": "giờ", "d": "ngày", "w": "tuần"}
@@ -197,9 +199,9 @@ def _reasons(details: Mapping[str, Any]) -> list[Fact]:
     found = details.get("reasons")
     if not isinstance(found, list):
         return []
-    items = [item for item in found if isinstance(item, Mapping)]
-    items.sort(key=lambda item: -float(item.get("weight", 0)))
-    return [Fact(number(float(item.get("weight", 0))), str(item.get("detail", ""))) for item in items]
+    reasons = [Reason.model_validate(item) for item in found if isinstance(item, Mapping)]
+    reasons.sort(key=lambda reason: -reason.weight)
+    return [Fact(number(reason.weight), reason_text(reason)) for reason in reasons]
 
 
 def explain(alert: Alert, rule: RuleSpec | None, zone: tzinfo) -> Why:

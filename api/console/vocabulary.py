@@ -78,16 +78,6 @@ LABELS: dict[str, dict[str, str]] = {
         "unknown": "Chưa đánh giá",
         "low": "Độ tin cậy thấp",
     },
-    "reason": {
-        "phrase": "Cụm từ",
-        "keyword": "Từ khoá",
-        "claim_match": "Khớp nội dung sai",
-        "lexicon": "Từ điển cảm xúc",
-        "classifier": "Mô hình phân loại",
-        "cites_correction": "Dẫn thông tin đính chính",
-        "source_credibility": "Độ tin cậy của nguồn",
-        "cue:style": "Dấu hiệu văn phong tin đồn",
-    },
     "claim_link": {"repeat": "Lặp lại nội dung sai", "correction": "Đưa tin đính chính"},
 }
 

@@ -30,6 +30,7 @@ from jinja2.runtime import Context
 from markupsafe import Markup
 
 from api.console import vocabulary
+from api.console.reasons import reason_text
 from api.sessions import CSRF_FIELD, SESSION_COOKIE, SignedIn, delete_cookie, signed_in
 from monitor.access.keys import ApiKey, Role
 from monitor.access.roles import (
@@ -376,6 +377,7 @@ def _local_day(context: Context, moment: datetime | date | None) -> str:
 templates.env.filters["local_time"] = _local_time
 templates.env.filters["local_day"] = _local_day
 templates.env.filters["number"] = number
+templates.env.filters["reason_text"] = reason_text
 templates.env.filters["percent"] = percent
 templates.env.filters["label"] = _label
 templates.env.globals["options"] = _options

@@ -173,7 +173,7 @@ def test_the_misinformation_alert_says_why_it_fired(client: TestClient, sample: 
     assert "misinfo-high" in why
     assert "<dt>Ngưỡng điểm sai lệch</dt><dd>0,60</dd>" in why
     assert "<dt>Tin sai đã đăng ký</dt><dd>thien-tan-tap-water-poisoned</dd>" in why
-    assert "repeats the registered false claim" in why  # the top score's reasons
+    assert "Giống nội dung sai đã đăng ký (thien-tan-tap-water-poisoned)" in why  # the top score's reasons
     documents = page.text[page.text.index('id="documents"') : page.text.index('id="comments"')]
     for doc_id in alert.doc_ids[:3]:
         assert f'href="/console/documents/{doc_id}"' in documents

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from api.console import vocabulary
+from api.console.reasons import reason_text
 from api.console.web import number
 from monitor.access.keys import Role
 from monitor.analysis import Reason
@@ -50,7 +51,7 @@ def test_officers_see_the_document_its_reasons_and_its_claim(corpus: Monitor, ro
     assert misinformation.reasons, "the sample rumour is scored with reasons"
     assert 'id="reasons-misinformation"' in page.text
     for reason in misinformation.reasons:
-        assert reason.detail in text
+        assert html.escape(reason_text(reason), quote=False) in text  # each in Vietnamese
     claim = next(c for c in corpus.claims.claims() if c.id in misinformation.claim_ids)
     assert 'id="claims"' in page.text
     assert claim.text in text
@@ -129,14 +130,18 @@ def test_reasons_without_detail_say_so(corpus: Monitor) -> None:
         "Đường Võ Thị Sáu đã thông xe.",
         post_id="no-reasons",
         published=at("2026-11-04 10:00"),
-        reasons=(Reason(kind="source_credibility", detail="nguồn chưa đánh giá", weight=0.2),),
+        reasons=(
+            Reason(kind="source_credibility", detail="source rated", weight=0.2, ref="mau-mxh"),
+            Reason(kind="new_kind_of_evidence", detail="a kind the console has no words for yet", weight=0.1),
+        ),
     )
     corpus.store.upsert([plain])
     try:
         with signed_in_as(corpus, Role.OFFICER) as (client, _):
             page = client.get(f"/console/documents/{plain.doc_id}").text
         assert "Mô hình không nêu lý do cho điểm này." in page  # sentiment and toxicity have none here
-        assert "Độ tin cậy của nguồn</span>: nguồn chưa đánh giá" in page
+        assert "Nguồn “mau-mxh” theo đánh giá của người vận hành: điểm được điều chỉnh" in page
+        assert "a kind the console has no words for yet" in page  # an unknown kind keeps its own detail
         assert 'id="no-claims"' in page
     finally:
         corpus.store.delete([plain.doc_id])
