@@ -164,4 +164,5 @@ def test_make_run_serves_alerts_for_the_sample_stories(service: tuple[str, str, 
     )
     assert signed.status_code == 303, signed.text
     home = httpx.get(f"{base}/console/", headers={"Cookie": f"dnm_session={signed.cookies['dnm_session']}"}, timeout=5)
-    assert "Xin chào, Quản trị viên (quản trị viên)" in home.text
+    assert "Quản trị viên · quản trị viên" in home.text  # signed in, on the overview
+    assert "<h1>Tổng quan ngày" in home.text
