@@ -21,6 +21,7 @@ from tests.live_api import serve_app
 
 NEW_PASSWORD = "Trảng Bom mưa chiều 2026"
 PHONE = (390, 844)
+PHONE_HEADER_MOST = 140  # brand, account, then the sections scrolling sideways on one row
 AUTHOR = "Thanh Tâm"  # the author of the sample's first Facebook post: a private person
 
 
@@ -103,5 +104,7 @@ def test_a_new_install_signs_in_creates_a_researcher_who_searches_in_pseudonyms(
             browser.open(base + path)
             browser.wait_for(lambda d: d.find_elements(By.CSS_SELECTOR, "main h1"), f"{path} on a phone")
             assert _fits_the_screen(browser), f"{path} is wider than a phone's screen"
+            header = browser.driver.find_element(By.CSS_SELECTOR, "header.bar").size["height"]
+            assert header <= PHONE_HEADER_MOST, f"the header takes {header}px of a phone's screen"
             browser.screenshot(name)
         assert browser.foreign_requests() == []
