@@ -10,26 +10,17 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
-from fastapi.testclient import TestClient
 
-from api.app import create_app
 from monitor.access.audit import Actor
 from monitor.access.keys import Role
 from monitor.alerting.types import AlertQuery
 from monitor.cases import CaseOpen
 from monitor.context import Monitor
+from tests.api.console.corpus import open_crawled, signed_in
 from tests.api.console.crawl import Visit, page_faults, walk
-from tests.api.test_console_sign_in import sign_in
-from tests.conftest import crawl, make_config_dir, open_monitor
-from tests.monitor.access.people import PASSWORD, Clock, people_on
 
 OFFICE = Actor(name="Nguyễn Thị Lan", key_id="user:test")
-PEOPLE = {
-    "admin": (Role.ADMIN, None),
-    "officer": (Role.OFFICER, None),
-    "researcher": (Role.RESEARCHER, None),
-    "police": (Role.LIAISON, "police"),
-}
+PEOPLE = {"admin": Role.ADMIN, "officer": Role.OFFICER, "researcher": Role.RESEARCHER, "police": Role.LIAISON}
 
 
 @dataclass(frozen=True)
@@ -42,11 +33,8 @@ class Office:
 @pytest.fixture(scope="module")
 def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
     """The sample corpus crawled, a person of each role, and two cases: one shared with the police."""
-    monitor = open_monitor(make_config_dir(tmp_path_factory.mktemp("console-pages") / "configs"))
-    people_on(monitor, Clock())
-    for username, (role, agency) in PEOPLE.items():
-        monitor.users.create(username, role, PASSWORD, display_name=f"Người dùng {username}", agency=agency)
-    crawl(monitor)
+    people = [(username, role, f"Người dùng {username}") for username, role in PEOPLE.items()]
+    monitor = open_crawled(tmp_path_factory.mktemp("console-pages"), people)
     _, alerts = monitor.alerts.search(AlertQuery(limit=2))
     assert len(alerts) == 2, "the sample corpus raises alerts"
     rumour = CaseOpen(title="Tin đồn nước máy nhiễm độc", alert_id=alerts[0].alert_id)
@@ -58,8 +46,7 @@ def office(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Office]:
 
 
 def _walk_as(office: Office, username: str) -> list[Visit]:
-    with TestClient(create_app(office.monitor), base_url="https://testserver", follow_redirects=False) as client:
-        sign_in(client, username)
+    with signed_in(office.monitor, username) as (client, _):
         start = client.get("/console/").headers.get("location", "/console/")
         return walk(client, start)
 
@@ -85,11 +72,9 @@ def test_a_liaison_reaches_only_the_cases_shared_with_their_agency(office: Offic
     assert not any(office.other_case in path for path in liaison_pages)
     allowed = ("/console/cases", "/console/password")
     assert {path for path in liaison_pages if not path.startswith(allowed)} == {"/console/"}  # the brand link
-    with TestClient(create_app(office.monitor), base_url="https://testserver", follow_redirects=False) as client:
-        sign_in(client, "police")
+    with signed_in(office.monitor, "police") as (client, _):
         assert client.get("/console/").headers["location"] == "/console/cases"
-    with TestClient(create_app(office.monitor), base_url="https://testserver", follow_redirects=False) as client:
-        sign_in(client, "police")
+    with signed_in(office.monitor, "police") as (client, _):
         unknown = client.get("/console/cases/khong-co-vu-nay")
         for path in sorted(officer_pages - liaison_pages):
             if path.startswith("/console/password"):
